@@ -1,0 +1,186 @@
+/**
+ * Classification, pure: what one check saw (a tickle or an auth status, perhaps an SSO validation
+ * or a reauthentication answer) becomes one of DESIGN.md's states, with a reason in words a user
+ * understands and the facts seen. No I/O, no clock: the same observations give the same answer.
+ */
+import type { Observation } from './observation.ts';
+import { redactSessionId } from './redact.ts';
+import type { AuthStatus, SsoValidate } from './schemas.ts';
+import type { SessionState } from './states.ts';
+
+/** The states a check of the gateway can show (the others are the keeper's own). */
+export type ObservedState = Exclude<SessionState, 'starting' | 'reauthenticating' | 'paused'>;
+
+/** What was seen of the session, for display. Never holds the session id whole. */
+export interface Facts {
+  userName?: string;
+  userId?: number;
+  account?: 'paper' | 'live';
+  serverName?: string;
+  serverVersion?: string;
+  /** Milliseconds left of the login (SSO) session when it was seen. */
+  ssoExpiresInMs?: number;
+  /** The session id, redacted. */
+  session?: string;
+  authenticated?: boolean;
+  connected?: boolean;
+  competing?: boolean;
+  /** The gateway's `fail` text, when not empty. */
+  fail?: string;
+  /** Milliseconds the last request took. */
+  latencyMs?: number;
+  /** For `rate-limited`: milliseconds until requests may be sent again. */
+  retryAfterMs?: number;
+  /** For `untrusted-certificate`: the trusted and the presented fingerprints. */
+  pinnedFingerprint?: string;
+  presentedFingerprint?: string;
+}
+
+/** The observations of one check. */
+export interface Check {
+  readonly tickle?: Observation<'tickle'>;
+  readonly authStatus?: Observation<'authStatus'>;
+  readonly validate?: Observation<'validate'>;
+  readonly reauth?: Observation<'reauthenticate' | 'ssoInit'>;
+}
+
+export interface Classification {
+  readonly state: ObservedState;
+  readonly reason: string;
+  readonly facts: Facts;
+  /** The tickle alone cannot tell (e.g. `{"error":"no session"}`): ask `/iserver/auth/status`. */
+  readonly unclear: boolean;
+}
+
+/** Classifies one check of the gateway at `origin` (used in messages). */
+export function classify(check: Check, origin: string): Classification {
+  const { facts, tickleAuth } = collectFacts(check);
+  const result = (state: ObservedState, reason: string, unclear = false): Classification => ({ state, reason, facts, unclear });
+  const all = [check.authStatus, check.tickle, check.reauth, check.validate].filter((o) => o !== undefined);
+
+  const untrusted = all.find((o) => o.kind === 'untrusted-certificate');
+  if (untrusted) {
+    facts.pinnedFingerprint = untrusted.pinned;
+    facts.presentedFingerprint = untrusted.presented;
+    return result('untrusted-certificate', `${untrusted.detail} Nothing was sent to it.`);
+  }
+  const limited = all.find((o) => (o.kind === 'http-error' && o.status === 429) || (o.kind === 'not-sent' && o.reason === 'penalty'));
+  if (limited) {
+    facts.retryAfterMs = limited.kind === 'not-sent' ? limited.retryAfterMs : 600_000;
+    const minutes = Math.ceil(facts.retryAfterMs / 60_000);
+    return result('rate-limited', `The gateway rate-limited this computer (HTTP 429); the keeper sends nothing for ${minutes} min.`);
+  }
+
+  const primary = check.authStatus ?? check.tickle;
+  const ssoEnded = loginEnded(check);
+  if (primary === undefined || primary.kind === 'not-sent') {
+    if (ssoEnded) return result('login-required', ssoEnded(origin));
+    return result('gateway-down', 'Nothing was asked of the gateway yet.', true);
+  }
+  if (primary.kind !== 'answer' && !(primary.kind === 'gateway-error' && primary.error === 'no session')) {
+    const trouble = describeTrouble(primary, origin);
+    return result(trouble.state, trouble.reason);
+  }
+  if (primary.kind === 'gateway-error') {
+    // `/tickle` answers 200 {"error":"no session"} while connected but not authenticated.
+    if (ssoEnded) return result('login-required', ssoEnded(origin));
+    return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.', true);
+  }
+  const auth = primary.endpoint === 'authStatus' ? (primary.body as AuthStatus) : tickleAuth;
+  if (auth === undefined) {
+    if (ssoEnded) return result('login-required', ssoEnded(origin));
+    return result('not-authenticated', "The tickle answer did not include the brokerage session's status.", true);
+  }
+  const fail = auth.fail !== undefined && auth.fail !== '' ? auth.fail : undefined;
+  if (auth.competing) {
+    return result('competing', `Another login holds the session (TWS, mobile or another gateway)${fail ? `: "${fail}"` : ''}.`);
+  }
+  if (auth.authenticated && auth.connected && fail === undefined) {
+    const who = facts.userName ? ` as ${facts.userName}${facts.account ? ` (${facts.account})` : ''}` : '';
+    return result('ready', `Authenticated and connected to IBKR${who}.`);
+  }
+  if (ssoEnded) return result('login-required', ssoEnded(origin));
+  if (fail !== undefined) return result('not-authenticated', `The gateway reports a failed login: "${fail}".`);
+  if (auth.connected) return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.');
+  if (auth.authenticated) return result('not-authenticated', 'The brokerage session is authenticated but has lost its connection to IBKR.');
+  return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
+}
+
+/** A message maker when the check shows that nobody is logged in (SSO), else undefined. */
+function loginEnded(check: Check): ((origin: string) => string) | undefined {
+  const all = [check.authStatus, check.tickle, check.reauth, check.validate];
+  if (all.some((o) => o?.kind === 'http-error' && o.status === 401)) {
+    return (origin) => `Nobody is logged in to the gateway: open ${origin} in a browser and log in.`;
+  }
+  if (check.reauth?.kind === 'gateway-error' && /not logged in/i.test(check.reauth.error)) {
+    return (origin) => `The gateway says nobody is logged in: open ${origin} in a browser and log in.`;
+  }
+  if (check.validate?.kind === 'answer' && !check.validate.body.RESULT) {
+    return (origin) => `The login (SSO) session has ended: open ${origin} in a browser and log in again.`;
+  }
+  return undefined;
+}
+
+/** State and reason for a failed request. */
+function describeTrouble(o: Observation, origin: string): { state: ObservedState; reason: string } {
+  const down = (reason: string): { state: ObservedState; reason: string } => ({ state: 'gateway-down', reason });
+  switch (o.kind) {
+    case 'unreachable':
+      if (o.code === 'ECONNREFUSED') return down(`The gateway is not running at ${origin} (connection refused).`);
+      if (/TIMEOUT|ETIMEDOUT/.test(o.code)) return down(`The gateway at ${origin} did not answer in time (${o.message}).`);
+      if (o.code === 'ENOTFOUND' || o.code === 'EAI_AGAIN') return down(`The gateway's host name in ${origin} was not found.`);
+      return down(`The connection to the gateway at ${origin} failed (${o.code}: ${o.message}).`);
+    case 'http-error':
+      if (o.status === 401) return { state: 'login-required', reason: `Nobody is logged in to the gateway: open ${origin} in a browser and log in.` };
+      if (o.status === 404 && /access denied/i.test(o.text)) {
+        return down("The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.");
+      }
+      if (o.status >= 500) return down(`The gateway answers HTTP ${o.status}: IBKR may be restarting (daily reset or maintenance).`);
+      return down(`The gateway answered HTTP ${o.status}${o.text ? ` ("${o.text}")` : ''}: is ${origin} a Client Portal Gateway?`);
+    case 'gateway-error':
+      return down(`The gateway cannot serve the session right now ("${o.error}", HTTP ${o.status}): IBKR may be restarting.`);
+    case 'bad-body':
+      return down(`The gateway sent ${o.problem} (HTTP ${o.status}) to ${o.endpoint === 'authStatus' ? 'the auth status' : `the ${o.endpoint}`} request.`);
+    default:
+      return down('The gateway gave no usable answer.');
+  }
+}
+
+/** The facts of every answer in the check, and the auth status inside a tickle. */
+function collectFacts(check: Check): { facts: Facts; tickleAuth: AuthStatus | undefined } {
+  const facts: Facts = {};
+  let tickleAuth: AuthStatus | undefined;
+  const latencies = [check.tickle, check.authStatus, check.validate].filter((o) => o !== undefined && o.kind !== 'not-sent');
+  if (latencies.length > 0) facts.latencyMs = latencies[latencies.length - 1]!.latencyMs;
+  if (check.validate?.kind === 'answer' && check.validate.body.RESULT) Object.assign(facts, validateFacts(check.validate.body));
+  if (check.tickle?.kind === 'answer') {
+    const t = check.tickle.body;
+    facts.session = redactSessionId(t.session);
+    if (t.userId !== undefined) facts.userId ??= t.userId;
+    if (t.ssoExpires !== undefined) facts.ssoExpiresInMs = t.ssoExpires;
+    tickleAuth = t.iserver?.authStatus;
+  }
+  const auth = check.authStatus?.kind === 'answer' ? check.authStatus.body : tickleAuth;
+  if (auth) {
+    facts.authenticated = auth.authenticated;
+    facts.connected = auth.connected;
+    facts.competing = auth.competing;
+    if (auth.fail) facts.fail = auth.fail;
+    if (auth.serverInfo?.serverName) facts.serverName = auth.serverInfo.serverName;
+    if (auth.serverInfo?.serverVersion) facts.serverVersion = auth.serverInfo.serverVersion;
+  }
+  return { facts, tickleAuth };
+}
+
+/** User facts from a valid `/sso/validate` answer. */
+export function validateFacts(v: SsoValidate): Pick<Facts, 'userName' | 'userId' | 'account' | 'ssoExpiresInMs'> {
+  const facts: Pick<Facts, 'userName' | 'userId' | 'account' | 'ssoExpiresInMs'> = {};
+  if (v.USER_NAME !== undefined) facts.userName = v.USER_NAME;
+  if (v.USER_ID !== undefined) facts.userId = v.USER_ID;
+  const loginType = v.LOGIN_TYPE ?? v.loginType;
+  if (loginType === 1) facts.account = 'live';
+  if (loginType === 2) facts.account = 'paper';
+  const expires = v.EXPIRES ?? v.expire;
+  if (expires !== undefined) facts.ssoExpiresInMs = expires;
+  return facts;
+}

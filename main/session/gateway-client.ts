@@ -1,0 +1,309 @@
+/**
+ * The gateway client: typed calls for the session endpoints, each with a timeout, a schema-checked
+ * body, the pinned certificate and the pacer; never two requests in flight at once. It never
+ * throws for what the gateway does: every outcome is an Observation.
+ */
+import { Agent, request } from 'undici';
+import type tls from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
+import { UserError } from './errors.ts';
+import type { Observation } from './observation.ts';
+import { Pacer, type Endpoint, type LedgerStorage } from './pacing.ts';
+import {
+  authStatusSchema,
+  gatewayErrorSchema,
+  logoutSchema,
+  reauthSchema,
+  ssoInitSchema,
+  ssoValidateSchema,
+  tickleSchema,
+} from './schemas.ts';
+import { isCertificateError, isLoopbackHost, pinnedConnectOptions, probeCertificate } from './tls.ts';
+import type { TrustStore } from './trust-store.ts';
+
+/** The gateway's default address. */
+export const DEFAULT_GATEWAY = 'https://localhost:5000';
+
+const ENDPOINTS: Record<Endpoint, { method: 'GET' | 'POST'; path: string; schema: z.ZodType }> = {
+  tickle: { method: 'POST', path: '/tickle', schema: tickleSchema },
+  authStatus: { method: 'POST', path: '/iserver/auth/status', schema: authStatusSchema },
+  reauthenticate: { method: 'POST', path: '/iserver/reauthenticate', schema: reauthSchema },
+  ssoInit: { method: 'POST', path: '/iserver/auth/ssodh/init', schema: ssoInitSchema },
+  validate: { method: 'GET', path: '/sso/validate', schema: ssoValidateSchema },
+  logout: { method: 'POST', path: '/logout', schema: logoutSchema },
+};
+
+/** A gateway address split into what the client needs. */
+export interface GatewayAddress {
+  /** `https://host:port`, the key of the trust store and the pacing ledger. */
+  readonly origin: string;
+  /** `https://host:port/v1/api`. */
+  readonly apiBase: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly loopback: boolean;
+}
+
+/**
+ * Parses a gateway URL as a person types it (`https://localhost:5000`, with or without
+ * `/v1/api` or the older `/v1/portal`), or throws a UserError that says what is wrong.
+ */
+export function parseGatewayUrl(input: string): GatewayAddress {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new UserError(`"${input}" is not a URL: give the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+  }
+  if (url.protocol !== 'https:') {
+    throw new UserError(`"${input}" does not use https: the Client Portal Gateway only speaks HTTPS, e.g. ${DEFAULT_GATEWAY}.`);
+  }
+  const rest = url.pathname.replace(/\/+$/, '');
+  if (rest !== '' && rest !== '/v1/api' && rest !== '/v1/portal') {
+    throw new UserError(`"${input}" has the path "${url.pathname}": give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new UserError(`"${input}" carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+  }
+  const port = Number(url.port === '' ? 443 : url.port);
+  return {
+    origin: url.origin,
+    apiBase: `${url.origin}/v1/api`,
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    loopback: isLoopbackHost(url.hostname),
+  };
+}
+
+/** What the client is given. */
+export interface GatewayClientOptions {
+  readonly gateway: string;
+  readonly trust: TrustStore;
+  readonly pacing: LedgerStorage;
+  /** Per request, from sending to the whole answer. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Wall clock (epoch ms) for the pacing ledger. */
+  readonly now?: () => number;
+  /** Told when a loopback gateway's certificate is trusted on first use. */
+  readonly onFirstUseTrust?: (event: { origin: string; fingerprint256: string; subject: string }) => void;
+}
+
+/** The client of one gateway. */
+export class GatewayClient {
+  readonly address: GatewayAddress;
+  readonly #trust: TrustStore;
+  readonly #pacer: Pacer;
+  readonly #timeoutMs: number;
+  readonly #onFirstUseTrust: GatewayClientOptions['onFirstUseTrust'];
+  #agent: Agent | undefined;
+  #agentKey = '';
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: GatewayClientOptions) {
+    this.address = parseGatewayUrl(options.gateway);
+    this.#trust = options.trust;
+    this.#pacer = new Pacer(options.pacing, this.address.origin, options.now);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#onFirstUseTrust = options.onFirstUseTrust;
+  }
+
+  /** The pacer, so callers can tell when a penalty ends. */
+  get pacer(): Pacer {
+    return this.#pacer;
+  }
+
+  tickle(): Promise<Observation<'tickle'>> {
+    return this.call('tickle');
+  }
+  authStatus(): Promise<Observation<'authStatus'>> {
+    return this.call('authStatus');
+  }
+  reauthenticate(): Promise<Observation<'reauthenticate'>> {
+    return this.call('reauthenticate');
+  }
+  /** `POST /iserver/auth/ssodh/init`; `compete: true` takes the session over from another login. */
+  ssoInit(compete: boolean): Promise<Observation<'ssoInit'>> {
+    return this.call('ssoInit', { publish: true, compete });
+  }
+  validate(): Promise<Observation<'validate'>> {
+    return this.call('validate');
+  }
+  logout(): Promise<Observation<'logout'>> {
+    return this.call('logout');
+  }
+
+  /** One request, queued behind any other in flight. */
+  call<E extends Endpoint>(endpoint: E, body?: unknown): Promise<Observation<E>> {
+    const run = this.#queue.then(() => this.#send(endpoint, body));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the connections. */
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.#agent?.close();
+    this.#agent = undefined;
+  }
+
+  async #send<E extends Endpoint>(endpoint: E, body: unknown): Promise<Observation<E>> {
+    for (;;) {
+      const decision = this.#pacer.decide(endpoint);
+      if (decision.action === 'send') break;
+      if (decision.action === 'refuse') {
+        return { kind: 'not-sent', endpoint, latencyMs: 0, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
+      }
+      await sleep(decision.ms);
+    }
+    const agent = await this.#prepareAgent(endpoint);
+    if (!(agent instanceof Agent)) return agent as Observation<E>;
+
+    const { method, path, schema } = ENDPOINTS[endpoint];
+    const started = performance.now();
+    const latency = (): number => Math.round(performance.now() - started);
+    this.#pacer.recordSent(endpoint);
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(`${this.address.apiBase}${path}`, {
+        method,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'ibkr-session-keeper',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      if (isCertificateError(error)) return this.#untrusted(endpoint, error);
+      return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
+    }
+    if (status === 429) this.#pacer.recordRateLimited();
+    return interpret(endpoint, status, text, schema, latency());
+  }
+
+  /** The agent for the trusted certificate, or the observation that says why there is none. */
+  async #prepareAgent<E extends Endpoint>(endpoint: E): Promise<Agent | Observation<E>> {
+    const { origin, hostname, port, loopback } = this.address;
+    let pin = this.#trust.get(origin);
+    if (pin === undefined || pin.pem === undefined) {
+      if (pin === undefined && !loopback) return this.#agentFor('system', {});
+      let seen;
+      try {
+        seen = await probeCertificate(hostname, port, this.#timeoutMs);
+      } catch (error) {
+        return { kind: 'unreachable', endpoint, latencyMs: 0, ...describeFailure(error, this.#timeoutMs) };
+      }
+      if (pin !== undefined && seen.fingerprint256 !== pin.fingerprint256) {
+        return this.#mismatch(endpoint, pin.fingerprint256, seen.fingerprint256);
+      }
+      pin = this.#trust.record(origin, {
+        fingerprint256: seen.fingerprint256,
+        pem: seen.pem,
+        source: pin?.source ?? 'first-use',
+      });
+      if (pin.source === 'first-use') this.#onFirstUseTrust?.({ origin, fingerprint256: seen.fingerprint256, subject: seen.subject });
+    }
+    return this.#agentFor(pin.fingerprint256, pinnedConnectOptions({ fingerprint256: pin.fingerprint256, pem: pin.pem! }));
+  }
+
+  #agentFor(key: string, connect: tls.ConnectionOptions): Agent {
+    if (this.#agent !== undefined && this.#agentKey === key) return this.#agent;
+    void this.#agent?.close();
+    this.#agentKey = key;
+    this.#agent = new Agent({
+      connect: { ...connect, timeout: this.#timeoutMs },
+      connections: 1,
+      pipelining: 1,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+    return this.#agent;
+  }
+
+  async #untrusted<E extends Endpoint>(endpoint: E, error: unknown): Promise<Observation<E>> {
+    const pinned = this.#trust.get(this.address.origin)?.fingerprint256;
+    let presented: string | undefined;
+    try {
+      presented = (await probeCertificate(this.address.hostname, this.address.port, this.#timeoutMs)).fingerprint256;
+    } catch {
+      presented = undefined;
+    }
+    if (pinned !== undefined && presented !== undefined && presented !== pinned) return this.#mismatch(endpoint, pinned, presented);
+    const detail =
+      pinned === undefined
+        ? `The gateway at ${this.address.origin} presents a certificate this computer does not trust (${errorCode(error)})${
+            presented ? `, fingerprint ${presented}` : ''
+          }.`
+        : `The gateway's pinned certificate was refused (${errorCode(error)}).`;
+    return { kind: 'untrusted-certificate', endpoint, latencyMs: 0, pinned, presented, detail };
+  }
+
+  #mismatch<E extends Endpoint>(endpoint: E, pinned: string, presented: string): Observation<E> {
+    void this.#agent?.close();
+    this.#agent = undefined;
+    return {
+      kind: 'untrusted-certificate',
+      endpoint,
+      latencyMs: 0,
+      pinned,
+      presented,
+      detail: `The gateway at ${this.address.origin} now presents certificate ${presented}, not the trusted ${pinned}.`,
+    };
+  }
+}
+
+/** Turns a status and body text into an observation. */
+function interpret<E extends Endpoint>(endpoint: E, status: number, text: string, schema: z.ZodType, latencyMs: number): Observation<E> {
+  let json: unknown;
+  let isJson = false;
+  try {
+    json = JSON.parse(text);
+    isJson = true;
+  } catch {
+    json = undefined;
+  }
+  const gatewayError = isJson ? gatewayErrorSchema.safeParse(json) : undefined;
+  if (gatewayError?.success) return { kind: 'gateway-error', endpoint, latencyMs, status, error: gatewayError.data.error };
+  if (status < 200 || status > 299) return { kind: 'http-error', endpoint, latencyMs, status, text: shorten(text) };
+  if (!isJson) {
+    const problem = text.trim() === '' ? 'an empty answer' : `an answer that is not JSON: "${shorten(text)}"`;
+    return { kind: 'bad-body', endpoint, latencyMs, status, problem };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
+    return { kind: 'bad-body', endpoint, latencyMs, status, problem: `an answer of an unexpected shape${where}: ${issue?.message}` };
+  }
+  return { kind: 'answer', endpoint, latencyMs, status, body: parsed.data } as Observation<E>;
+}
+
+function shorten(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+}
+
+function errorCode(error: unknown): string {
+  for (let e: unknown = error; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return 'ERROR';
+}
+
+/** A short code and message for a failed request. */
+function describeFailure(error: unknown, timeoutMs: number): { code: string; message: string } {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return { code: 'ETIMEDOUT', message: `no answer within ${timeoutMs / 1000} s` };
+  }
+  const code = errorCode(error);
+  const cause = (error as { cause?: { message?: string } } | null)?.cause?.message;
+  return { code, message: cause ?? (error as Error | null)?.message ?? String(error) };
+}

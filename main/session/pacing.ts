@@ -1,0 +1,137 @@
+/**
+ * Request pacing, so that nothing the keeper sends can trip the gateway's rate limits (GATEWAY.md:
+ * `/tickle` 1/s, `/sso/validate` 1/min, 10/s overall, then a 10-minute penalty box), even across
+ * processes: the ledger lives in `pacing.json` of the config directory, so running `status` in a
+ * loop stays within the limits. Our own limits keep a margin below IBKR's.
+ */
+import { z } from 'zod';
+import { JsonStore } from './json-store.ts';
+
+/** The calls the keeper makes, by name. */
+export type Endpoint = 'tickle' | 'authStatus' | 'reauthenticate' | 'ssoInit' | 'validate' | 'logout';
+
+/** Our limits: IBKR's, with a margin. */
+export const PACING = {
+  /** At least this long between two tickles (IBKR: 1/s). */
+  tickleGapMs: 1_100,
+  /** At least this long between two `/sso/validate` (IBKR: 1/min). */
+  validateGapMs: 65_000,
+  /** At most this many requests in any second (IBKR: 10/s). */
+  perSecond: 5,
+  /** How long to send nothing after a 429 (IBKR's penalty box). */
+  penaltyMs: 600_000,
+} as const;
+
+const originSchema = z.object({
+  recent: z.array(z.number()),
+  last: z.record(z.string(), z.number()),
+  penaltyUntil: z.number().optional(),
+});
+const ledgerSchema = z.object({ version: z.literal(1), origins: z.record(z.string(), originSchema) });
+export type Ledger = z.infer<typeof ledgerSchema>;
+type OriginLedger = z.infer<typeof originSchema>;
+
+/** Where the ledger is kept: a file for the CLI, memory for tests and simulated days. */
+export interface LedgerStorage {
+  read(): Ledger;
+  write(ledger: Ledger): void;
+}
+
+const emptyLedger = (): Ledger => ({ version: 1, origins: {} });
+
+/** The ledger in `pacing.json` of the config directory. */
+export function fileLedger(configDir: string): LedgerStorage {
+  return new JsonStore({ dir: configDir, name: 'pacing', schema: ledgerSchema, empty: emptyLedger });
+}
+
+/** A ledger that lives as long as the process. */
+export function memoryLedger(): LedgerStorage {
+  let ledger = emptyLedger();
+  return { read: () => structuredClone(ledger), write: (next) => void (ledger = structuredClone(next)) };
+}
+
+/** What the pacer says about sending a request now. */
+export type PaceDecision =
+  | { readonly action: 'send' }
+  | { readonly action: 'wait'; readonly ms: number }
+  | { readonly action: 'refuse'; readonly reason: 'penalty' | 'too-soon'; readonly retryAfterMs: number };
+
+/**
+ * Decides, for one gateway origin, whether a request may go now, and records what was sent.
+ * Waits are short (under a second and a bit); a `/sso/validate` too soon after the last one and
+ * anything during a penalty are refused instead, since waiting would take minutes.
+ */
+export class Pacer {
+  readonly #storage: LedgerStorage;
+  readonly #origin: string;
+  readonly #now: () => number;
+
+  constructor(storage: LedgerStorage, origin: string, now: () => number = Date.now) {
+    this.#storage = storage;
+    this.#origin = origin;
+    this.#now = now;
+  }
+
+  /** Whether `endpoint` may be requested now. */
+  decide(endpoint: Endpoint): PaceDecision {
+    const now = this.#now();
+    const entry = this.#entry(this.#storage.read(), now);
+    if (entry.penaltyUntil !== undefined && entry.penaltyUntil > now) {
+      return { action: 'refuse', reason: 'penalty', retryAfterMs: entry.penaltyUntil - now };
+    }
+    if (endpoint === 'validate') {
+      const since = sinceLast(entry, 'validate', now);
+      if (since < PACING.validateGapMs) return { action: 'refuse', reason: 'too-soon', retryAfterMs: PACING.validateGapMs - since };
+    }
+    let waitMs = 0;
+    if (endpoint === 'tickle') waitMs = Math.max(waitMs, PACING.tickleGapMs - sinceLast(entry, 'tickle', now));
+    if (entry.recent.length >= PACING.perSecond) {
+      const oldest = entry.recent[entry.recent.length - PACING.perSecond]!;
+      waitMs = Math.max(waitMs, oldest + 1_000 - now);
+    }
+    return waitMs > 0 ? { action: 'wait', ms: waitMs } : { action: 'send' };
+  }
+
+  /** Records that `endpoint` was just requested. */
+  recordSent(endpoint: Endpoint): void {
+    const now = this.#now();
+    this.#change(now, (entry) => ({
+      ...entry,
+      recent: [...entry.recent, now],
+      last: { ...entry.last, [endpoint]: now },
+    }));
+  }
+
+  /** Records a 429: nothing more goes to this origin until the penalty is over. */
+  recordRateLimited(): number {
+    const until = this.#now() + PACING.penaltyMs;
+    this.#change(this.#now(), (entry) => ({ ...entry, penaltyUntil: until }));
+    return until;
+  }
+
+  /** When the current penalty ends (epoch ms), if one is running. */
+  penaltyUntil(): number | undefined {
+    const now = this.#now();
+    const until = this.#entry(this.#storage.read(), now).penaltyUntil;
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  #change(now: number, change: (entry: OriginLedger) => OriginLedger): void {
+    const ledger = this.#storage.read();
+    ledger.origins[this.#origin] = change(this.#entry(ledger, now));
+    this.#storage.write(ledger);
+  }
+
+  /** This origin's entry with timestamps older than a second dropped (and none in the future). */
+  #entry(ledger: Ledger, now: number): OriginLedger {
+    const entry = ledger.origins[this.#origin] ?? { recent: [], last: {} };
+    return { ...entry, recent: entry.recent.filter((t) => t > now - 1_000 && t <= now) };
+  }
+}
+
+/** Milliseconds since `endpoint` was last sent; a time in the future (clock set back) counts as now. */
+function sinceLast(entry: OriginLedger, endpoint: Endpoint, now: number): number {
+  const last = entry.last[endpoint];
+  if (last === undefined) return Number.POSITIVE_INFINITY;
+  return Math.max(0, now - last);
+}
