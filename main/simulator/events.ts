@@ -1,0 +1,84 @@
+/**
+ * What can happen to the simulated gateway: the vocabulary of scenario files and of the control
+ * interface alike. Each event is checked by a schema, so a typo names the field at fault.
+ */
+import { z } from 'zod';
+
+/** A duration: milliseconds, or a string such as `500ms`, `30s`, `5m`, `1h`. */
+export const duration = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a number of milliseconds or a duration such as "30s", "5m" or "1h"')
+    .transform((text) => {
+      const [, value, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text)!;
+      return Math.round(Number(value) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+    }),
+]);
+
+/** Answers to the next requests that go wrong in one way. */
+export const FAULTS = ['malformed', 'truncated', 'slow', 'reset', 'server-error', 'empty', 'unexpected-shape', 'sso-invalid'] as const;
+export type FaultKind = (typeof FAULTS)[number];
+
+export const eventSchema = z.discriminatedUnion('type', [
+  /** A person logs in through the login page. */
+  z.object({ type: z.literal('login') }),
+  /** As `/logout`: the brokerage session and the login end. */
+  z.object({ type: z.literal('logout') }),
+  /** The brokerage session drops (idle timeout, daily reset); the login stays valid. */
+  z.object({ type: z.literal('drop') }),
+  /** Connected to IBKR but not authenticated: tickle answers `{"error":"no session"}`. */
+  z.object({ type: z.literal('unauthenticate') }),
+  /** Another login arrives: `kicked` (default) takes the session, otherwise it competes for it. */
+  z.object({ type: z.literal('compete'), kicked: z.boolean().default(true) }),
+  /** Nobody is logged in any more: 401 on every API path. */
+  z.object({ type: z.literal('expire-sso') }),
+  /** This computer's IP is not allowed: 404 `Access Denied` everywhere. */
+  z.object({ type: z.literal('access-denied'), duration: duration.optional() }),
+  /** IBKR restarts: 500/503 with empty bodies, then the brokerage session is gone. */
+  z.object({ type: z.literal('restart'), duration: duration.default(60_000) }),
+  /** The gateway cannot reach IBKR: tickle "failed to process request", /iserver "no bridge". */
+  z.object({ type: z.literal('no-bridge'), duration: duration.default(60_000) }),
+  /** The next `count` matching requests go wrong in this way. */
+  z.object({
+    type: z.literal('fault'),
+    fault: z.enum(FAULTS),
+    count: z.number().int().positive().default(1),
+    /** Only requests whose path contains this (e.g. "/tickle"); all API paths when absent. */
+    path: z.string().optional(),
+    /** For `slow`: how long to wait before answering. */
+    delay: duration.default(30_000),
+  }),
+  /** Ends outages and pending faults. */
+  z.object({ type: z.literal('recover') }),
+  /** A new certificate, as after reinstalling the gateway. */
+  z.object({ type: z.literal('rotate-certificate') }),
+  /** Jumps the simulator's clock forward (idle timeouts, expiry, penalties follow). */
+  z.object({ type: z.literal('advance'), by: duration }),
+  /** Changes the time-driven behaviour. */
+  z.object({
+    type: z.literal('configure'),
+    idleTimeout: duration.optional(),
+    reauthLatency: duration.optional(),
+    reauthOutcome: z.enum(['succeed', 'fail']).optional(),
+    maxSession: duration.optional(),
+    variant: z.enum(['current', '2023', '2021']).optional(),
+  }),
+]);
+export type SimEvent = z.output<typeof eventSchema>;
+export type SimEventInput = z.input<typeof eventSchema>;
+
+/** A scenario file: a timeline of events, each `at` a time after the simulator started. */
+export const scenarioSchema = z.object({
+  name: z.string().optional(),
+  events: z.array(z.intersection(z.object({ at: duration }), eventSchema)),
+});
+export type Scenario = z.output<typeof scenarioSchema>;
+
+/** A readable account of the first problem in a zod error: path and message. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid';
+  const where = issue.path.length > 0 ? `"${issue.path.join('.')}": ` : '';
+  return `${where}${issue.message}`;
+}

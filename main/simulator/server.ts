@@ -1,0 +1,392 @@
+/**
+ * The gateway simulator: HTTPS on loopback with a fresh self-signed certificate, answering the
+ * session endpoints as the real gateway does (GATEWAY.md), rate limits and faults included, with a
+ * clock that tests can jump. Tests, the demo and the benchmark all use this one simulator.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateCertificate, type SimCertificate } from './certificate.ts';
+import { eventSchema, type FaultKind, type Scenario, type SimEvent, type SimEventInput } from './events.ts';
+import { LOGIN_REDIRECT, loginPage } from './login-page.ts';
+import { GatewayModel, SIM_USER, type ModelSettings, type Reply } from './model.ts';
+import { RateLimiter } from './rate-limit.ts';
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Start with nobody logged in (401 everywhere until the login page is used). */
+  readonly loggedOut?: boolean;
+  readonly settings?: Partial<ModelSettings>;
+  readonly scenario?: Scenario;
+}
+
+/** One request the simulator received. */
+export interface RequestRecord {
+  readonly seq: number;
+  /** Simulated time, ISO 8601. */
+  readonly at: string;
+  readonly method: string;
+  /** The path, `/v1/portal` rewritten to `/v1/api`. */
+  readonly path: string;
+  status: number | null;
+  outcome: 'answered' | 'rate-limited' | 'reset' | 'truncated';
+}
+
+interface Fault {
+  readonly kind: FaultKind;
+  remaining: number;
+  readonly path: string | undefined;
+  readonly delayMs: number;
+}
+
+interface Outage {
+  readonly kind: 'access-denied' | 'restart' | 'no-bridge';
+  readonly until: number | undefined;
+}
+
+const MAX_RECORDS = 20_000;
+
+/** A running simulator. */
+export class Simulator {
+  readonly model: GatewayModel;
+  readonly limiter = new RateLimiter();
+  readonly #server: https.Server;
+  #certificate: SimCertificate;
+  #offsetMs = 0;
+  #outage: Outage | undefined;
+  #faults: Fault[] = [];
+  #records: RequestRecord[] = [];
+  #seq = 0;
+  #restartAnswers = 0;
+  readonly #startedAt: number;
+  readonly #scenario: { at: number; event: SimEvent }[];
+  #scenarioTimer: NodeJS.Timeout | undefined;
+  readonly #slow = new AbortController();
+
+  private constructor(certificate: SimCertificate, options: SimulatorOptions) {
+    this.#certificate = certificate;
+    this.model = new GatewayModel(() => this.now(), options.settings);
+    if (!options.loggedOut) this.model.login();
+    this.#startedAt = this.now();
+    this.#scenario = (options.scenario?.events ?? []).map(({ at, ...event }) => ({ at, event: event as SimEvent }));
+    this.#server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) this.#send(res, 500, '', 'text/plain');
+        console.error('simulator: request failed:', error);
+      });
+    });
+  }
+
+  /** Starts a simulator; rejects with a clear message when the port is taken. */
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const sim = new Simulator(await generateCertificate(), options);
+    await new Promise<void>((resolve, reject) => {
+      sim.#server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`Port ${options.port} is already in use: choose another with --port (0 picks a free one).`)
+            : error,
+        ),
+      );
+      sim.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+    });
+    if (sim.#scenario.length > 0) sim.#scenarioTimer = setInterval(() => sim.#runScenario(), 50);
+    return sim;
+  }
+
+  /** `https://127.0.0.1:PORT`, the gateway's address. */
+  get url(): string {
+    const { address, port } = this.#server.address() as AddressInfo;
+    return `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** The current certificate's SHA-256 fingerprint. */
+  get fingerprint256(): string {
+    return this.#certificate.fingerprint256;
+  }
+
+  /** The current certificate in PEM. */
+  get certificatePem(): string {
+    return this.#certificate.cert;
+  }
+
+  /** Simulated time (epoch ms): real time plus every `advance`. */
+  now(): number {
+    return Date.now() + this.#offsetMs;
+  }
+
+  /** Applies one event (validated first, so a control request's typo is named). */
+  async apply(input: SimEventInput | SimEvent): Promise<void> {
+    const event = eventSchema.parse(input);
+    const now = this.now();
+    const until = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : now + ms);
+    switch (event.type) {
+      case 'login':
+        this.model.login();
+        break;
+      case 'logout':
+        this.model.logout();
+        break;
+      case 'drop':
+        this.model.drop();
+        break;
+      case 'unauthenticate':
+        this.model.unauthenticate();
+        break;
+      case 'compete':
+        this.model.compete(event.kicked);
+        break;
+      case 'expire-sso':
+        this.model.expireSso();
+        break;
+      case 'access-denied':
+        this.#outage = { kind: 'access-denied', until: until(event.duration) };
+        break;
+      case 'restart':
+      case 'no-bridge':
+        this.#outage = { kind: event.type, until: until(event.duration) };
+        break;
+      case 'fault':
+        this.#faults.push({
+          kind: event.fault,
+          remaining: event.count,
+          path: event.path ?? (event.fault === 'sso-invalid' ? '/sso/validate' : undefined),
+          delayMs: event.delay,
+        });
+        break;
+      case 'recover':
+        this.#outage = undefined;
+        this.#faults = [];
+        this.limiter.clear();
+        break;
+      case 'rotate-certificate':
+        this.#certificate = await generateCertificate();
+        this.#server.setSecureContext({ key: this.#certificate.key, cert: this.#certificate.cert });
+        this.#server.closeAllConnections();
+        break;
+      case 'advance':
+        this.#offsetMs += event.by;
+        break;
+      case 'configure': {
+        const s = this.model.settings;
+        this.model.settings = {
+          ...s,
+          idleTimeoutMs: event.idleTimeout ?? s.idleTimeoutMs,
+          reauthLatencyMs: event.reauthLatency ?? s.reauthLatencyMs,
+          reauthOutcome: event.reauthOutcome ?? s.reauthOutcome,
+          maxSessionMs: event.maxSession ?? s.maxSessionMs,
+          variant: event.variant ?? s.variant,
+        };
+        break;
+      }
+    }
+  }
+
+  /** The requests received after `since` (a `seq`), oldest first. */
+  requests(since = 0): RequestRecord[] {
+    return this.#records.filter((r) => r.seq > since);
+  }
+
+  /** How many requests each path received. */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.#records) counts[r.path] = (counts[r.path] ?? 0) + 1;
+    return counts;
+  }
+
+  clearRequests(): void {
+    this.#records = [];
+  }
+
+  /** Everything the control interface shows. */
+  snapshot(): Record<string, unknown> {
+    this.#settle();
+    return {
+      url: this.url,
+      fingerprint256: this.fingerprint256,
+      now: new Date(this.now()).toISOString(),
+      clockOffsetMs: this.#offsetMs,
+      ...this.model.snapshot(),
+      outage: this.#outage ? { kind: this.#outage.kind, until: this.#outage.until && new Date(this.#outage.until).toISOString() } : null,
+      pendingFaults: this.#faults.filter((f) => f.remaining > 0).map((f) => ({ fault: f.kind, remaining: f.remaining, path: f.path })),
+      rateLimitViolations: this.limiter.violations,
+      requestsReceived: this.#seq,
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#scenarioTimer);
+    this.#slow.abort();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #runScenario(): void {
+    const elapsed = this.now() - this.#startedAt;
+    while (this.#scenario.length > 0 && this.#scenario[0]!.at <= elapsed) {
+      const { event } = this.#scenario.shift()!;
+      this.apply(event).catch((error: unknown) => console.error('simulator: scenario event failed:', error));
+    }
+    if (this.#scenario.length === 0) clearInterval(this.#scenarioTimer);
+  }
+
+  /** Ends outages whose time is up (a restart leaves the brokerage session dropped), then the model. */
+  #settle(): void {
+    const o = this.#outage;
+    if (o?.until !== undefined && this.now() >= o.until) {
+      this.#outage = undefined;
+      if (o.kind === 'restart') this.model.drop();
+    }
+    this.model.settle();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://gateway');
+    const path = url.pathname.replace(/^\/v1\/portal(?=\/|$)/, '/v1/api');
+    const record: RequestRecord = { seq: ++this.#seq, at: new Date(this.now()).toISOString(), method: req.method ?? 'GET', path, status: null, outcome: 'answered' };
+    this.#records.push(record);
+    if (this.#records.length > MAX_RECORDS) this.#records.splice(0, this.#records.length - MAX_RECORDS);
+    const body = await readBody(req);
+    this.#settle();
+    const reply = (status: number, payload: unknown, type?: string): void => {
+      record.status = status;
+      this.#send(res, status, payload, type);
+    };
+
+    if (this.#outage?.kind === 'access-denied') return reply(404, 'Access Denied', 'text/plain');
+    if (!path.startsWith('/v1/api/')) return this.#page(req.method ?? 'GET', path, reply, res);
+    const api = path.slice('/v1/api'.length);
+
+    if (this.limiter.admit(req.socket.remoteAddress ?? '?', api, this.now()) !== undefined) {
+      record.outcome = 'rate-limited';
+      return reply(429, 'Too Many Requests', 'text/plain');
+    }
+    const fault = this.#takeFault(api);
+    if (fault?.kind === 'reset') {
+      record.outcome = 'reset';
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'slow') await delay(fault.delayMs, this.#slow.signal);
+    if (fault?.kind === 'server-error') return reply(500, '', 'text/plain');
+    if (fault?.kind === 'empty') return reply(200, '', 'application/json;charset=utf-8');
+    if (fault?.kind === 'malformed') return reply(200, '{"session":"4a1f","iserver":{"authStatus":{"authenticated":tr', 'application/json;charset=utf-8');
+    if (fault?.kind === 'unexpected-shape') return reply(200, { authenticated: 'yes', connected: 1, session: 42 });
+
+    const answer = this.#route(req.method ?? 'GET', api, body, fault?.kind === 'sso-invalid');
+    if (fault?.kind === 'truncated') {
+      record.outcome = 'truncated';
+      record.status = answer.status;
+      const text = JSON.stringify(answer.body);
+      res.writeHead(answer.status, { 'content-type': 'application/json;charset=utf-8' });
+      res.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))), () => req.socket.destroy());
+      return;
+    }
+    reply(answer.status, answer.body);
+  }
+
+  /** The answer of an API path in the current state (outages, SSO, then the endpoint itself). */
+  #route(method: string, api: string, body: string, ssoInvalid: boolean): Reply {
+    const outage = this.#outage?.kind;
+    if (outage === 'restart') return { status: this.#restartAnswers++ % 2 === 0 ? 503 : 500, body: '' };
+    if (outage === 'no-bridge') {
+      if (api === '/tickle') return { status: 500, body: { error: 'failed to process request' } };
+      if (api.startsWith('/iserver/')) return { status: 400, body: { error: 'Bad Request: no bridge', statusCode: 400 } };
+    }
+    if (this.model.sso === 'none') {
+      return api === '/iserver/reauthenticate' ? { status: 200, body: { error: 'not logged in' } } : { status: 401, body: '' };
+    }
+    this.model.touch();
+    switch (api) {
+      case '/tickle':
+        return this.model.tickle();
+      case '/iserver/auth/status':
+        return { status: 200, body: this.model.authStatus() };
+      case '/iserver/reauthenticate':
+        return this.model.reauthenticate(false, false);
+      case '/iserver/auth/ssodh/init': {
+        const parsed = parseJson(body);
+        if (method !== 'POST' || parsed === undefined || typeof parsed !== 'object') {
+          return { status: 400, body: { error: 'Bad Request: expected {"publish":true,"compete":<bool>}', statusCode: 400 } };
+        }
+        return this.model.reauthenticate((parsed as { compete?: unknown }).compete === true, true);
+      }
+      case '/sso/validate':
+        return this.model.validate(ssoInvalid);
+      case '/logout':
+        this.model.logout();
+        return { status: 200, body: { status: true } };
+      case '/iserver/accounts':
+        return this.model.accounts();
+      default:
+        return { status: 404, body: `Unknown path ${api}` };
+    }
+  }
+
+  /** The pages outside the API: the redirect to the login page, the page, and its form. */
+  #page(method: string, path: string, reply: (status: number, payload: unknown, type?: string) => void, res: ServerResponse): void {
+    if (path === '/' && method === 'GET') {
+      res.setHeader('location', LOGIN_REDIRECT);
+      return reply(302, '', 'text/plain');
+    }
+    if (path === '/sso/Login' && method === 'GET') return reply(200, loginPage(SIM_USER.userName), 'text/html;charset=utf-8');
+    if (path === '/sso/Login' && method === 'POST') {
+      this.model.login();
+      return reply(200, 'Client login succeeds', 'text/plain');
+    }
+    return reply(404, `Unknown path ${path}`, 'text/plain');
+  }
+
+  #takeFault(api: string): Fault | undefined {
+    const fault = this.#faults.find((f) => f.remaining > 0 && (f.path === undefined || api.includes(f.path)));
+    if (fault === undefined) return undefined;
+    fault.remaining -= 1;
+    this.#faults = this.#faults.filter((f) => f.remaining > 0);
+    return fault;
+  }
+
+  /** Writes an answer in chunks, as the real gateway proxies IBKR's (no Content-Length). */
+  #send(res: ServerResponse, status: number, payload: unknown, type = 'application/json;charset=utf-8'): void {
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    res.writeHead(status, { 'content-type': type });
+    if (text !== '') res.write(text);
+    res.end();
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      if (text.length < 65_536) text += chunk;
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', () => resolve(text));
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
