@@ -42,6 +42,8 @@ export interface Check {
   readonly authStatus?: Observation<'authStatus'>;
   readonly validate?: Observation<'validate'>;
   readonly reauth?: Observation<'reauthenticate' | 'ssoInit'>;
+  /** A failed answer of another call (e.g. `/logout`), classified when nothing else was asked. */
+  readonly other?: Observation;
 }
 
 export interface Classification {
@@ -56,7 +58,7 @@ export interface Classification {
 export function classify(check: Check, origin: string): Classification {
   const { facts, tickleAuth } = collectFacts(check);
   const result = (state: ObservedState, reason: string, unclear = false): Classification => ({ state, reason, facts, unclear });
-  const all = [check.authStatus, check.tickle, check.reauth, check.validate].filter((o) => o !== undefined);
+  const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other].filter((o) => o !== undefined);
 
   const untrusted = all.find((o) => o.kind === 'untrusted-certificate');
   if (untrusted) {
@@ -71,7 +73,7 @@ export function classify(check: Check, origin: string): Classification {
     return result('rate-limited', `The gateway rate-limited this computer (HTTP 429); the keeper sends nothing for ${minutes} min.`);
   }
 
-  const primary = check.authStatus ?? check.tickle;
+  const primary = check.authStatus ?? check.tickle ?? (check.other?.kind === 'answer' ? undefined : check.other) ?? nonAnswer(check.reauth);
   const ssoEnded = loginEnded(check);
   if (primary === undefined || primary.kind === 'not-sent') {
     if (ssoEnded) return result('login-required', ssoEnded(origin));
@@ -106,9 +108,14 @@ export function classify(check: Check, origin: string): Classification {
   return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
 }
 
+/** The observation when it is not a good answer (a reauthentication that failed says why). */
+function nonAnswer(o: Observation | undefined): Observation | undefined {
+  return o?.kind === 'answer' || (o?.kind === 'gateway-error' && /not logged in/i.test(o.error)) ? undefined : o;
+}
+
 /** A message maker when the check shows that nobody is logged in (SSO), else undefined. */
 function loginEnded(check: Check): ((origin: string) => string) | undefined {
-  const all = [check.authStatus, check.tickle, check.reauth, check.validate];
+  const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other];
   if (all.some((o) => o?.kind === 'http-error' && o.status === 401)) {
     return (origin) => `Nobody is logged in to the gateway: open ${origin} in a browser and log in.`;
   }

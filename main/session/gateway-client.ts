@@ -148,43 +148,55 @@ export class GatewayClient {
   }
 
   async #send<E extends Endpoint>(endpoint: E, body: unknown): Promise<Observation<E>> {
+    const { method, path, schema } = ENDPOINTS[endpoint];
+    for (let attempt = 1; ; attempt += 1) {
+      const held = await this.#pace(endpoint);
+      if (held !== undefined) return held;
+      const agent = await this.#prepareAgent(endpoint);
+      if (!(agent instanceof Agent)) return agent as Observation<E>;
+      const started = performance.now();
+      const latency = (): number => Math.round(performance.now() - started);
+      this.#pacer.recordSent(endpoint);
+      let response;
+      try {
+        response = await request(`${this.address.apiBase}${path}`, {
+          method,
+          dispatcher: agent,
+          signal: AbortSignal.timeout(this.#timeoutMs),
+          headers: {
+            accept: 'application/json',
+            'user-agent': 'ibkr-session-keeper',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        if (isCertificateError(error)) return this.#untrusted(endpoint, error);
+        // A kept-alive connection the gateway closed just as this request went out: once more, anew.
+        if (attempt === 1 && isStaleConnection(error)) continue;
+        return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
+      }
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (error) {
+        return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
+      }
+      if (response.statusCode === 429) this.#pacer.recordRateLimited();
+      return interpret(endpoint, response.statusCode, text, schema, latency());
+    }
+  }
+
+  /** Waits as the pacer says; the observation when it refuses to send at all. */
+  async #pace<E extends Endpoint>(endpoint: E): Promise<Observation<E> | undefined> {
     for (;;) {
       const decision = this.#pacer.decide(endpoint);
-      if (decision.action === 'send') break;
+      if (decision.action === 'send') return undefined;
       if (decision.action === 'refuse') {
         return { kind: 'not-sent', endpoint, latencyMs: 0, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
       }
       await sleep(decision.ms);
     }
-    const agent = await this.#prepareAgent(endpoint);
-    if (!(agent instanceof Agent)) return agent as Observation<E>;
-
-    const { method, path, schema } = ENDPOINTS[endpoint];
-    const started = performance.now();
-    const latency = (): number => Math.round(performance.now() - started);
-    this.#pacer.recordSent(endpoint);
-    let status: number;
-    let text: string;
-    try {
-      const response = await request(`${this.address.apiBase}${path}`, {
-        method,
-        dispatcher: agent,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        headers: {
-          accept: 'application/json',
-          'user-agent': 'ibkr-session-keeper',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      status = response.statusCode;
-      text = await response.body.text();
-    } catch (error) {
-      if (isCertificateError(error)) return this.#untrusted(endpoint, error);
-      return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
-    }
-    if (status === 429) this.#pacer.recordRateLimited();
-    return interpret(endpoint, status, text, schema, latency());
   }
 
   /** The agent for the trusted certificate, or the observation that says why there is none. */
@@ -287,6 +299,11 @@ function interpret<E extends Endpoint>(endpoint: E, status: number, text: string
 function shorten(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+}
+
+/** A connection closed or reset before any answer: what a kept-alive socket closed by the server gives. */
+function isStaleConnection(error: unknown): boolean {
+  return ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes(errorCode(error));
 }
 
 function errorCode(error: unknown): string {

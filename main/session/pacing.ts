@@ -22,10 +22,22 @@ export const PACING = {
   penaltyMs: 600_000,
 } as const;
 
+/** The last `/sso/validate` answer, without secrets, so a run that may not ask again can still tell. */
+const ssoMemorySchema = z.object({
+  at: z.number(),
+  RESULT: z.boolean(),
+  USER_NAME: z.string().optional(),
+  USER_ID: z.number().optional(),
+  LOGIN_TYPE: z.number().optional(),
+  EXPIRES: z.number().optional(),
+});
+export type SsoMemory = z.infer<typeof ssoMemorySchema>;
+
 const originSchema = z.object({
   recent: z.array(z.number()),
   last: z.record(z.string(), z.number()),
   penaltyUntil: z.number().optional(),
+  sso: ssoMemorySchema.optional(),
 });
 const ledgerSchema = z.object({ version: z.literal(1), origins: z.record(z.string(), originSchema) });
 export type Ledger = z.infer<typeof ledgerSchema>;
@@ -107,6 +119,21 @@ export class Pacer {
     const until = this.#now() + PACING.penaltyMs;
     this.#change(this.#now(), (entry) => ({ ...entry, penaltyUntil: until }));
     return until;
+  }
+
+  /** Keeps what a `/sso/validate` answered, for runs that may not ask again yet. */
+  rememberSso(answer: Omit<SsoMemory, 'at'>): void {
+    const now = this.#now();
+    const { RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } = answer;
+    this.#change(now, (entry) => ({ ...entry, sso: { at: now, RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } }));
+  }
+
+  /** The last `/sso/validate` answer, with `EXPIRES` counted down to now, if one is remembered. */
+  recallSso(): SsoMemory | undefined {
+    const now = this.#now();
+    const sso = this.#entry(this.#storage.read(), now).sso;
+    if (sso === undefined) return undefined;
+    return sso.EXPIRES === undefined ? sso : { ...sso, EXPIRES: Math.max(0, sso.EXPIRES - Math.max(0, now - sso.at)) };
   }
 
   /** When the current penalty ends (epoch ms), if one is running. */

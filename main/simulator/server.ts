@@ -21,6 +21,8 @@ export interface SimulatorOptions {
   readonly loggedOut?: boolean;
   readonly settings?: Partial<ModelSettings>;
   readonly scenario?: Scenario;
+  /** Told of every request once it is answered (or cut off). */
+  readonly onRequest?: (record: RequestRecord) => void;
 }
 
 /** One request the simulator received. */
@@ -65,9 +67,11 @@ export class Simulator {
   readonly #scenario: { at: number; event: SimEvent }[];
   #scenarioTimer: NodeJS.Timeout | undefined;
   readonly #slow = new AbortController();
+  readonly #onRequest: SimulatorOptions['onRequest'];
 
   private constructor(certificate: SimCertificate, options: SimulatorOptions) {
     this.#certificate = certificate;
+    this.#onRequest = options.onRequest;
     this.model = new GatewayModel(() => this.now(), options.settings);
     if (!options.loggedOut) this.model.login();
     this.#startedAt = this.now();
@@ -252,6 +256,8 @@ export class Simulator {
     const path = url.pathname.replace(/^\/v1\/portal(?=\/|$)/, '/v1/api');
     const record: RequestRecord = { seq: ++this.#seq, at: new Date(this.now()).toISOString(), method: req.method ?? 'GET', path, status: null, outcome: 'answered' };
     this.#records.push(record);
+    const onRequest = this.#onRequest;
+    if (onRequest) res.once('close', () => onRequest(record));
     if (this.#records.length > MAX_RECORDS) this.#records.splice(0, this.#records.length - MAX_RECORDS);
     const body = await readBody(req);
     this.#settle();

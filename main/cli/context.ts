@@ -1,0 +1,104 @@
+/**
+ * What every gateway command shares: its options, the client built from them, and the printing
+ * of a classified result as one readable line or one JSON object.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Classification } from '../session/classify.ts';
+import { resolveConfigDir } from '../session/config-dir.ts';
+import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
+import { fileLedger } from '../session/pacing.ts';
+import { redactBody } from '../session/redact.ts';
+import { STATE_INFO } from '../session/states.ts';
+import { TrustStore } from '../session/trust-store.ts';
+
+/** The options of every command that talks to a gateway. */
+export interface GatewayOptions {
+  gateway: string;
+  configDir?: string;
+  json?: boolean;
+  timeout: number;
+}
+
+/** Adds `--gateway`, `--config-dir`, `--json` and `--timeout` to a command. */
+export function gatewayOptions(command: Command): Command {
+  return command
+    .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
+    .option('--config-dir <dir>', 'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
+    .option('--json', 'print one JSON object instead of a line')
+    .option('--timeout <seconds>', 'seconds to wait for each answer', positiveNumber('--timeout'), 10);
+}
+
+/** A commander parser for a positive number, with a message naming the flag. */
+export function positiveNumber(flag: string, minimum = Number.MIN_VALUE): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < minimum) {
+      throw new InvalidArgumentError(`${flag} takes a number${minimum > Number.MIN_VALUE ? ` of at least ${minimum}` : ' above 0'}, not "${value}".`);
+    }
+    return n;
+  };
+}
+
+/** A commander parser for a TCP port (0 picks a free one). */
+export function port(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} takes a port from 0 to 65535, not "${value}".`);
+    return n;
+  };
+}
+
+/** The client for the command's gateway; the URL is checked first, so a bad one exits 2. */
+export function makeClient(options: GatewayOptions): GatewayClient {
+  parseGatewayUrl(options.gateway);
+  const configDir = resolveConfigDir(options.configDir);
+  return new GatewayClient({
+    gateway: options.gateway,
+    trust: new TrustStore(configDir),
+    pacing: fileLedger(configDir),
+    timeoutMs: options.timeout * 1_000,
+    onFirstUseTrust: ({ origin, fingerprint256 }) =>
+      process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n`),
+  });
+}
+
+/** Prints a classification and returns its exit code. `extra` goes into the JSON object only. */
+export function report(result: Classification, options: GatewayOptions, extra: Record<string, unknown> = {}): number {
+  const info = STATE_INFO[result.state];
+  if (options.json) {
+    const body = {
+      time: new Date().toISOString(),
+      gateway: parseGatewayUrl(options.gateway).origin,
+      state: result.state,
+      reason: result.reason,
+      advice: info.advice,
+      facts: result.facts,
+      ...extra,
+    };
+    process.stdout.write(`${JSON.stringify(redactBody(body))}\n`);
+  } else {
+    process.stdout.write(`${describe(result)}\n`);
+  }
+  return info.exitCode;
+}
+
+/** One line a person understands: state, reason, and the facts worth a glance. */
+export function describe(result: Classification): string {
+  const { facts } = result;
+  const details: string[] = [];
+  if (facts.serverName) details.push(`server ${facts.serverName}`);
+  if (facts.ssoExpiresInMs !== undefined && result.state === 'ready') details.push(`login refreshes within ${formatDuration(facts.ssoExpiresInMs)}`);
+  if (facts.latencyMs !== undefined && facts.latencyMs > 0) details.push(`${facts.latencyMs} ms`);
+  const advice = STATE_INFO[result.state].advice;
+  return [`${result.state}: ${result.reason}`, details.length > 0 ? `(${details.join(', ')})` : '', result.state === 'ready' ? '' : advice]
+    .filter((part) => part !== '')
+    .join(' ');
+}
+
+/** `9 min 59 s`, `42 s`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1_000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
+}

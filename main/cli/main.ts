@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * `ibkr-keeper`, the headless front end: one-shot commands for each session endpoint, `trust`,
+ * `simulate` and `demo`. Exit codes: 0 ready (or done), 2 bad usage, 3-9 the state (README).
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../session/errors.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerSessionCommands } from './commands/session.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerTrustCommands } from './commands/trust.ts';
+
+/** Builds the program; `exit` receives each command's exit code. */
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('ibkr-keeper')
+    .description('Keeps an IBKR Client Portal Gateway session alive and tells its state.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSessionCommands(program, exit);
+  registerTrustCommands(program, exit);
+  registerSimulateCommand(program);
+  registerDemoCommand(program);
+  for (const command of program.commands) {
+    command.exitOverride();
+    command.showHelpAfterError('(run with --help for usage)');
+    for (const sub of command.commands) sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+  }
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander refuses is bad usage.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UserError) {
+      process.stderr.write(`ibkr-keeper: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`ibkr-keeper: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ibkr-keeper: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
