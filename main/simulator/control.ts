@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { describeIssue, eventSchema } from './events.ts';
 import type { Simulator } from './server.ts';
 
-const bodySchema = z.union([eventSchema, z.array(eventSchema)]);
+const manySchema = z.array(eventSchema);
 
 export class ControlServer {
   readonly #server: http.Server;
@@ -66,7 +66,7 @@ export class ControlServer {
       } catch {
         return answer(res, 400, { error: 'The body is not JSON: send an event such as {"type":"drop"}.' });
       }
-      const parsed = bodySchema.safeParse(json);
+      const parsed = Array.isArray(json) ? manySchema.safeParse(json) : eventSchema.safeParse(json);
       if (!parsed.success) return answer(res, 400, { error: `Not an event: ${describeIssue(parsed.error)}.` });
       for (const event of Array.isArray(parsed.data) ? parsed.data : [parsed.data]) await this.#sim.apply(event);
       return answer(res, 200, this.#sim.snapshot());

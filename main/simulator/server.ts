@@ -63,6 +63,9 @@ export class Simulator {
   #records: RequestRecord[] = [];
   #seq = 0;
   #restartAnswers = 0;
+  #inFlight = 0;
+  /** The most requests the simulator has had under way at once (the keeper sends one at a time). */
+  maxInFlight = 0;
   readonly #startedAt: number;
   readonly #scenario: { at: number; event: SimEvent }[];
   #scenarioTimer: NodeJS.Timeout | undefined;
@@ -221,6 +224,7 @@ export class Simulator {
       outage: this.#outage ? { kind: this.#outage.kind, until: this.#outage.until && new Date(this.#outage.until).toISOString() } : null,
       pendingFaults: this.#faults.filter((f) => f.remaining > 0).map((f) => ({ fault: f.kind, remaining: f.remaining, path: f.path })),
       rateLimitViolations: this.limiter.violations,
+      maxInFlight: this.maxInFlight,
       requestsReceived: this.#seq,
     };
   }
@@ -256,6 +260,9 @@ export class Simulator {
     const path = url.pathname.replace(/^\/v1\/portal(?=\/|$)/, '/v1/api');
     const record: RequestRecord = { seq: ++this.#seq, at: new Date(this.now()).toISOString(), method: req.method ?? 'GET', path, status: null, outcome: 'answered' };
     this.#records.push(record);
+    this.#inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
+    res.once('close', () => (this.#inFlight -= 1));
     const onRequest = this.#onRequest;
     if (onRequest) res.once('close', () => onRequest(record));
     if (this.#records.length > MAX_RECORDS) this.#records.splice(0, this.#records.length - MAX_RECORDS);

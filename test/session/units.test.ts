@@ -1,0 +1,94 @@
+/** The engine's small pure parts: URL parsing, fingerprints, loopback, redaction, pacing, classify. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { classify } from '../../main/session/classify.ts';
+import { parseGatewayUrl } from '../../main/session/gateway-client.ts';
+import { memoryLedger, Pacer, PACING } from '../../main/session/pacing.ts';
+import { redactBody, redactSessionId } from '../../main/session/redact.ts';
+import { STATE_INFO, SESSION_STATES } from '../../main/session/states.ts';
+import { isLoopbackHost, normalizeFingerprint } from '../../main/session/tls.ts';
+
+describe('gateway URLs', () => {
+  test('accepts the address with or without /v1/api or /v1/portal', () => {
+    for (const input of ['https://localhost:5000', 'https://localhost:5000/', 'https://localhost:5000/v1/api', 'https://localhost:5000/v1/portal/']) {
+      const a = parseGatewayUrl(input);
+      assert.equal(a.origin, 'https://localhost:5000');
+      assert.equal(a.apiBase, 'https://localhost:5000/v1/api');
+      assert.equal(a.loopback, true);
+    }
+    assert.equal(parseGatewayUrl('https://gw.example.com').port, 443);
+    assert.equal(parseGatewayUrl('https://gw.example.com').loopback, false);
+  });
+
+  test('refuses what is not a gateway address, saying what to give', () => {
+    assert.throws(() => parseGatewayUrl('localhost:5000'), /does not use https/);
+    assert.throws(() => parseGatewayUrl('not a url'), /is not a URL: give the gateway's address, e\.g\. https:\/\/localhost:5000/);
+    assert.throws(() => parseGatewayUrl('http://localhost:5000'), /only speaks HTTPS/);
+    assert.throws(() => parseGatewayUrl('https://localhost:5000/v1/api/tickle'), /has the path/);
+    assert.throws(() => parseGatewayUrl('https://user:pw@localhost:5000'), /credentials/);
+  });
+});
+
+describe('fingerprints and hosts', () => {
+  const canonical = `AB:${'01:'.repeat(30)}CD`;
+  test('a fingerprint is accepted in any case, with or without colons or a sha256 prefix', () => {
+    for (const input of [canonical, canonical.toLowerCase(), canonical.replaceAll(':', ''), `sha256/${canonical}`, ` SHA256:${canonical.replaceAll(':', '')} `]) {
+      assert.equal(normalizeFingerprint(input), canonical);
+    }
+    assert.throws(() => normalizeFingerprint('AB:CD'), /not a SHA-256 fingerprint: expected 64 hexadecimal digits/);
+  });
+
+  test('only loopback hosts are trusted on first use', () => {
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'api.localhost']) assert.equal(isLoopbackHost(host), true, host);
+    for (const host of ['10.0.0.1', '192.168.1.5', 'gw.example.com', '128.0.0.1', '::2']) assert.equal(isLoopbackHost(host), false, host);
+  });
+
+  test('session ids are redacted wherever they sit', () => {
+    const id = 'bb665d0f55b6289d70bc7380089fc96f';
+    assert.equal(redactSessionId(id), 'bb66…c96f');
+    const body = JSON.stringify(redactBody({ session: id, nested: [{ session: id }], topic: 'tic', id }));
+    assert.ok(!body.includes(id));
+  });
+});
+
+describe('pacing', () => {
+  test('tickles wait for the gap, validate is refused within a minute, a 429 refuses all for 10 min', () => {
+    let now = 1_000_000;
+    const pacer = new Pacer(memoryLedger(), 'https://localhost:5000', () => now);
+    assert.deepEqual(pacer.decide('tickle'), { action: 'send' });
+    pacer.recordSent('tickle');
+    assert.deepEqual(pacer.decide('tickle'), { action: 'wait', ms: PACING.tickleGapMs });
+    pacer.recordSent('validate');
+    now += 30_000;
+    assert.deepEqual(pacer.decide('validate'), { action: 'refuse', reason: 'too-soon', retryAfterMs: PACING.validateGapMs - 30_000 });
+    pacer.recordRateLimited();
+    now += 1_000;
+    assert.deepEqual(pacer.decide('authStatus'), { action: 'refuse', reason: 'penalty', retryAfterMs: PACING.penaltyMs - 1_000 });
+    now += PACING.penaltyMs;
+    assert.deepEqual(pacer.decide('authStatus'), { action: 'send' });
+  });
+
+  test('no more than the per-second budget, and a clock set back waits the full gap', () => {
+    let now = 5_000;
+    const pacer = new Pacer(memoryLedger(), 'o', () => now);
+    for (let i = 0; i < PACING.perSecond; i += 1) pacer.recordSent('authStatus');
+    assert.equal(pacer.decide('authStatus').action, 'wait');
+    pacer.recordSent('tickle');
+    now -= 60_000;
+    assert.deepEqual(pacer.decide('tickle'), { action: 'wait', ms: PACING.tickleGapMs });
+  });
+});
+
+describe('state table', () => {
+  test('every state has a colour and a distinct exit code, 0 only for ready', () => {
+    for (const state of SESSION_STATES) assert.ok(STATE_INFO[state].colour, state);
+    assert.equal(STATE_INFO.ready.exitCode, 0);
+    const codes = SESSION_STATES.filter((s) => s !== 'ready').map((s) => STATE_INFO[s].exitCode);
+    assert.ok(!codes.includes(0));
+  });
+
+  test('classify with nothing asked says so instead of guessing', () => {
+    const result = classify({}, 'https://localhost:5000');
+    assert.equal(result.unclear, true);
+  });
+});
