@@ -157,8 +157,8 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
 function collectFacts(check: Check): { facts: Facts; tickleAuth: AuthStatus | undefined } {
   const facts: Facts = {};
   let tickleAuth: AuthStatus | undefined;
-  const latencies = [check.tickle, check.authStatus, check.validate].filter((o) => o !== undefined && o.kind !== 'not-sent');
-  if (latencies.length > 0) facts.latencyMs = latencies[latencies.length - 1]!.latencyMs;
+  const timed = [check.authStatus, check.tickle].find((o) => o !== undefined && o.kind !== 'not-sent' && o.kind !== 'untrusted-certificate');
+  if (timed !== undefined) facts.latencyMs = timed.latencyMs;
   if (check.validate?.kind === 'answer' && check.validate.body.RESULT) Object.assign(facts, validateFacts(check.validate.body));
   if (check.tickle?.kind === 'answer') {
     const t = check.tickle.body;

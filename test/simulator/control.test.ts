@@ -79,3 +79,14 @@ describe('scenario files', () => {
     await assert.rejects(loadScenario(path.join(dir, 'missing.json')), /Cannot read the scenario file .*ENOENT/);
   });
 });
+
+describe('the scenario files shipped in docs/scenarios', () => {
+  test('each one loads', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { ROOT } = await import('../helpers.ts');
+    const dir = path.join(ROOT, 'docs/scenarios');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 2);
+    for (const file of files) assert.ok((await loadScenario(path.join(dir, file))).events.length > 0, file);
+  });
+});

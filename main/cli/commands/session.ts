@@ -61,7 +61,7 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
         const validate = await client.validate();
         if (validate.kind === 'answer') client.pacer.rememberSso(validate.body);
         if (validate.kind === 'not-sent' && validate.reason === 'too-soon') {
-          const reason = `Not sent: /sso/validate was asked less than a minute ago and IBKR allows one a minute; try again in ${formatDuration(validate.retryAfterMs)}.`;
+          const reason = `/sso/validate was asked less than a minute ago and IBKR allows one a minute; try again in ${formatDuration(validate.retryAfterMs)}.`;
           return print(options, `not sent: ${reason}`, { sent: false, reason, retryAfterMs: validate.retryAfterMs }, 7);
         }
         const result = classify({ authStatus: await client.authStatus(), validate }, client.address.origin);
