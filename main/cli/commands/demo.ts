@@ -15,7 +15,7 @@ import { probeCertificate } from '../../session/tls.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import type { SimEventInput } from '../../simulator/events.ts';
 import { Simulator } from '../../simulator/server.ts';
-import { describe } from '../context.ts';
+import { describe, positiveNumber } from '../context.ts';
 import { followReauth } from './session.ts';
 
 interface Step {
@@ -89,10 +89,10 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
-    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', '3')
-    .action(async (options: { reauthLatency: string }) => {
+    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', positiveNumber('--reauth-latency', 0), 3)
+    .action(async (options: { reauthLatency: number }) => {
       const dir = await mkdtemp(path.join(tmpdir(), 'ibkr-keeper-demo-'));
-      const sim = await Simulator.start({ settings: { reauthLatencyMs: Number(options.reauthLatency) * 1_000 || 3_000 } });
+      const sim = await Simulator.start({ settings: { reauthLatencyMs: options.reauthLatency * 1_000 } });
       const trust = new TrustStore(dir);
       // The pacer follows the simulator's clock, so "ten minutes later" is ten minutes for both.
       const client = new GatewayClient({ gateway: sim.url, trust, pacing: memoryLedger(), now: () => sim.now() });
