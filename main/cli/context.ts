@@ -33,7 +33,7 @@ export function positiveNumber(flag: string, minimum = Number.MIN_VALUE): (value
   return (value) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n < minimum) {
-      throw new InvalidArgumentError(`${flag} takes a number${minimum > Number.MIN_VALUE ? ` of at least ${minimum}` : ' above 0'}, not "${value}".`);
+      throw new InvalidArgumentError(`${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not "${value}".`);
     }
     return n;
   };
