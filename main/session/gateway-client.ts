@@ -85,6 +85,8 @@ export interface GatewayClientOptions {
   readonly timeoutMs?: number;
   /** Wall clock (epoch ms) for the pacing ledger. */
   readonly now?: () => number;
+  /** How the pacer's short waits are spent (virtual time passes them at once). */
+  readonly sleep?: (ms: number) => Promise<unknown>;
   /** Told when a loopback gateway's certificate is trusted on first use. */
   readonly onFirstUseTrust?: (event: { origin: string; fingerprint256: string; subject: string }) => void;
 }
@@ -96,6 +98,7 @@ export class GatewayClient {
   readonly #pacer: Pacer;
   readonly #timeoutMs: number;
   readonly #onFirstUseTrust: GatewayClientOptions['onFirstUseTrust'];
+  readonly #sleep: (ms: number) => Promise<unknown>;
   #agent: Agent | undefined;
   #agentKey = '';
   #queue: Promise<unknown> = Promise.resolve();
@@ -106,6 +109,7 @@ export class GatewayClient {
     this.#pacer = new Pacer(options.pacing, this.address.origin, options.now);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#onFirstUseTrust = options.onFirstUseTrust;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   /** The pacer, so callers can tell when a penalty ends. */
@@ -195,7 +199,7 @@ export class GatewayClient {
       if (decision.action === 'refuse') {
         return { kind: 'not-sent', endpoint, latencyMs: 0, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
       }
-      await sleep(decision.ms);
+      await this.#sleep(decision.ms);
     }
   }
 

@@ -87,7 +87,17 @@ export class Pacer {
   /** Whether `endpoint` may be requested now. */
   decide(endpoint: Endpoint): PaceDecision {
     const now = this.#now();
-    const entry = this.#entry(this.#storage.read(), now);
+    const ledger = this.#storage.read();
+    const entry = this.#entry(ledger, now);
+    const penaltyCap = now + PACING.penaltyMs;
+    if (Object.values(entry.last).some((t) => t > now) || (entry.penaltyUntil ?? 0) > penaltyCap) {
+      // The clock was set back: what was sent "in the future" counts as sent now, once, not until
+      // then; a penalty lasts no longer than a penalty.
+      entry.last = Object.fromEntries(Object.entries(entry.last).map(([k, t]) => [k, Math.min(t, now)]));
+      if (entry.penaltyUntil !== undefined) entry.penaltyUntil = Math.min(entry.penaltyUntil, penaltyCap);
+      ledger.origins[this.#origin] = entry;
+      this.#storage.write(ledger);
+    }
     if (entry.penaltyUntil !== undefined && entry.penaltyUntil > now) {
       return { action: 'refuse', reason: 'penalty', retryAfterMs: entry.penaltyUntil - now };
     }
@@ -156,9 +166,8 @@ export class Pacer {
   }
 }
 
-/** Milliseconds since `endpoint` was last sent; a time in the future (clock set back) counts as now. */
+/** Milliseconds since `endpoint` was last sent. */
 function sinceLast(entry: OriginLedger, endpoint: Endpoint, now: number): number {
   const last = entry.last[endpoint];
-  if (last === undefined) return Number.POSITIVE_INFINITY;
-  return Math.max(0, now - last);
+  return last === undefined ? Number.POSITIVE_INFINITY : now - last;
 }

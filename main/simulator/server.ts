@@ -129,6 +129,11 @@ export class Simulator {
     return Date.now() + this.#offsetMs;
   }
 
+  /** Moves the simulator's clock ahead (virtual time in tests and the benchmark follows it). */
+  advanceClock(ms: number): void {
+    this.#offsetMs += ms;
+  }
+
   /** Applies one event (validated first, so a control request's typo is named). */
   async apply(input: SimEventInput | SimEvent): Promise<void> {
     const event = eventSchema.parse(input);
@@ -179,7 +184,7 @@ export class Simulator {
         this.#server.closeAllConnections();
         break;
       case 'advance':
-        this.#offsetMs += event.by;
+        this.advanceClock(event.by);
         break;
       case 'configure': {
         const s = this.model.settings;

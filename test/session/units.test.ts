@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { classify } from '../../main/session/classify.ts';
+import type { KeeperStatus } from '../../main/session/keeper.ts';
+import { NotificationPolicy } from '../../main/session/notifications.ts';
+import type { SessionState } from '../../main/session/states.ts';
 import { parseGatewayUrl } from '../../main/session/gateway-client.ts';
 import { memoryLedger, Pacer, PACING } from '../../main/session/pacing.ts';
 import { redactBody, redactSessionId } from '../../main/session/redact.ts';
@@ -74,8 +77,13 @@ describe('pacing', () => {
     for (let i = 0; i < PACING.perSecond; i += 1) pacer.recordSent('authStatus');
     assert.equal(pacer.decide('authStatus').action, 'wait');
     pacer.recordSent('tickle');
-    now -= 60_000;
-    assert.deepEqual(pacer.decide('tickle'), { action: 'wait', ms: PACING.tickleGapMs });
+    now -= 3_600_000;
+    assert.deepEqual(pacer.decide('tickle'), { action: 'wait', ms: PACING.tickleGapMs }, 'an hour back waits one gap, not an hour');
+    now += PACING.tickleGapMs;
+    assert.deepEqual(pacer.decide('tickle'), { action: 'send' });
+    pacer.recordRateLimited();
+    now -= 3_600_000;
+    assert.deepEqual(pacer.decide('tickle'), { action: 'refuse', reason: 'penalty', retryAfterMs: PACING.penaltyMs });
   });
 });
 
@@ -90,5 +98,31 @@ describe('state table', () => {
   test('classify with nothing asked says so instead of guessing', () => {
     const result = classify({}, 'https://localhost:5000');
     assert.equal(result.unclear, true);
+  });
+});
+
+describe('notification policy', () => {
+  const status = (state: SessionState, reason = 'why'): KeeperStatus => ({
+    gateway: 'https://localhost:5000', state, previous: null, reason, facts: {}, since: '', lastTickleAt: null, nextCheckAt: null, reauthAttempts: 0,
+  });
+  const run = (policy: NotificationPolicy, steps: Array<[number, SessionState]>): string[] =>
+    steps.flatMap(([at, state]) => policy.update(status(state), at).map((n) => n.kind));
+
+  test('nothing on a clean start; a drop and its recovery once each; flapping does not spam', () => {
+    const policy = new NotificationPolicy();
+    const seen = run(policy, [[0, 'starting'], [1, 'ready'], [60_000, 'not-authenticated'], [61_000, 'reauthenticating'], [65_000, 'ready'],
+      [120_000, 'not-authenticated'], [125_000, 'ready'], [180_000, 'not-authenticated'], [185_000, 'ready']]);
+    assert.deepEqual(seen, ['drop', 'recovery']);
+  });
+
+  test('gateway down is said only after a minute down; a changed certificate always', () => {
+    const policy = new NotificationPolicy();
+    assert.deepEqual(run(policy, [[0, 'ready'], [10_000, 'gateway-down'], [30_000, 'gateway-down'], [15_000 + 60_000, 'gateway-down'], [80_000, 'ready']]), ['gateway-down', 'recovery']);
+    assert.deepEqual(run(policy, [[90_000, 'untrusted-certificate'], [91_000, 'ready'], [92_000, 'untrusted-certificate']]), ['certificate-changed', 'certificate-changed'], 'the recovery within 10 min of the last one is not repeated');
+  });
+
+  test('a brief outage never notifies, and a kind the user turned off is not shown', () => {
+    const policy = new NotificationPolicy({ disabled: ['competing'] });
+    assert.deepEqual(run(policy, [[0, 'ready'], [10_000, 'gateway-down'], [20_000, 'ready'], [30_000, 'competing']]), []);
   });
 });

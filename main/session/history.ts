@@ -1,0 +1,62 @@
+/**
+ * The transition history: JSON lines in `history.jsonl` of the config folder, redacted, rotated
+ * to `history.1.jsonl` past a size so it stays bounded. It feeds `ibkr-keeper history` and the
+ * details window's timeline.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Transition } from './keeper.ts';
+import { redactBody } from './redact.ts';
+import { SESSION_STATES } from './states.ts';
+
+const transitionSchema = z.object({
+  time: z.string(),
+  state: z.enum(SESSION_STATES),
+  previous: z.enum(SESSION_STATES).nullable(),
+  reason: z.string(),
+  facts: z.record(z.string(), z.unknown()),
+});
+
+export class History {
+  readonly file: string;
+  readonly #rotated: string;
+  readonly #maxBytes: number;
+
+  constructor(configDir: string, options: { maxBytes?: number } = {}) {
+    this.file = path.join(configDir, 'history.jsonl');
+    this.#rotated = path.join(configDir, 'history.1.jsonl');
+    this.#maxBytes = options.maxBytes ?? 1_048_576;
+  }
+
+  /** Appends one transition; rotates first when the file is full. */
+  append(transition: Transition): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    if (existsSync(this.file) && statSync(this.file).size >= this.#maxBytes) renameSync(this.file, this.#rotated);
+    appendFileSync(this.file, `${JSON.stringify(redactBody(transition))}\n`, { mode: 0o600 });
+  }
+
+  /** Transitions since `sinceMs` (epoch ms), oldest first; lines that do not parse are skipped and counted. */
+  read(sinceMs = Number.NEGATIVE_INFINITY): { transitions: Transition[]; skipped: number } {
+    const transitions: Transition[] = [];
+    let skipped = 0;
+    for (const file of [this.#rotated, this.file]) {
+      if (!existsSync(file)) continue;
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        let parsed;
+        try {
+          parsed = transitionSchema.safeParse(JSON.parse(line));
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) {
+          skipped += 1;
+          continue;
+        }
+        if (Date.parse(parsed.data.time) >= sinceMs) transitions.push(parsed.data as Transition);
+      }
+    }
+    return { transitions, skipped };
+  }
+}

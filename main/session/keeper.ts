@@ -1,0 +1,414 @@
+/**
+ * The keeper: the loop that keeps the brokerage session alive and recovers it without ever making
+ * things worse. One request per interval in steady state; a failure is confirmed before it counts;
+ * reauthentication within a persisted budget; never a takeover by itself; backoff while the
+ * gateway is down; silence during a rate-limit penalty; a full stop on a changed certificate.
+ * Time is injected; no error ends the loop. Front ends call its actions and listen to its events.
+ */
+import { EventEmitter } from 'node:events';
+import { classify, validateFacts, type Classification, type Facts } from './classify.ts';
+import type { GatewayClient } from './gateway-client.ts';
+import { POLICY, type RecoveryBudget } from './policy.ts';
+import type { SessionState } from './states.ts';
+import type { Clock, Scheduler, Timer } from './time.ts';
+
+/** What front ends show: the state, why, and what was seen. */
+export interface KeeperStatus {
+  readonly gateway: string;
+  readonly state: SessionState;
+  readonly previous: SessionState | null;
+  readonly reason: string;
+  readonly facts: Facts;
+  /** ISO times. */
+  readonly since: string;
+  readonly lastTickleAt: string | null;
+  readonly nextCheckAt: string | null;
+  /** Reauthentications of the current drop. */
+  readonly reauthAttempts: number;
+}
+
+/** One change of state, as `watch --json` prints it and the history keeps it. */
+export interface Transition {
+  readonly time: string;
+  readonly state: SessionState;
+  readonly previous: SessionState | null;
+  readonly reason: string;
+  readonly facts: Facts;
+}
+
+/** The outcome of an action a person asked for. */
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+export interface KeeperEvents {
+  transition: [Transition];
+  /** After every step, changed or not. */
+  status: [KeeperStatus];
+  /** Something worth a log line (clock jumps, unexpected errors). */
+  log: [string];
+}
+
+export interface KeeperOptions {
+  readonly client: GatewayClient;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly budget: RecoveryBudget;
+  /** Between tickles in steady state. Default 60 s. */
+  readonly intervalMs?: number;
+}
+
+const STICKY_FACTS = ['userName', 'userId', 'account', 'serverName', 'serverVersion'] as const;
+const NEVER_CONFIRMED = new Set<SessionState>(['rate-limited', 'untrusted-certificate']);
+
+export class Keeper extends EventEmitter<KeeperEvents> {
+  readonly #client: GatewayClient;
+  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
+  readonly #budget: RecoveryBudget;
+  #intervalMs: number;
+
+  #state: SessionState = 'starting';
+  #previous: SessionState | null = null;
+  #reason = 'No answer from the gateway yet.';
+  #facts: Facts = {};
+  #sticky: Facts = {};
+  #sinceWall: number;
+  #lastTickleWall: number | null = null;
+  #nextCheckWall: number | null = null;
+
+  #timer: Timer | undefined;
+  #watchdog: Timer | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #running = false;
+  #confirming = false;
+  #downStreak = 0;
+  #reauth: { startedMono: number; takingOver: boolean } | undefined;
+  #loginPollUntilMono = Number.NEGATIVE_INFINITY;
+  #lastValidateMono = Number.NEGATIVE_INFINITY;
+  #lastWall = 0;
+  #lastMono = 0;
+
+  constructor(options: KeeperOptions) {
+    super();
+    this.#client = options.client;
+    this.#clock = options.clock;
+    this.#scheduler = options.scheduler;
+    this.#budget = options.budget;
+    this.#intervalMs = options.intervalMs ?? 60_000;
+    this.#sinceWall = this.#clock.wall();
+  }
+
+  /** Starts the loop: a first check at once, and the watchdog for sleep and clock jumps. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#lastWall = this.#clock.wall();
+    this.#lastMono = this.#clock.monotonic();
+    this.#schedule(0);
+    this.#watchdog = this.#scheduler.after(POLICY.watchdogMs, () => this.#watch());
+  }
+
+  /** Stops the loop, leaving the session as it is (no logout); resolves when the current step ends. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#watchdog?.cancel();
+    this.#nextCheckWall = null;
+    await this.#queue;
+  }
+
+  status(): KeeperStatus {
+    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+    return {
+      gateway: this.#client.address.origin,
+      state: this.#state,
+      previous: this.#previous,
+      reason: this.#reason,
+      facts: { ...this.#sticky, ...this.#facts },
+      since: new Date(this.#sinceWall).toISOString(),
+      lastTickleAt: iso(this.#lastTickleWall),
+      nextCheckAt: iso(this.#nextCheckWall),
+      reauthAttempts: this.#budget.attemptsThisDrop(),
+    };
+  }
+
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  // ---- actions for the front ends ------------------------------------------------------------
+
+  /** Checks now (resume from sleep, screen unlock, a person's click, a certificate trusted anew). */
+  checkNow(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#state === 'paused' || !this.#running) return;
+      this.#timer?.cancel();
+      await this.#step();
+    });
+  }
+
+  /** Reauthenticates at a person's request: outside the per-drop pauses, within the hourly cap. */
+  reauthenticate(): Promise<ActionResult> {
+    return this.#act(async () => {
+      const permission = this.#budget.permission(this.#clock.wall());
+      if (!permission.allowed && permission.untilWall !== undefined) {
+        return { ok: false, message: `Not now: ${permission.why}; more could lock the account.` };
+      }
+      await this.#startReauth(false);
+      return { ok: true, message: 'Reauthentication started.' };
+    });
+  }
+
+  /** Takes the session over from another login (`ssodh/init` with `compete:true`): only on request. */
+  takeOver(): Promise<ActionResult> {
+    return this.#act(async () => {
+      await this.#startReauth(true);
+      return { ok: true, message: 'Taking the session over from the other login.' };
+    });
+  }
+
+  /** Ends the gateway session (`/logout`). */
+  logout(): Promise<ActionResult> {
+    return this.#act(async () => {
+      const answer = await this.#client.logout();
+      if (answer.kind !== 'answer') {
+        const result = classify({ other: answer }, this.#client.address.origin);
+        return { ok: false, message: `The logout did not go through: ${result.reason}` };
+      }
+      this.#reauth = undefined;
+      this.#transition('login-required', `You logged out of the gateway; open ${this.#client.address.origin} in a browser to log in again.`, {});
+      this.#schedule(this.#intervalMs);
+      return { ok: true, message: 'Logged out.' };
+    });
+  }
+
+  /** Stops keeping the session alive until `resume`. */
+  pause(): Promise<ActionResult> {
+    return this.#act(async () => {
+      this.#timer?.cancel();
+      this.#nextCheckWall = null;
+      this.#reauth = undefined;
+      this.#transition('paused', 'Keeping alive is paused: the session will time out after about 5 minutes without requests.', {});
+      return { ok: true, message: 'Paused.' };
+    });
+  }
+
+  resume(): Promise<ActionResult> {
+    return this.#act(async () => {
+      if (this.#state !== 'paused') return { ok: true, message: 'Not paused.' };
+      this.#transition('starting', 'Resumed: checking the session.', {});
+      await this.#step();
+      return { ok: true, message: 'Resumed.' };
+    });
+  }
+
+  /** The user opened the login page: check every 5 s for the next 10 minutes. Returns its URL. */
+  openLoginPage(): string {
+    this.#loginPollUntilMono = this.#clock.monotonic() + POLICY.loginPollForMs;
+    if (this.#state === 'login-required') void this.#enqueue(async () => this.#schedule(POLICY.loginPollMs));
+    return this.#client.address.origin;
+  }
+
+  /** Changes the steady-state interval; takes effect at once. */
+  setIntervalMs(ms: number): void {
+    this.#intervalMs = ms;
+    if (this.#state === 'ready' || this.#state === 'competing') void this.#enqueue(async () => this.#schedule(ms));
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------
+
+  /** Serializes every step and action: never two requests in flight, never an unhandled rejection. */
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(task).catch((error: unknown) => this.#fault(error));
+    this.#queue = run;
+    return run;
+  }
+
+  #act(task: () => Promise<ActionResult>): Promise<ActionResult> {
+    let result: ActionResult = { ok: false, message: 'The keeper is stopped.' };
+    return this.#enqueue(async () => {
+      if (this.#running) result = await task();
+    }).then(() => result);
+  }
+
+  #schedule(ms: number): void {
+    this.#timer?.cancel();
+    if (!this.#running) return;
+    this.#nextCheckWall = this.#clock.wall() + ms;
+    this.#timer = this.#scheduler.after(ms, () => this.#enqueue(() => this.#step()));
+  }
+
+  async #step(): Promise<void> {
+    if (!this.#running || this.#state === 'paused') return;
+    if (this.#reauth !== undefined) return this.#pollReauth();
+    return this.#check();
+  }
+
+  /** One look at the session: a tickle (the auth status when it is unclear or to confirm a change). */
+  async #check(): Promise<void> {
+    const origin = this.#client.address.origin;
+    let result: Classification;
+    if (this.#confirming) {
+      result = classify({ authStatus: await this.#client.authStatus() }, origin);
+    } else {
+      const tickle = await this.#client.tickle();
+      if (tickle.kind === 'answer') this.#lastTickleWall = this.#clock.wall();
+      result = classify({ tickle }, origin);
+      if (result.unclear) result = classify({ tickle, authStatus: await this.#client.authStatus() }, origin);
+    }
+    if (result.state === 'not-authenticated' && this.#state === 'login-required') result = await this.#stillLoggedOut(result);
+    if (this.#state === 'ready' && result.state !== 'ready' && !this.#confirming && !NEVER_CONFIRMED.has(result.state)) {
+      // A transient failure is not a drop: look again before saying anything.
+      this.#confirming = true;
+      this.#schedule(POLICY.confirmAfterMs);
+      return;
+    }
+    this.#confirming = false;
+    await this.#apply(result);
+  }
+
+  /**
+   * After a logout the tickle still answers (not authenticated), but reauthenticating would only
+   * hear "not logged in": the login stays required until `/sso/validate` (at most every 5 min)
+   * says the login is back, or the session is.
+   */
+  async #stillLoggedOut(result: Classification): Promise<Classification> {
+    const keep: Classification = { ...result, state: 'login-required', reason: this.#reason };
+    if (this.#clock.monotonic() - this.#lastValidateMono < POLICY.validateEveryMs) return keep;
+    this.#lastValidateMono = this.#clock.monotonic();
+    const validate = await this.#client.validate();
+    return validate.kind === 'answer' && validate.body.RESULT ? result : keep;
+  }
+
+  /** Takes a classification on, and decides when to look next. */
+  async #apply(result: Classification): Promise<void> {
+    const before = this.#state;
+    this.#transition(result.state, result.reason, result.facts);
+    if (result.state !== 'gateway-down') this.#downStreak = 0;
+    switch (result.state) {
+      case 'ready':
+        this.#budget.recovered();
+        await this.#learnUser(before !== 'ready');
+        return this.#schedule(this.#intervalMs);
+      case 'not-authenticated':
+        return this.#recover();
+      case 'login-required':
+        return this.#schedule(this.#clock.monotonic() < this.#loginPollUntilMono ? POLICY.loginPollMs : this.#intervalMs);
+      case 'gateway-down': {
+        const backoff = POLICY.gatewayBackoffMs;
+        return this.#schedule(backoff[Math.min(this.#downStreak++, backoff.length - 1)]!);
+      }
+      case 'rate-limited':
+        return this.#schedule((result.facts.retryAfterMs ?? 600_000) + 1_000);
+      case 'untrusted-certificate':
+        // Stop: nothing more goes to this gateway until the user trusts the new certificate.
+        this.#timer?.cancel();
+        this.#nextCheckWall = null;
+        return;
+      default:
+        return this.#schedule(this.#intervalMs);
+    }
+  }
+
+  /** Not authenticated while the login may be valid: reauthenticate within the budget. */
+  async #recover(): Promise<void> {
+    const now = this.#clock.wall();
+    this.#budget.beginDrop(now);
+    const permission = this.#budget.permission(now);
+    if (!permission.allowed) {
+      this.#reason = `${this.#reason} The keeper stopped reauthenticating (${permission.why}) so as not to lock the account: check the gateway, then reauthenticate.`;
+      this.emit('status', this.status());
+      return this.#schedule(this.#intervalMs);
+    }
+    if (permission.atWall > now) return this.#schedule(Math.min(permission.atWall - now, this.#intervalMs));
+    await this.#startReauth(false);
+  }
+
+  async #startReauth(takeOver: boolean): Promise<void> {
+    this.#budget.beginDrop(this.#clock.wall());
+    this.#budget.record(this.#clock.wall());
+    const trigger = takeOver ? await this.#client.ssoInit(true) : await this.#client.reauthenticate();
+    if (trigger.kind !== 'answer') {
+      return this.#apply(classify({ reauth: trigger }, this.#client.address.origin));
+    }
+    this.#reauth = { startedMono: this.#clock.monotonic(), takingOver: takeOver };
+    const attempt = this.#budget.attemptsThisDrop();
+    const what = takeOver ? 'Taking the session over from the other login' : `Reauthenticating (attempt ${attempt} of ${POLICY.reauthPausesMs.length})`;
+    this.#transition('reauthenticating', `${what}: the gateway is logging in again.`, {});
+    this.#schedule(POLICY.reauthPollMs);
+  }
+
+  /** Polls the auth status after "triggered" until ready, failed, or 60 s. */
+  async #pollReauth(): Promise<void> {
+    const reauth = this.#reauth!;
+    const result = classify({ authStatus: await this.#client.authStatus() }, this.#client.address.origin);
+    const waiting = result.state === 'not-authenticated' || (reauth.takingOver && result.state === 'competing');
+    const elapsed = this.#clock.monotonic() - reauth.startedMono;
+    if (waiting && !result.facts.fail && elapsed < POLICY.reauthPollForMs) return this.#schedule(POLICY.reauthPollMs);
+    this.#reauth = undefined;
+    if (waiting) {
+      this.#budget.failed(this.#clock.wall());
+      const why = result.facts.fail ? `the gateway reports "${result.facts.fail}"` : 'the gateway did not log in again within 60 s';
+      return this.#apply({ ...result, state: 'not-authenticated', reason: `The reauthentication failed: ${why}.` });
+    }
+    return this.#apply(result);
+  }
+
+  /**
+   * The user's name and account from `/sso/validate`: when unknown, and when the session comes
+   * back; at most every 5 minutes, never in steady state (one request per interval).
+   */
+  async #learnUser(cameBack: boolean): Promise<void> {
+    const now = this.#clock.monotonic();
+    if (now - this.#lastValidateMono < POLICY.validateEveryMs) return;
+    if (this.#sticky.userName !== undefined && !cameBack) return;
+    this.#lastValidateMono = now;
+    const validate = await this.#client.validate();
+    if (validate.kind === 'answer' && validate.body.RESULT) {
+      this.#client.pacer.rememberSso(validate.body);
+      Object.assign(this.#sticky, validateFacts(validate.body));
+      this.emit('status', this.status());
+    }
+  }
+
+  #transition(state: SessionState, reason: string, facts: Facts): void {
+    for (const key of STICKY_FACTS) if (facts[key] !== undefined) (this.#sticky as Record<string, unknown>)[key] = facts[key];
+    this.#facts = Object.fromEntries(Object.entries(facts).filter(([key]) => !(STICKY_FACTS as readonly string[]).includes(key)));
+    this.#reason = reason;
+    if (state !== this.#state) {
+      this.#previous = this.#state;
+      this.#state = state;
+      this.#sinceWall = this.#clock.wall();
+      const status = this.status();
+      this.emit('transition', { time: status.since, state, previous: this.#previous, reason, facts: status.facts });
+    }
+    this.emit('status', this.status());
+  }
+
+  /** Compares the clocks: a sleep or a clock change is answered with a check at once. */
+  async #watch(): Promise<void> {
+    if (!this.#running) return;
+    const wall = this.#clock.wall();
+    const mono = this.#clock.monotonic();
+    const drift = wall - this.#lastWall - (mono - this.#lastMono);
+    this.#lastWall = wall;
+    this.#lastMono = mono;
+    this.#watchdog = this.#scheduler.after(POLICY.watchdogMs, () => this.#watch());
+    if (Math.abs(drift) > POLICY.driftMs && this.#state !== 'untrusted-certificate') {
+      const what = drift > 0 ? `woke from sleep or the clock moved ahead (${Math.round(drift / 1_000)} s)` : `the clock moved back (${Math.round(-drift / 1_000)} s)`;
+      this.emit('log', `The computer ${what}: checking the session now.`);
+      this.#confirming = false;
+      await this.checkNow();
+    }
+  }
+
+  /** An unexpected error in a step: say it, and go on at the normal interval. */
+  #fault(error: unknown): void {
+    this.emit('log', `Unexpected error in the keeper loop (it goes on): ${(error as Error)?.message ?? String(error)}`);
+    this.#confirming = false;
+    this.#reauth = undefined;
+    if (this.#running && this.#state !== 'paused' && this.#state !== 'untrusted-certificate') this.#schedule(this.#intervalMs);
+  }
+}

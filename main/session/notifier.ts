@@ -1,0 +1,41 @@
+/**
+ * Desktop notifications through node-notifier (notify-send on Linux, Notification Center on
+ * macOS, toasts on Windows), behind an interface the desktop app reuses with its own click handling.
+ */
+import notifier from 'node-notifier';
+import type { Notification } from './notifications.ts';
+
+/** Somewhere notifications go. */
+export interface NotificationSink {
+  show(notification: Notification): Promise<void>;
+}
+
+/** Shows notifications with node-notifier; a failure to show one is reported, never thrown. */
+export class DesktopNotifier implements NotificationSink {
+  readonly #appName: string;
+  readonly #onError: (message: string) => void;
+
+  constructor(options: { appName?: string; onError?: (message: string) => void } = {}) {
+    this.#appName = options.appName ?? 'IBKR Session Keeper';
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  show(notification: Notification): Promise<void> {
+    return new Promise((resolve) => {
+      notifier.notify(
+        {
+          title: notification.title,
+          message: notification.message,
+          // notify-send: the app name and an urgency dunst and other daemons show.
+          'app-name': this.#appName,
+          urgency: notification.kind === 'recovery' ? 'normal' : 'critical',
+          wait: false,
+        } as notifier.Notification,
+        (error) => {
+          if (error) this.#onError(`Could not show a desktop notification (${error.message}); is a notification service running?`);
+          resolve();
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Time as a parameter: the keeper reads a clock and sets timers through a scheduler, so a test or
+ * the benchmark can run a simulated day in seconds, and a suspended laptop can be imitated.
+ */
+
+/** Two clocks: the wall (epoch ms, jumps with suspend and clock changes) and a monotonic one. */
+export interface Clock {
+  /** Epoch milliseconds, as `Date.now()`. */
+  wall(): number;
+  /** Milliseconds that never go back and stand still while the computer sleeps. */
+  monotonic(): number;
+}
+
+/** A timer that can be cancelled. */
+export interface Timer {
+  cancel(): void;
+}
+
+/** Runs a callback after a delay (monotonic). A callback's promise is awaited by virtual time. */
+export interface Scheduler {
+  after(ms: number, run: () => Promise<void> | void): Timer;
+}
+
+export const realClock: Clock = {
+  wall: () => Date.now(),
+  monotonic: () => performance.now(),
+};
+
+export const realScheduler: Scheduler = {
+  after(ms, run) {
+    const timer = setTimeout(() => void run(), Math.max(0, ms));
+    return { cancel: () => clearTimeout(timer) };
+  },
+};

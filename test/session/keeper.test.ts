@@ -1,0 +1,286 @@
+/**
+ * The keeper over simulated hours of faults, in virtual time against the real simulator: the
+ * states it goes through, the requests it sends, and what it would notify.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fileBudget, POLICY } from '../../main/session/policy.ts';
+import { TrustStore } from '../../main/session/trust-store.ts';
+import { raw } from '../helpers.ts';
+import { HOUR, keeperRig, MINUTE } from '../keeper-harness.ts';
+
+const kinds = (rig: { notes: Array<{ kind: string }> }): string[] => rig.notes.map((n) => n.kind);
+
+describe('steady state', () => {
+  test('a clean start: ready at once, no notification, then one tickle per interval and nothing else', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.equal(rig.keeper.status().facts.userName, 'simuser1');
+    const seq = rig.seq();
+    await rig.time.runFor(HOUR);
+    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready']);
+    assert.deepEqual(kinds(rig), []);
+    assert.equal(rig.count('/tickle', seq), 60);
+    assert.equal(rig.sim.requests(seq).length, 60, 'nothing but tickles');
+    assert.equal(rig.sim.model.brokerage, 'authenticated', 'the session did not time out');
+  });
+
+  test('a transient failure is confirmed by a second look and is not a drop', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    for (const fault of ['server-error', 'malformed', 'truncated'] as const) {
+      await rig.sim.apply({ type: 'fault', fault, path: '/tickle' });
+      await rig.time.runFor(MINUTE);
+    }
+    await rig.time.runFor(MINUTE);
+    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready']);
+    assert.deepEqual(kinds(rig), []);
+    assert.equal(rig.count('/iserver/auth/status'), 3, 'one confirming look per odd answer');
+  });
+});
+
+describe('drops and recovery', () => {
+  test('a drop is seen within the interval, reauthenticated, and back within the latency + 3 s', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 6_000 } });
+    await rig.time.runFor(37_000);
+    await rig.sim.apply({ type: 'drop' });
+    const droppedAt = rig.time.monotonic();
+    await rig.time.runFor(2 * MINUTE);
+    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready', 'not-authenticated', 'reauthenticating', 'ready']);
+    const seen = rig.transitions[1]!.mono;
+    assert.ok(seen - droppedAt <= MINUTE + 1_000, `seen after ${seen - droppedAt} ms`);
+    assert.ok(rig.transitions[3]!.mono - seen <= 6_000 + 3_000, `back after ${rig.transitions[3]!.mono - seen} ms`);
+    assert.deepEqual(kinds(rig), ['drop', 'recovery']);
+    assert.equal(rig.count('/iserver/reauthenticate'), 1);
+  });
+
+  test('tickle "no session" (connected, not authenticated) is recovered the same way', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'unauthenticate' });
+    await rig.time.runFor(2 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.ok(rig.transitions.some((x) => x.state === 'not-authenticated' && /connected to IBKR, but/.test(x.reason)));
+  });
+
+  test('a stuck reauthentication: three tries with growing pauses, then it stops and says so; no login loop', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthOutcome: 'fail' } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'drop' });
+    await rig.time.runFor(3 * HOUR);
+    const tries = rig.sim.requests().filter((r) => r.path === '/v1/api/iserver/reauthenticate').map((r) => Date.parse(r.at));
+    assert.equal(tries.length, 3);
+    // Each try is followed for 60 s; then a pause of 30 s, then 120 s (jitter is fixed in the rig).
+    assert.ok(tries[1]! - tries[0]! >= 60_000 + 30_000, `second try ${tries[1]! - tries[0]!} ms after the first`);
+    assert.ok(tries[2]! - tries[1]! >= 60_000 + 120_000, `third try ${tries[2]! - tries[1]!} ms after the second`);
+    const status = rig.keeper.status();
+    assert.equal(status.state, 'not-authenticated');
+    assert.match(status.reason, /stopped reauthenticating \(3 reauthentications did not bring the session back\) so as not to lock the account/);
+    assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped']);
+    await rig.sim.apply({ type: 'configure', reauthOutcome: 'succeed' });
+    const result = await rig.keeper.reauthenticate();
+    assert.equal(result.ok, true);
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready', 'a person can still reauthenticate');
+    assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped', 'recovery']);
+  });
+
+  test('the recovery budget survives a restart of the keeper', async (t) => {
+    const { tempDir } = await import('../helpers.ts');
+    const dir = tempDir(t);
+    const first = await keeperRig(t, { settings: { reauthOutcome: 'fail' }, budget: fileBudget(dir), dir });
+    await first.time.runFor(1_000);
+    await first.sim.apply({ type: 'drop' });
+    await first.time.runFor(3 * MINUTE);
+    assert.equal(first.count('/iserver/reauthenticate'), 2);
+    await first.keeper.stop();
+    const second = await keeperRig(t, { budget: fileBudget(dir), dir, sim: first.sim });
+    await second.time.runFor(3 * HOUR);
+    assert.equal(first.count('/iserver/reauthenticate'), 3, 'one more after the restart, not three');
+    assert.match(second.keeper.status().reason, /stopped reauthenticating/);
+  });
+});
+
+describe('competing, login, outages', () => {
+  test('competing: shown, never reauthenticated, logged out or taken over by itself; Take over works', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 4_000 } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'compete', kicked: true });
+    await rig.time.runFor(2 * HOUR);
+    assert.equal(rig.keeper.status().state, 'competing');
+    assert.equal(rig.count('/iserver/reauthenticate') + rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
+    assert.deepEqual(kinds(rig), ['competing']);
+    const result = await rig.keeper.takeOver();
+    assert.equal(result.ok, true);
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.equal(rig.count('/iserver/auth/ssodh/init'), 1);
+    assert.deepEqual(kinds(rig), ['competing', 'recovery']);
+  });
+
+  test('login required: polls at the interval, every 5 s after "Open login page", ready soon after the login', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'expire-sso' });
+    await rig.time.runFor(10 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'login-required');
+    const seq = rig.seq();
+    await rig.time.runFor(10 * MINUTE);
+    assert.ok(rig.sim.requests(seq).length <= 11, `${rig.sim.requests(seq).length} requests in 10 min`);
+    assert.equal(rig.keeper.openLoginPage(), rig.sim.url);
+    await rig.time.runFor(30_000);
+    await rig.sim.apply({ type: 'login' });
+    const loggedIn = rig.time.monotonic();
+    await rig.time.runFor(MINUTE);
+    const back = rig.transitions.find((x) => x.state === 'ready' && x.mono > loggedIn)!;
+    assert.ok(back.mono - loggedIn <= POLICY.loginPollMs + 1_000, `ready ${back.mono - loggedIn} ms after the login`);
+    assert.deepEqual(kinds(rig), ['login-required', 'recovery']);
+    assert.match(rig.notes[0]!.message, new RegExp(`Open ${rig.sim.url} in a browser and log in`));
+  });
+
+  test('IBKR restart: gateway-down with backoff 5, 15, 30, 60 s, notified once, then recovered', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'restart', duration: '4m' });
+    const seq = rig.seq();
+    await rig.time.runFor(10 * MINUTE);
+    const down = rig.sim.requests(seq).filter((r) => r.status === 500 || r.status === 503).map((r) => Date.parse(r.at));
+    const gaps = down.slice(2).map((at, i) => Math.round((at - down[i + 1]!) / 1_000));
+    assert.deepEqual(gaps.slice(0, 4), [5, 15, 30, 60]);
+    assert.ok(gaps.slice(4).every((g) => g === 60), `then every 60 s: ${gaps}`);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.deepEqual(kinds(rig), ['gateway-down', 'recovery']);
+  });
+
+  test('429: rate-limited, nothing sent for 10 minutes, then on again', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    await raw(rig.sim, 'POST', '/v1/api/tickle');
+    await raw(rig.sim, 'POST', '/v1/api/tickle'); // another program breaks the limit
+    const seq = rig.seq();
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'rate-limited');
+    assert.equal(rig.sim.requests(seq).length, 1, 'the one request that met the 429');
+    await rig.time.runFor(9 * MINUTE);
+    assert.equal(rig.sim.requests(seq).length, 1, 'silent during the penalty');
+    await rig.time.runFor(2 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.equal(rig.sim.limiter.violations, 1, "only the other program's");
+  });
+
+  test('a changed certificate stops the keeper: nothing is sent until the user trusts the new one', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'rotate-certificate' });
+    const seq = rig.seq();
+    await rig.time.runFor(3 * HOUR);
+    assert.equal(rig.keeper.status().state, 'untrusted-certificate');
+    assert.equal(rig.sim.requests(seq).length, 0);
+    assert.deepEqual(kinds(rig), ['certificate-changed']);
+    assert.equal(rig.keeper.status().facts.presentedFingerprint, rig.sim.fingerprint256);
+    const { probeCertificate } = await import('../../main/session/tls.ts');
+    const seen = await probeCertificate('127.0.0.1', rig.sim.port, 2_000);
+    new TrustStore(rig.dir).record(rig.sim.url, { fingerprint256: seen.fingerprint256, pem: seen.pem, source: 'user' });
+    await rig.keeper.checkNow();
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready', 'the three idle hours ended the session; the keeper brought it back');
+  });
+});
+
+describe('sleep, clock jumps, errors, actions', () => {
+  test('after a suspend the keeper checks at once and recovers the timed-out session', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    rig.time.suspend(2 * HOUR);
+    const resumed = rig.time.monotonic();
+    await rig.time.runFor(MINUTE);
+    const seen = rig.transitions.find((x) => x.state === 'not-authenticated')!;
+    assert.ok(seen.mono - resumed <= POLICY.watchdogMs + POLICY.confirmAfterMs + 100, `seen ${seen.mono - resumed} ms after waking`);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.match(rig.logs.join('\n'), /woke from sleep or the clock moved ahead \(7200 s\)/);
+  });
+
+  test('a clock set back is noticed and checked; the loop goes on', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    rig.time.jumpWall(-HOUR);
+    await rig.time.runFor(2 * MINUTE);
+    assert.match(rig.logs.join('\n'), /the clock moved back \(3600 s\)/);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.ok(rig.count('/tickle') >= 3);
+  });
+
+  test('an error inside a step is logged and the loop goes on', async (t) => {
+    let failures = 1;
+    const { memoryBudget } = await import('../../main/session/policy.ts');
+    const inner = memoryBudget();
+    const budget = {
+      read: inner.read,
+      write: (value: Parameters<typeof inner.write>[0]) => {
+        if (failures-- > 0) throw new Error('disk full');
+        inner.write(value);
+      },
+    };
+    const rig = await keeperRig(t, { budget, settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'drop' });
+    await rig.time.runFor(5 * MINUTE);
+    assert.match(rig.logs.join('\n'), /Unexpected error in the keeper loop \(it goes on\): disk full/);
+    assert.equal(rig.keeper.status().state, 'ready');
+  });
+
+  test('pause stops all requests; resume checks at once; logout ends the session', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.keeper.pause();
+    const seq = rig.seq();
+    await rig.time.runFor(HOUR);
+    assert.equal(rig.sim.requests(seq).length, 0);
+    assert.equal(rig.keeper.status().state, 'paused');
+    await rig.keeper.resume();
+    assert.deepEqual(rig.transitions.slice(-3).map((x) => x.state), ['starting', 'not-authenticated', 'reauthenticating'], 'an hour paused let the session time out');
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+    const out = await rig.keeper.logout();
+    assert.equal(out.ok, true);
+    assert.equal(rig.keeper.status().state, 'login-required');
+    assert.equal(rig.sim.model.sso, 'ended');
+    await rig.time.runFor(10 * MINUTE);
+    assert.equal(rig.count('/iserver/reauthenticate'), 1, 'no reauthentication after a logout');
+  });
+});
+
+describe('a simulated day', () => {
+  test('every fault in turn, no rule broken: no rate-limit violation, one request at a time, no takeover', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 5_000 } });
+    const day: Array<[number, () => Promise<void> | void]> = [
+      [1 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'server-error', path: '/tickle' })],
+      [2 * HOUR, () => rig.sim.apply({ type: 'drop' })],
+      [3 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'slow', delay: '3s', count: 1 })],
+      [4 * HOUR, () => rig.sim.apply({ type: 'compete', kicked: true })],
+      [5 * HOUR, () => rig.sim.apply({ type: 'login' })],
+      [6 * HOUR, () => rig.sim.apply({ type: 'restart', duration: '3m' })],
+      [7 * HOUR, () => rig.sim.apply({ type: 'no-bridge', duration: '2m' })],
+      [8 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'sso-invalid' })],
+      [9 * HOUR, () => rig.sim.apply({ type: 'expire-sso' })],
+      [10 * HOUR, () => rig.sim.apply({ type: 'login' })],
+      [11 * HOUR, () => rig.time.suspend(HOUR)],
+      [13 * HOUR, () => rig.sim.apply({ type: 'access-denied', duration: '5m' })],
+    ];
+    let elapsed = 0;
+    for (const [at, act] of day) {
+      await rig.time.runFor(at - elapsed);
+      elapsed = at;
+      await act();
+    }
+    await rig.time.runFor(24 * HOUR - elapsed);
+    assert.equal(rig.sim.limiter.violations, 0);
+    assert.equal(rig.sim.maxInFlight, 1);
+    assert.equal(rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
+    assert.equal(rig.keeper.status().state, 'ready');
+    const states = new Set(rig.transitions.map((x) => x.state));
+    for (const state of ['ready', 'not-authenticated', 'reauthenticating', 'competing', 'login-required', 'gateway-down']) assert.ok(states.has(state as never), state);
+    assert.ok(rig.count('/tickle') < 24 * 60 + 60, `${rig.count('/tickle')} tickles in a day`);
+  });
+});
