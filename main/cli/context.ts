@@ -82,15 +82,15 @@ export function report(result: Classification, options: GatewayOptions, extra: R
   return info.exitCode;
 }
 
-/** One line a person understands: state, reason, and the facts worth a glance. */
-export function describe(result: Classification): string {
+/** One line a person understands: state, reason, the facts worth a glance, and (by default) what to do. */
+export function describe(result: Classification, withAdvice = true): string {
   const { facts } = result;
   const details: string[] = [];
   if (facts.serverName) details.push(`server ${facts.serverName}`);
   if (facts.ssoExpiresInMs !== undefined && result.state === 'ready') details.push(`login refreshes within ${formatDuration(facts.ssoExpiresInMs)}`);
   if (facts.latencyMs !== undefined && facts.latencyMs > 0) details.push(`${facts.latencyMs} ms`);
   const advice = STATE_INFO[result.state].advice;
-  return [`${result.state}: ${result.reason}`, details.length > 0 ? `(${details.join(', ')})` : '', result.state === 'ready' ? '' : advice]
+  return [`${result.state}: ${result.reason}`, details.length > 0 ? `(${details.join(', ')})` : '', result.state === 'ready' || !withAdvice ? '' : advice]
     .filter((part) => part !== '')
     .join(' ');
 }

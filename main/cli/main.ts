@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * `ibkr-keeper`, the headless front end: one-shot commands for each session endpoint, `trust`,
- * `simulate` and `demo`. Exit codes: 0 ready (or done), 2 bad usage, 3-9 the state (README).
+ * `ibkr-keeper`, the headless front end: `watch` (the keeper), one-shot commands for each session
+ * endpoint, `history`, `trust`, `simulate` and `demo`. Exit codes: 0 ready (or done), 2 bad usage, 3-9 the state (README).
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../session/errors.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerHistoryCommand } from './commands/history.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerTrustCommands } from './commands/trust.ts';
+import { registerWatchCommand } from './commands/watch.ts';
 
 /** Builds the program; `exit` receives each command's exit code. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -17,7 +19,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerWatchCommand(program);
   registerSessionCommands(program, exit);
+  registerHistoryCommand(program, exit);
   registerTrustCommands(program, exit);
   registerSimulateCommand(program);
   registerDemoCommand(program);

@@ -97,15 +97,18 @@ export function classify(check: Check, origin: string): Classification {
   if (auth.competing) {
     return result('competing', `Another login holds the session (TWS, mobile or another gateway)${fail ? `: "${fail}"` : ''}.`);
   }
-  if (auth.authenticated && auth.connected && fail === undefined) {
-    const who = facts.userName ? ` as ${facts.userName}${facts.account ? ` (${facts.account})` : ''}` : '';
-    return result('ready', `Authenticated and connected to IBKR${who}.`);
-  }
+  if (auth.authenticated && auth.connected && fail === undefined) return result('ready', readyReason(facts));
   if (ssoEnded) return result('login-required', ssoEnded(origin));
   if (fail !== undefined) return result('not-authenticated', `The gateway reports a failed login: "${fail}".`);
   if (auth.connected) return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.');
   if (auth.authenticated) return result('not-authenticated', 'The brokerage session is authenticated but has lost its connection to IBKR.');
   return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
+}
+
+/** The reason of `ready`, with the user when known. */
+export function readyReason(facts: Facts): string {
+  const who = facts.userName ? ` as ${facts.userName}${facts.account ? ` (${facts.account})` : ''}` : '';
+  return `Authenticated and connected to IBKR${who}.`;
 }
 
 /** The observation when it is not a good answer (a reauthentication that failed says why). */

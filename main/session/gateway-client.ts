@@ -112,6 +112,11 @@ export class GatewayClient {
     this.#sleep = options.sleep ?? sleep;
   }
 
+  /** The fingerprint trusted for this gateway now, if any (read from the trust store). */
+  trustedFingerprint(): string | undefined {
+    return this.#trust.get(this.address.origin)?.fingerprint256;
+  }
+
   /** The pacer, so callers can tell when a penalty ends. */
   get pacer(): Pacer {
     return this.#pacer;

@@ -6,7 +6,7 @@
  * Time is injected; no error ends the loop. Front ends call its actions and listen to its events.
  */
 import { EventEmitter } from 'node:events';
-import { classify, validateFacts, type Classification, type Facts } from './classify.ts';
+import { classify, readyReason, validateFacts, type Classification, type Facts } from './classify.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { POLICY, type RecoveryBudget } from './policy.ts';
 import type { SessionState } from './states.ts';
@@ -89,6 +89,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   #lastValidateMono = Number.NEGATIVE_INFINITY;
   #lastWall = 0;
   #lastMono = 0;
+  /** The pin in force when the certificate was refused; another one means the user decided. */
+  #refusedPin: string | undefined;
 
   constructor(options: KeeperOptions) {
     super();
@@ -132,6 +134,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       nextCheckAt: iso(this.#nextCheckWall),
       reauthAttempts: this.#budget.attemptsThisDrop(),
     };
+  }
+
+  /** True while the loop runs and no check is overdue by more than two minutes. */
+  alive(): boolean {
+    return this.#running && (this.#nextCheckWall === null || this.#clock.wall() <= this.#nextCheckWall + 120_000);
   }
 
   get intervalMs(): number {
@@ -285,12 +292,15 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   /** Takes a classification on, and decides when to look next. */
   async #apply(result: Classification): Promise<void> {
     const before = this.#state;
+    if (result.state === 'ready') {
+      await this.#learnUser(before !== 'ready');
+      result = { ...result, reason: readyReason({ ...result.facts, ...this.#sticky }) };
+    }
     this.#transition(result.state, result.reason, result.facts);
     if (result.state !== 'gateway-down') this.#downStreak = 0;
     switch (result.state) {
       case 'ready':
         this.#budget.recovered();
-        await this.#learnUser(before !== 'ready');
         return this.#schedule(this.#intervalMs);
       case 'not-authenticated':
         return this.#recover();
@@ -303,9 +313,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       case 'rate-limited':
         return this.#schedule((result.facts.retryAfterMs ?? 600_000) + 1_000);
       case 'untrusted-certificate':
-        // Stop: nothing more goes to this gateway until the user trusts the new certificate.
+        // Stop: nothing more goes to this gateway until the user trusts the new certificate
+        // (the watchdog notices a change of the trust store, e.g. `ibkr-keeper trust accept`).
         this.#timer?.cancel();
         this.#nextCheckWall = null;
+        this.#refusedPin = this.#client.trustedFingerprint();
         return;
       default:
         return this.#schedule(this.#intervalMs);
@@ -369,7 +381,6 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     if (validate.kind === 'answer' && validate.body.RESULT) {
       this.#client.pacer.rememberSso(validate.body);
       Object.assign(this.#sticky, validateFacts(validate.body));
-      this.emit('status', this.status());
     }
   }
 
@@ -396,7 +407,13 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.#lastWall = wall;
     this.#lastMono = mono;
     this.#watchdog = this.#scheduler.after(POLICY.watchdogMs, () => this.#watch());
-    if (Math.abs(drift) > POLICY.driftMs && this.#state !== 'untrusted-certificate') {
+    if (this.#state === 'untrusted-certificate') {
+      if (this.#client.trustedFingerprint() === this.#refusedPin) return;
+      this.emit('log', 'The trusted certificate changed: checking the session now.');
+      await this.checkNow();
+      return;
+    }
+    if (Math.abs(drift) > POLICY.driftMs) {
       const what = drift > 0 ? `woke from sleep or the clock moved ahead (${Math.round(drift / 1_000)} s)` : `the clock moved back (${Math.round(-drift / 1_000)} s)`;
       this.emit('log', `The computer ${what}: checking the session now.`);
       this.#confirming = false;

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { UserError } from '../session/errors.ts';
 import { describeIssue, eventSchema } from './events.ts';
 import type { Simulator } from './server.ts';
 
@@ -26,7 +27,7 @@ export class ControlServer {
     const control = new ControlServer(sim);
     await new Promise<void>((resolve, reject) => {
       control.#server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new Error(`Control port ${port} is already in use: choose another with --control-port (0 picks a free one).`) : error),
+        reject(error.code === 'EADDRINUSE' ? new UserError(`Control port ${port} is already in use: choose another with --control-port (0 picks a free one).`) : error),
       );
       control.#server.listen(port, host, resolve);
     });

@@ -6,6 +6,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UserError } from '../session/errors.ts';
 import { generateCertificate, type SimCertificate } from './certificate.ts';
 import { eventSchema, type FaultKind, type Scenario, type SimEvent, type SimEventInput } from './events.ts';
 import { LOGIN_REDIRECT, loginPage } from './login-page.ts';
@@ -94,7 +95,7 @@ export class Simulator {
       sim.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new Error(`Port ${options.port} is already in use: choose another with --port (0 picks a free one).`)
+            ? new UserError(`Port ${options.port} is already in use: choose another with --port (0 picks a free one).`)
             : error,
         ),
       );

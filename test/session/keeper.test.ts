@@ -182,9 +182,9 @@ describe('competing, login, outages', () => {
     const { probeCertificate } = await import('../../main/session/tls.ts');
     const seen = await probeCertificate('127.0.0.1', rig.sim.port, 2_000);
     new TrustStore(rig.dir).record(rig.sim.url, { fingerprint256: seen.fingerprint256, pem: seen.pem, source: 'user' });
-    await rig.keeper.checkNow();
     await rig.time.runFor(MINUTE);
-    assert.equal(rig.keeper.status().state, 'ready', 'the three idle hours ended the session; the keeper brought it back');
+    assert.equal(rig.keeper.status().state, 'ready', 'the new pin was noticed; the three idle hours ended the session; the keeper brought it back');
+    assert.match(rig.logs.join('\n'), /The trusted certificate changed: checking the session now/);
   });
 });
 

@@ -1,0 +1,79 @@
+/**
+ * `ibkr-keeper watch`: the keeper, headless. One line per change of state (JSON lines with
+ * `--json`), desktop notifications with `--notify`, the health server with `--health-port`, the
+ * history in the config folder. SIGINT and SIGTERM end it with 0 and leave the session alone.
+ */
+import type { Command } from 'commander';
+import { resolveConfigDir } from '../../session/config-dir.ts';
+import { History } from '../../session/history.ts';
+import { Keeper, type Transition } from '../../session/keeper.ts';
+import { NotificationPolicy } from '../../session/notifications.ts';
+import { DesktopNotifier } from '../../session/notifier.ts';
+import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
+import { redactBody } from '../../session/redact.ts';
+import { realClock, realScheduler } from '../../session/time.ts';
+import { describe as describeResult, gatewayOptions, makeClient, port, positiveNumber, type GatewayOptions } from '../context.ts';
+import { HealthServer } from '../health-server.ts';
+
+interface WatchOptions extends GatewayOptions {
+  interval: number;
+  notify?: boolean;
+  healthPort?: number;
+}
+
+/** States the keeper cannot fix by itself: their lines say what to do. */
+const NEEDS_YOU = new Set(['competing', 'login-required', 'untrusted-certificate', 'gateway-down']);
+
+/** One line a person reads: local time, state, reason. */
+export function transitionLine(t: Transition): string {
+  const time = new Date(t.time).toLocaleString('sv-SE', { hour12: false });
+  return `${time}  ${describeResult({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, NEEDS_YOU.has(t.state))}`;
+}
+
+export function registerWatchCommand(program: Command): void {
+  gatewayOptions(
+    program
+      .command('watch')
+      .description('keep the session alive and report every change of state until stopped (Ctrl+C)')
+      .option('--interval <seconds>', 'seconds between tickles (at least 1)', positiveNumber('--interval', 1), 60)
+      .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
+      .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port')),
+  ).action(async (options: WatchOptions) => {
+    const configDir = resolveConfigDir(options.configDir);
+    const client = makeClient(options);
+    const history = new History(configDir);
+    const keeper = new Keeper({
+      client,
+      clock: realClock,
+      scheduler: realScheduler,
+      budget: new RecoveryBudget(fileBudget(configDir)),
+      intervalMs: options.interval * 1_000,
+    });
+    const warn = (line: string): boolean => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    keeper.on('transition', (t) => {
+      process.stdout.write(options.json ? `${JSON.stringify(redactBody({ ...t, gateway: client.address.origin }))}\n` : `${transitionLine(t)}\n`);
+      try {
+        history.append(t);
+      } catch (error) {
+        warn(`Could not write the history to ${history.file} (${(error as Error).message}).`);
+      }
+    });
+    keeper.on('log', warn);
+    if (options.notify) {
+      const policy = new NotificationPolicy();
+      const notifier = new DesktopNotifier({ onError: warn });
+      keeper.on('status', (status) => {
+        for (const note of policy.update(status, realClock.monotonic())) void notifier.show(note);
+      });
+    }
+    const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort);
+    if (health) warn(`Health: ${health.url}/livez, /readyz, /status`);
+    keeper.start();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await keeper.stop();
+    await Promise.all([health?.stop(), client.close()]);
+  });
+}

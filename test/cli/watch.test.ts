@@ -1,0 +1,164 @@
+/**
+ * `ibkr-keeper watch` end to end, as a spawned process in real time against the simulator:
+ * through the faults, with its JSON lines, health endpoints, history, and a clean stop.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, test, type TestContext } from 'node:test';
+import { request } from 'undici';
+import { ROOT, raw, runCli, startSim, tempDir } from '../helpers.ts';
+
+interface Watch {
+  child: ChildProcessWithoutNullStreams;
+  lines: any[];
+  stderr: () => string;
+  /** Resolves with the first line (after those already seen) whose state is `state`. */
+  next(state: string, timeoutMs?: number): Promise<any>;
+  seen: number;
+}
+
+function watch(t: TestContext, args: string[]): Watch {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const w: Watch = {
+    child,
+    lines: [],
+    seen: 0,
+    stderr: () => stderr,
+    next: (state, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = (): void => {
+          while (w.seen < w.lines.length) {
+            const line = w.lines[w.seen++];
+            if (line.state === state) return resolve(line);
+          }
+          if (Date.now() > deadline) return reject(new Error(`no "${state}" line within ${timeoutMs} ms; lines: ${JSON.stringify(w.lines.map((l) => l.state))}; stderr: ${stderr}`));
+          setTimeout(poll, 50);
+        };
+        poll();
+      }),
+  };
+  createInterface({ input: child.stdout }).on('line', (line) => w.lines.push(JSON.parse(line)));
+  return w;
+}
+
+async function get(url: string, host?: string, method = 'GET'): Promise<{ status: number; body: any }> {
+  const response = await request(url, { method: method as 'GET', headers: host ? { host } : {} });
+  return { status: response.statusCode, body: await response.body.json() };
+}
+
+describe('watch', () => {
+  test('walks through the faults with the right states, serves health, keeps history, stops with 0', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+    const dir = tempDir(t);
+    const w = watch(t, ['--json', '--interval', '2', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
+
+    const first = await w.next('ready');
+    assert.equal(first.previous, 'starting');
+    assert.equal(first.gateway, sim.url);
+    assert.ok(!Number.isNaN(Date.parse(first.time)));
+    assert.match(first.reason, /as simuser1 \(paper\)/);
+    assert.equal(typeof first.facts, 'object');
+
+    const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
+    assert.deepEqual((await get(`${health}/livez`)).status, 200);
+    assert.deepEqual(await get(`${health}/readyz`), { status: 200, body: { ready: true, state: 'ready', reason: first.reason } });
+    const status = await get(`${health}/status`);
+    assert.equal(status.body.state, 'ready');
+    assert.ok(!JSON.stringify(status.body).includes(sim.model.session), 'the session id is redacted');
+    assert.equal((await get(`${health}/status`, 'evil.example')).status, 403);
+    assert.equal((await get(`${health}/readyz`, undefined, 'POST')).status, 405);
+
+    await sim.apply({ type: 'drop' });
+    await w.next('not-authenticated');
+    await w.next('reauthenticating');
+    await w.next('ready');
+
+    await sim.apply({ type: 'fault', fault: 'server-error', path: '/tickle' });
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.equal(w.lines.length, w.seen, 'a transient failure changes nothing');
+
+    const seq = sim.requests().at(-1)!.seq;
+    await sim.apply({ type: 'compete', kicked: true });
+    await w.next('competing');
+    assert.equal((await get(`${health}/readyz`)).status, 503);
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.deepEqual(
+      sim.requests(seq).filter((r) => /reauthenticate|ssodh|logout/.test(r.path)),
+      [],
+      'never a takeover, reauthentication or logout by itself',
+    );
+    await sim.apply({ type: 'login' });
+    await w.next('ready');
+
+    await sim.apply({ type: 'expire-sso' });
+    await w.next('login-required');
+    await sim.apply({ type: 'login' });
+    await w.next('ready');
+
+    await sim.apply({ type: 'restart', duration: '3s' });
+    await w.next('gateway-down');
+    await w.next('ready', 40_000);
+
+    await sim.apply({ type: 'rotate-certificate' });
+    const refused = await w.next('untrusted-certificate');
+    assert.equal(refused.facts.presentedFingerprint, sim.fingerprint256);
+    const accept = await runCli(['trust', 'accept', '--gateway', sim.url, '--config-dir', dir]);
+    assert.equal(accept.code, 0);
+    await w.next('ready', 20_000);
+
+    await raw(sim, 'POST', '/v1/api/tickle');
+    await raw(sim, 'POST', '/v1/api/tickle'); // another program breaks the limit
+    await w.next('rate-limited');
+    const quiet = sim.requests().at(-1)!.seq;
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.equal(sim.requests(quiet).length, 0, 'nothing sent during the penalty');
+
+    const beforeStop = sim.requests().length;
+    w.child.kill('SIGINT');
+    const [code] = await once(w.child, 'exit');
+    assert.equal(code, 0);
+    assert.equal(sim.requests().length, beforeStop, 'stopping sends nothing: no logout');
+    assert.equal(sim.limiter.violations, 1, "only the other program's");
+    assert.equal(sim.maxInFlight, 1);
+
+    const history = await runCli(['history', '--json', '--config-dir', dir]);
+    const recorded = history.stdout.trim().split('\n').map((l) => JSON.parse(l).state);
+    assert.deepEqual(recorded, w.lines.map((l) => l.state));
+    const human = await runCli(['history', '--since', '1h', '--config-dir', dir]);
+    assert.match(human.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: /m);
+  });
+
+  test('without --json: one readable line per change; SIGTERM ends it with 0', async (t) => {
+    const sim = await startSim(t);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
+    t.after(() => child.kill('SIGKILL'));
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    assert.match(line.toString(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  test('bad flags: an interval under 1 s, a taken health port, a bad --since', async (t) => {
+    const dir = tempDir(t);
+    const interval = await runCli(['watch', '--interval', '0.5', '--config-dir', dir]);
+    assert.equal(interval.code, 2);
+    assert.match(interval.stderr, /--interval takes a number of at least 1, not "0\.5"/);
+    const sim = await startSim(t);
+    const taken = await runCli(['watch', '--gateway', sim.url, '--health-port', String(sim.port), '--config-dir', dir]);
+    assert.equal(taken.code, 2);
+    assert.match(taken.stderr, /Health port \d+ is already in use: choose another with --health-port/);
+    const since = await runCli(['history', '--since', 'yesterday', '--config-dir', dir]);
+    assert.equal(since.code, 2);
+    assert.match(since.stderr, /--since takes a time back from now \(30m, 2h, 1d\) or a date/);
+    const empty = await runCli(['history', '--config-dir', dir]);
+    assert.match(empty.stdout, /No changes of state recorded/);
+  });
+});
