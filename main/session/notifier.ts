@@ -32,7 +32,11 @@ export class DesktopNotifier implements NotificationSink {
           wait: false,
         } as notifier.Notification,
         (error) => {
-          if (error) this.#onError(`Could not show a desktop notification (${error.message}); is a notification service running?`);
+          if (error) {
+            // notify-send's own words are on the last line of "Command failed: ...".
+            const cause = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== ')').at(-1);
+            this.#onError(`Could not show a desktop notification (${cause}); is a notification service running?`);
+          }
           resolve();
         },
       );
