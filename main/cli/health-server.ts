@@ -4,17 +4,23 @@
  * bots can use it) and `GET /status` (the state as JSON). A foreign Host header is refused, so a web
  * page cannot read it through DNS rebinding.
  */
-import http from 'node:http';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../session/errors.ts';
 import type { Keeper } from '../session/keeper.ts';
 import { redactBody } from '../session/redact.ts';
 
+// Loaded through require: importing node:http as an ES module builds its whole export list, whose
+// lazy `WebSocket` getter loads Node's bundled undici and compiles its WebAssembly parser (about
+// 20 MB of RSS for nothing). https://github.com/nodejs/node/issues/52214
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof http;
+
 export class HealthServer {
   readonly #server: http.Server;
 
   private constructor(keeper: Keeper) {
-    this.#server = http.createServer((req, res) => {
+    this.#server = createServer((req, res) => {
       const port = (this.#server.address() as AddressInfo).port;
       const send = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });

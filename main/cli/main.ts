@@ -5,12 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../session/errors.ts';
-import { registerDemoCommand } from './commands/demo.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerTrustCommands } from './commands/trust.ts';
 import { registerWatchCommand } from './commands/watch.ts';
+import { positiveNumber } from './context.ts';
 
 /** Builds the program; `exit` receives each command's exit code. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -24,7 +24,11 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerHistoryCommand(program, exit);
   registerTrustCommands(program, exit);
   registerSimulateCommand(program);
-  registerDemoCommand(program);
+  program
+    .command('demo')
+    .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
+    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', positiveNumber('--reauth-latency', 0), 3)
+    .action(async (options: { reauthLatency: number }) => (await import('./commands/demo.ts')).runDemo(options));
   for (const command of program.commands) {
     command.exitOverride();
     command.showHelpAfterError('(run with --help for usage)');
@@ -53,6 +57,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// `ibkr-keeper history | head`: a reader that went away is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -3,7 +3,7 @@
  * body, the pinned certificate and the pacer; never two requests in flight at once. It never
  * throws for what the gateway does: every outcome is an Observation.
  */
-import { Agent, request } from 'undici';
+import https from 'node:https';
 import type tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
@@ -20,6 +20,7 @@ import {
   tickleSchema,
 } from './schemas.ts';
 import { isCertificateError, isLoopbackHost, pinnedConnectOptions, probeCertificate } from './tls.ts';
+import { exchange, ExchangeError, type Exchange } from './transport.ts';
 import type { TrustStore } from './trust-store.ts';
 
 /** The gateway's default address. */
@@ -99,7 +100,7 @@ export class GatewayClient {
   readonly #timeoutMs: number;
   readonly #onFirstUseTrust: GatewayClientOptions['onFirstUseTrust'];
   readonly #sleep: (ms: number) => Promise<unknown>;
-  #agent: Agent | undefined;
+  #agent: https.Agent | undefined;
   #agentKey = '';
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -152,7 +153,7 @@ export class GatewayClient {
   /** Closes the connections. */
   async close(): Promise<void> {
     await this.#queue;
-    await this.#agent?.close();
+    this.#agent?.destroy();
     this.#agent = undefined;
   }
 
@@ -162,16 +163,16 @@ export class GatewayClient {
       const held = await this.#pace(endpoint);
       if (held !== undefined) return held;
       const agent = await this.#prepareAgent(endpoint);
-      if (!(agent instanceof Agent)) return agent as Observation<E>;
+      if (!(agent instanceof https.Agent)) return agent as Observation<E>;
       const started = performance.now();
       const latency = (): number => Math.round(performance.now() - started);
       this.#pacer.recordSent(endpoint);
-      let response;
+      let response: Exchange;
       try {
-        response = await request(`${this.address.apiBase}${path}`, {
+        response = await exchange(`${this.address.apiBase}${path}`, {
           method,
-          dispatcher: agent,
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          agent,
+          timeoutMs: this.#timeoutMs,
           headers: {
             accept: 'application/json',
             'user-agent': 'ibkr-session-keeper',
@@ -182,17 +183,11 @@ export class GatewayClient {
       } catch (error) {
         if (isCertificateError(error)) return this.#untrusted(endpoint, error);
         // A kept-alive connection the gateway closed just as this request went out: once more, anew.
-        if (attempt === 1 && isStaleConnection(error)) continue;
+        if (attempt === 1 && error instanceof ExchangeError && error.phase === 'request' && isStaleConnection(error)) continue;
         return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
       }
-      let text: string;
-      try {
-        text = await response.body.text();
-      } catch (error) {
-        return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
-      }
-      if (response.statusCode === 429) this.#pacer.recordRateLimited();
-      return interpret(endpoint, response.statusCode, text, schema, latency());
+      if (response.status === 429) this.#pacer.recordRateLimited();
+      return interpret(endpoint, response.status, response.text, schema, latency());
     }
   }
 
@@ -209,7 +204,7 @@ export class GatewayClient {
   }
 
   /** The agent for the trusted certificate, or the observation that says why there is none. */
-  async #prepareAgent<E extends Endpoint>(endpoint: E): Promise<Agent | Observation<E>> {
+  async #prepareAgent<E extends Endpoint>(endpoint: E): Promise<https.Agent | Observation<E>> {
     const { origin, hostname, port, loopback } = this.address;
     let pin = this.#trust.get(origin);
     if (pin === undefined || pin.pem === undefined) {
@@ -233,17 +228,12 @@ export class GatewayClient {
     return this.#agentFor(pin.fingerprint256, pinnedConnectOptions({ fingerprint256: pin.fingerprint256, pem: pin.pem! }));
   }
 
-  #agentFor(key: string, connect: tls.ConnectionOptions): Agent {
+  /** One kept-alive connection per gateway, with the trusted certificate as its only authority. */
+  #agentFor(key: string, connect: tls.ConnectionOptions): https.Agent {
     if (this.#agent !== undefined && this.#agentKey === key) return this.#agent;
-    void this.#agent?.close();
+    this.#agent?.destroy();
     this.#agentKey = key;
-    this.#agent = new Agent({
-      connect: { ...connect, timeout: this.#timeoutMs },
-      connections: 1,
-      pipelining: 1,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-    });
+    this.#agent = new https.Agent({ ...connect, keepAlive: true, maxSockets: 1, timeout: this.#timeoutMs });
     return this.#agent;
   }
 
@@ -266,7 +256,7 @@ export class GatewayClient {
   }
 
   #mismatch<E extends Endpoint>(endpoint: E, pinned: string, presented: string): Observation<E> {
-    void this.#agent?.close();
+    this.#agent?.destroy();
     this.#agent = undefined;
     return {
       kind: 'untrusted-certificate',

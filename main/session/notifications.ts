@@ -88,7 +88,7 @@ export class NotificationPolicy {
           say('competing', 'Another login holds your IBKR session', `${reason} The keeper will not take it over unless you choose "Take over".`);
           break;
         case 'login-required':
-          say('login-required', 'IBKR login needed', `${reason} Open ${status.gateway} in a browser and log in.`);
+          say('login-required', 'IBKR login needed', /log in/.test(reason) ? reason : `${reason} Open ${status.gateway} in a browser and log in.`);
           break;
         case 'gateway-down':
           this.#downSince = now;
@@ -97,7 +97,11 @@ export class NotificationPolicy {
           say('rate-limited', 'IBKR gateway rate limit', reason);
           break;
         case 'untrusted-certificate':
-          say('certificate-changed', "IBKR gateway's certificate changed", `${reason} Trust it only if you reinstalled the gateway.`);
+          say(
+            'certificate-changed',
+            "IBKR gateway's certificate changed",
+            `${status.gateway} presents another certificate; nothing was sent to it. Check its fingerprint (ibkr-keeper trust) and trust it only if you reinstalled the gateway.`,
+          );
           break;
         default:
           break;

@@ -84,7 +84,7 @@ export function probeCertificate(host: string, port: number, timeoutMs: number):
 export const PIN_MISMATCH = 'ERR_KEEPER_CERTIFICATE_PIN_MISMATCH';
 
 /**
- * Options for `tls.connect` (undici's `connect`) that accept only the certificate with this
+ * Options for `tls.connect` (and an `https.Agent`) that accept only the certificate with this
  * fingerprint: OpenSSL verifies the chain against the pinned certificate as its only authority,
  * then the fingerprint is compared in place of the host-name check (the pin is the identity).
  */

@@ -165,7 +165,7 @@ export class GatewayModel {
   /** Milliseconds left of the SSO window, as `ssoExpires` and `EXPIRES` report it. */
   ssoExpires(): number {
     if (this.sso !== 'valid') return SSO_WINDOW_MS;
-    return SSO_WINDOW_MS - ((this.#now() - this.#ssoStartedAt) % this.settings.ssoRefreshMs);
+    return SSO_WINDOW_MS - (Math.max(0, this.#now() - this.#ssoStartedAt) % this.settings.ssoRefreshMs);
   }
 
   /** `/iserver/reauthenticate` (`compete` false) or `/iserver/auth/ssodh/init`. */

@@ -278,12 +278,16 @@ describe('simulate and demo', () => {
     assert.match(port.stderr, /--port takes a port from 0 to 65535, not "70000"/);
   });
 
-  test('demo tours the states on the simulator and exits 0', async () => {
-    const result = await runCli(['demo', '--reauth-latency', '1'], { timeoutMs: 90_000 });
+  test('demo runs the keeper through a simulated day on the simulator and exits 0', async () => {
+    const result = await runCli(['demo', '--reauth-latency', '2'], { timeoutMs: 90_000 });
     assert.equal(result.code, 0, result.stderr);
-    for (const state of ['ready', 'not-authenticated', 'competing', 'gateway-down', 'login-required', 'untrusted-certificate', 'rate-limited']) {
-      assert.match(result.stdout, new RegExp(`-> ${state}: `), state);
+    for (const state of ['ready', 'not-authenticated', 'reauthenticating', 'competing', 'gateway-down', 'login-required', 'untrusted-certificate', 'rate-limited']) {
+      assert.match(result.stdout, new RegExp(`^\\d{2}:\\d{2}:\\d{2}  ${state}: `, 'm'), state);
     }
-    assert.match(result.stdout, /never broke a rate limit/);
+    for (const title of ['IBKR session dropped', 'IBKR session is back', 'Another login holds your IBKR session', 'IBKR login needed', "IBKR gateway's certificate changed"]) {
+      assert.match(result.stdout, new RegExp(`\\[notification\\] ${title}: `), title);
+    }
+    assert.match(result.stdout, /requests reached the gateway, 1 over IBKR's limits \(the flooding script's\), 1 at a time at most/);
+    assert.doesNotMatch(result.stdout, /within 1[1-9] min/, 'no SSO window above 10 minutes');
   });
 });

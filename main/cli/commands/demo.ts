@@ -1,117 +1,95 @@
 /**
- * `ibkr-keeper demo`: a tour of the session states on the built-in simulator, with the same
- * checks `status`, `reauth` and `trust` make. Uses a temporary config folder, removed afterwards.
+ * `ibkr-keeper demo`: the keeper on the built-in simulator through a simulated day of what IBKR's
+ * gateway does to a session, in seconds (virtual time). Prints each change of state at its
+ * simulated time, the notifications a person would see, and what the gateway received.
  */
-import type { Command } from 'commander';
+import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Agent, request } from 'undici';
-import { checkSession } from '../../session/check.ts';
-import { classify, type Classification } from '../../session/classify.ts';
 import { GatewayClient } from '../../session/gateway-client.ts';
+import { Keeper } from '../../session/keeper.ts';
+import { NotificationPolicy } from '../../session/notifications.ts';
 import { memoryLedger } from '../../session/pacing.ts';
-import { probeCertificate } from '../../session/tls.ts';
+import { memoryBudget, RecoveryBudget } from '../../session/policy.ts';
+import { exchange } from '../../session/transport.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import type { SimEventInput } from '../../simulator/events.ts';
 import { Simulator } from '../../simulator/server.ts';
-import { describe, positiveNumber } from '../context.ts';
-import { followReauth } from './session.ts';
+import { VirtualTime } from '../../simulator/virtual-time.ts';
+import { describe } from '../context.ts';
 
-interface Step {
-  readonly title: string;
-  readonly events?: SimEventInput[];
-  readonly act?: (tour: Tour) => Promise<Classification>;
-}
+const HOUR = 3_600_000;
 
-interface Tour {
-  readonly sim: Simulator;
-  readonly client: GatewayClient;
-  readonly trust: TrustStore;
-}
-
-const reauth = async ({ client }: Tour): Promise<Classification> => {
-  const trigger = await client.reauthenticate();
-  return trigger.kind === 'answer' ? followReauth(client) : classify({ reauth: trigger }, client.address.origin);
-};
-
-const STEPS: Step[] = [
-  { title: 'The gateway runs, with a paper user logged in' },
-  { title: 'The brokerage session times out (idle, or the daily reset)', events: [{ type: 'drop' }] },
-  { title: '`ibkr-keeper reauth` logs in again while the login is valid', act: reauth },
-  { title: 'TWS logs in elsewhere and takes the session', events: [{ type: 'compete', kicked: true }] },
-  {
-    title: '`ibkr-keeper reauth --take-over` takes it back, on purpose',
-    act: async ({ client }) => {
-      const trigger = await client.ssoInit(true);
-      return trigger.kind === 'answer' ? followReauth(client, true) : classify({ reauth: trigger }, client.address.origin);
-    },
-  },
-  { title: 'IBKR restarts: the gateway answers 503', events: [{ type: 'restart', duration: '30s' }] },
-  { title: 'The restart is over; it took the brokerage session with it', events: [{ type: 'advance', by: '31s' }] },
-  { title: '`ibkr-keeper reauth` again', act: reauth },
-  { title: 'The login itself expires (weekly token reset)', events: [{ type: 'expire-sso' }] },
-  { title: 'You log in on the gateway\'s login page', events: [{ type: 'login' }] },
-  { title: 'The gateway is reinstalled and presents a new certificate', events: [{ type: 'rotate-certificate' }] },
-  {
-    title: 'You check it and run `ibkr-keeper trust accept`',
-    act: async (tour) => {
-      const { hostname, port, origin } = tour.client.address;
-      const seen = await probeCertificate(hostname, port, 5_000);
-      tour.trust.record(origin, { fingerprint256: seen.fingerprint256, pem: seen.pem, source: 'user' });
-      return checkSession(tour.client);
-    },
-  },
-  {
-    title: 'Another program floods the gateway and gets this computer rate-limited',
-    act: async (tour) => {
-      await flood(tour.sim);
-      return checkSession(tour.client);
-    },
-  },
-  { title: 'Ten quiet minutes later the penalty is over, but the idle session timed out', events: [{ type: 'advance', by: '10m' }] },
-  { title: '`ibkr-keeper reauth` once more', act: reauth },
+/** What happens, and when (simulated hours after 06:00). */
+const DAY: Array<{ at: number; say: string; events?: SimEventInput[]; flood?: true; suspendMs?: number; user?: 'take-over' | 'open-login' | 'login' | 'trust' }> = [
+  { at: 0.5, say: 'A script polls the gateway too fast: one answer fails, the next is fine', events: [{ type: 'fault', fault: 'server-error', path: '/tickle' }] },
+  { at: 1.5, say: 'The brokerage session drops (IBKR logged it out)', events: [{ type: 'drop' }] },
+  { at: 3, say: 'You log in to TWS on another computer; it takes the session', events: [{ type: 'compete', kicked: true }] },
+  { at: 3.5, say: 'You choose "Take over" (the keeper never does by itself)', user: 'take-over' },
+  { at: 6, say: 'IBKR restarts the gateway\'s connection (daily reset)', events: [{ type: 'restart', duration: '4m' }] },
+  { at: 9, say: 'The laptop sleeps for two hours', suspendMs: 2 * HOUR },
+  { at: 12, say: 'The weekly token reset ends the login', events: [{ type: 'expire-sso' }] },
+  { at: 12.5, say: 'You choose "Open login page" and log in', user: 'open-login' },
+  { at: 12.52, say: '', user: 'login' },
+  { at: 15, say: 'Another program floods the gateway: IBKR puts this computer in the penalty box', flood: true },
+  { at: 18, say: 'The gateway is reinstalled with a new certificate', events: [{ type: 'rotate-certificate' }] },
+  { at: 18.25, say: 'You check the new fingerprint and trust it (ibkr-keeper trust accept)', user: 'trust' },
 ];
 
-/** Twelve tickles at once from a client that keeps no pace, as a careless script would. */
+/** Twelve tickles at once, from a client that keeps no pace, as a careless script would send. */
 async function flood(sim: Simulator): Promise<void> {
-  const agent = new Agent({ connect: { ca: [sim.certificatePem] } });
-  try {
-    await Promise.all(
-      Array.from({ length: 12 }, () => request(`${sim.url}/v1/api/tickle`, { method: 'POST', dispatcher: agent }).then((r) => r.body.dump())),
-    );
-  } finally {
-    await agent.close();
-  }
+  const agent = new https.Agent({ ca: [sim.certificatePem], keepAlive: true });
+  const send = (): Promise<unknown> => exchange(`${sim.url}/v1/api/tickle`, { method: 'POST', agent, headers: {}, timeoutMs: 5_000 }).catch(() => undefined);
+  await Promise.all(Array.from({ length: 12 }, send));
+  agent.destroy();
 }
 
-export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
-    .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
-    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', positiveNumber('--reauth-latency', 0), 3)
-    .action(async (options: { reauthLatency: number }) => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'ibkr-keeper-demo-'));
-      const sim = await Simulator.start({ settings: { reauthLatencyMs: options.reauthLatency * 1_000 } });
-      const trust = new TrustStore(dir);
-      // The pacer follows the simulator's clock, so "ten minutes later" is ten minutes for both.
-      const client = new GatewayClient({ gateway: sim.url, trust, pacing: memoryLedger(), now: () => sim.now() });
-      const tour: Tour = { sim, client, trust };
-      process.stdout.write(`Simulated gateway at ${sim.url} (certificate SHA-256 ${sim.fingerprint256.slice(0, 23)}…)\n\n`);
-      try {
-        for (const [index, step] of STEPS.entries()) {
-          process.stdout.write(`${String(index + 1).padStart(2)}. ${step.title}\n`);
-          for (const event of step.events ?? []) await sim.apply(event);
-          const result = step.act ? await step.act(tour) : await checkSession(client);
-          process.stdout.write(`    -> ${describe(result)}\n`);
-        }
-        const counts = sim.counts();
-        const sent = Object.values(counts).reduce((a, b) => a + b, 0);
-        process.stdout.write(`\nThe gateway received ${sent} requests in all; the keeper's own never broke a rate limit.\n`);
-      } finally {
-        await client.close();
-        await sim.stop();
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
+/** Runs the day and prints it. */
+export async function runDemo(options: { reauthLatency: number }): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ibkr-keeper-demo-'));
+  const sim = await Simulator.start({ settings: { reauthLatencyMs: options.reauthLatency * 1_000 } });
+  // The day starts at the next 06:00; the simulated user logs in then.
+  const start = new Date();
+  start.setHours(30, 0, 0, 0);
+  sim.advanceClock(start.getTime() - sim.now());
+  await sim.apply({ type: 'login' });
+  const time = new VirtualTime(start.getTime(), (ms) => sim.advanceClock(ms));
+  const trust = new TrustStore(dir);
+  const client = new GatewayClient({ gateway: sim.url, trust, pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 5_000 });
+  const keeper = new Keeper({ client, clock: time, scheduler: time, budget: new RecoveryBudget(memoryBudget()), intervalMs: 60_000 });
+  const policy = new NotificationPolicy();
+  const clock = (): string => new Date(time.wall()).toTimeString().slice(0, 8);
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  keeper.on('transition', (t) => out(`${clock()}  ${describe({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, false)}`));
+  keeper.on('status', (s) => {
+    for (const note of policy.update(s, time.monotonic())) out(`${clock()}    [notification] ${note.title}: ${note.message}`);
+  });
+  keeper.on('log', (line) => out(`${clock()}  (${line})`));
+  out(`The keeper on a simulated gateway (${sim.url}) through one day, in virtual time:\n`);
+  try {
+    keeper.start();
+    let elapsed = 0;
+    for (const step of DAY) {
+      await time.runFor(step.at * HOUR - elapsed);
+      elapsed = step.at * HOUR;
+      if (step.say) out(`\n${clock()} > ${step.say}`);
+      for (const event of step.events ?? []) await sim.apply(event);
+      if (step.flood) await flood(sim);
+      if (step.suspendMs) time.suspend(step.suspendMs);
+      if (step.user === 'take-over') await keeper.takeOver();
+      if (step.user === 'open-login') keeper.openLoginPage();
+      if (step.user === 'login') await sim.apply({ type: 'login' });
+      if (step.user === 'trust') trust.record(sim.url, { fingerprint256: sim.fingerprint256, pem: sim.certificatePem, source: 'user' });
+    }
+    await time.runFor(24 * HOUR - elapsed);
+    const sent = sim.requests().length;
+    out(`\n${clock()}  The day is over: ${sent} requests reached the gateway, ${sim.limiter.violations} over IBKR's limits (the flooding script's), ${sim.maxInFlight} at a time at most.`);
+    out('Try it live: `npx ibkr-keeper simulate` in one terminal, `npx ibkr-keeper watch --gateway https://127.0.0.1:5050` in another.');
+  } finally {
+    await keeper.stop();
+    await client.close();
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,9 +1,5 @@
 /** `ibkr-keeper simulate`: the gateway simulator, for trying the keeper where no gateway runs. */
 import type { Command } from 'commander';
-import { ControlServer } from '../../simulator/control.ts';
-import { SIM_USER } from '../../simulator/model.ts';
-import { loadScenario } from '../../simulator/scenario.ts';
-import { Simulator } from '../../simulator/server.ts';
 import { port, positiveNumber } from '../context.ts';
 
 /** The simulator's default port: beside the real gateway's 5000, so both can run. */
@@ -33,6 +29,13 @@ export function registerSimulateCommand(program: Command): void {
     .option('--json', 'print the addresses as one JSON line')
     .option('--verbose', 'print every request received')
     .action(async (options: SimulateOptions) => {
+      // Loaded here, so that the other commands never carry the simulator in memory.
+      const [{ ControlServer }, { SIM_USER }, { loadScenario }, { Simulator }] = await Promise.all([
+        import('../../simulator/control.ts'),
+        import('../../simulator/model.ts'),
+        import('../../simulator/scenario.ts'),
+        import('../../simulator/server.ts'),
+      ]);
       const scenario = options.scenario === undefined ? undefined : await loadScenario(options.scenario);
       const sim = await Simulator.start({
         port: options.port,
@@ -46,7 +49,7 @@ export function registerSimulateCommand(program: Command): void {
           ? (r) => process.stderr.write(`${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' ? '' : ` (${r.outcome})`}\n`)
           : undefined,
       });
-      let control: ControlServer;
+      let control: Awaited<ReturnType<typeof ControlServer.start>>;
       try {
         control = await ControlServer.start(sim, options.controlPort ?? (options.port === 0 ? 0 : options.port + 1));
       } catch (error) {

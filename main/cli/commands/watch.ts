@@ -8,7 +8,6 @@ import { resolveConfigDir } from '../../session/config-dir.ts';
 import { History } from '../../session/history.ts';
 import { Keeper, type Transition } from '../../session/keeper.ts';
 import { NotificationPolicy } from '../../session/notifications.ts';
-import { DesktopNotifier } from '../../session/notifier.ts';
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { realClock, realScheduler } from '../../session/time.ts';
@@ -60,6 +59,7 @@ export function registerWatchCommand(program: Command): void {
     });
     keeper.on('log', warn);
     if (options.notify) {
+      const { DesktopNotifier } = await import('../../session/notifier.ts');
       const policy = new NotificationPolicy();
       const notifier = new DesktopNotifier({ onError: warn });
       keeper.on('status', (status) => {
