@@ -380,7 +380,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     const validate = await this.#client.validate();
     if (validate.kind === 'answer' && validate.body.RESULT) {
       this.#client.pacer.rememberSso(validate.body);
-      Object.assign(this.#sticky, validateFacts(validate.body));
+      const { ssoExpiresInMs: _fresh, ...user } = validateFacts(validate.body);
+      Object.assign(this.#sticky, user);
     }
   }
 

@@ -136,7 +136,7 @@ describe('competing, login, outages', () => {
     const back = rig.transitions.find((x) => x.state === 'ready' && x.mono > loggedIn)!;
     assert.ok(back.mono - loggedIn <= POLICY.loginPollMs + 1_000, `ready ${back.mono - loggedIn} ms after the login`);
     assert.deepEqual(kinds(rig), ['login-required', 'recovery']);
-    assert.match(rig.notes[0]!.message, new RegExp(`Open ${rig.sim.url} in a browser and log in`));
+    assert.match(rig.notes[0]!.message, new RegExp(`open ${rig.sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'));
   });
 
   test('IBKR restart: gateway-down with backoff 5, 15, 30, 60 s, notified once, then recovered', async (t) => {

@@ -65,7 +65,7 @@ describe('desktop notifications', () => {
     assert.match(back.body, /simuser1/);
     await sim.apply({ type: 'expire-sso' });
     const login = await daemon.waitFor(/^IBKR login needed$/);
-    assert.match(login.body, new RegExp(`Open ${sim.url.replaceAll('.', '\\.')} in a browser and log in`));
+    assert.match(login.body, new RegExp(`Open ${sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'));
     child.kill('SIGINT');
     assert.deepEqual(await once(child, 'exit'), [0, null]);
   });
