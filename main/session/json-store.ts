@@ -8,8 +8,20 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { UserError } from './errors.ts';
 
+/** Somewhere a small value is kept: a file in the config folder, or memory. */
+export interface Store<T> {
+  read(): T;
+  write(value: T): void;
+}
+
+/** A store that lives as long as the process (tests, the benchmark, the demo). */
+export function memoryStore<T>(empty: () => T): Store<T> {
+  let value = empty();
+  return { read: () => structuredClone(value), write: (next) => void (value = structuredClone(next)) };
+}
+
 /** A typed view of one file: `read` validates it, `write` replaces it. */
-export class JsonStore<T extends Record<string, unknown>> {
+export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
   readonly #conf: Conf<Record<string, unknown>>;
   readonly #schema: z.ZodType<T>;
   readonly #empty: () => T;

@@ -5,7 +5,7 @@
  * loop stays within the limits. Our own limits keep a margin below IBKR's.
  */
 import { z } from 'zod';
-import { JsonStore } from './json-store.ts';
+import { JsonStore, memoryStore, type Store } from './json-store.ts';
 
 /** The calls the keeper makes, by name. */
 export type Endpoint = 'tickle' | 'authStatus' | 'reauthenticate' | 'ssoInit' | 'validate' | 'logout';
@@ -44,10 +44,7 @@ export type Ledger = z.infer<typeof ledgerSchema>;
 type OriginLedger = z.infer<typeof originSchema>;
 
 /** Where the ledger is kept: a file for the CLI, memory for tests and simulated days. */
-export interface LedgerStorage {
-  read(): Ledger;
-  write(ledger: Ledger): void;
-}
+export type LedgerStorage = Store<Ledger>;
 
 const emptyLedger = (): Ledger => ({ version: 1, origins: {} });
 
@@ -57,10 +54,7 @@ export function fileLedger(configDir: string): LedgerStorage {
 }
 
 /** A ledger that lives as long as the process. */
-export function memoryLedger(): LedgerStorage {
-  let ledger = emptyLedger();
-  return { read: () => structuredClone(ledger), write: (next) => void (ledger = structuredClone(next)) };
-}
+export const memoryLedger = (): LedgerStorage => memoryStore(emptyLedger);
 
 /** What the pacer says about sending a request now. */
 export type PaceDecision =

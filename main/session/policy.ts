@@ -4,7 +4,7 @@
  * restart does not reset them. Never a login loop.
  */
 import { z } from 'zod';
-import { JsonStore } from './json-store.ts';
+import { JsonStore, memoryStore, type Store } from './json-store.ts';
 
 export const POLICY = {
   /** After "triggered", the auth status is polled this often... */
@@ -43,10 +43,7 @@ const budgetSchema = z.object({
 type BudgetFile = z.infer<typeof budgetSchema>;
 
 /** Where the budget is kept: `recovery.json` in the config folder, or memory. */
-export interface BudgetStorage {
-  read(): BudgetFile;
-  write(value: BudgetFile): void;
-}
+export type BudgetStorage = Store<BudgetFile>;
 
 const emptyBudget = (): BudgetFile => ({ version: 1, attempts: [], drop: null });
 
@@ -54,10 +51,7 @@ export function fileBudget(configDir: string): BudgetStorage {
   return new JsonStore({ dir: configDir, name: 'recovery', schema: budgetSchema, empty: emptyBudget });
 }
 
-export function memoryBudget(): BudgetStorage {
-  let value = emptyBudget();
-  return { read: () => structuredClone(value), write: (next) => void (value = structuredClone(next)) };
-}
+export const memoryBudget = (): BudgetStorage => memoryStore(emptyBudget);
 
 /** The answer to "may the keeper reauthenticate, and when?" */
 export type ReauthPermission =

@@ -80,8 +80,3 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   },
   paused: { colour: 'hollow', title: 'Paused', advice: 'Resume keeping alive when you want it back.', exitCode: 9 },
 };
-
-/** True when `value` names a state. */
-export function isSessionState(value: string): value is SessionState {
-  return (SESSION_STATES as readonly string[]).includes(value);
-}
