@@ -1,0 +1,48 @@
+/**
+ * The typed contract between the main process and the details window: every channel with its
+ * request and response types, imported by main, preload and renderer alike (types only, so the
+ * renderer carries none of the engine). A channel missing here is a compile error everywhere.
+ */
+import type { ActionResult, KeeperStatus, Transition } from './session/keeper.ts';
+import type { Settings, SettingsField } from './session/settings.ts';
+import type { StateInfo } from './session/states.ts';
+
+/** Everything the details window shows. */
+export interface DetailsState {
+  readonly status: KeeperStatus;
+  readonly info: StateInfo;
+  /** Changes of state in the last 24 hours, oldest first. */
+  readonly history: Transition[];
+  readonly settings: Settings;
+  /** Values in settings.json that were bad and replaced by defaults. */
+  readonly settingsProblems: string[];
+  readonly trust: { readonly fingerprint256: string; readonly source: 'first-use' | 'user'; readonly recordedAt: string } | null;
+  /** The main process's time, ISO, for countdowns. */
+  readonly now: string;
+}
+
+/** What a person can ask of the keeper, from the menu or the window. */
+export const ACTIONS = ['check', 'reauthenticate', 'take-over', 'logout', 'pause', 'resume', 'open-login-page'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export type SaveResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
+
+/** Renderer -> main requests (ipcRenderer.invoke / ipcMain.handle). */
+export interface InvokeContract {
+  'state:get': { request: null; response: DetailsState };
+  'keeper:act': { request: { action: Action }; response: ActionResult };
+  'settings:save': { request: Partial<Settings>; response: SaveResult };
+  'trust:forget': { request: null; response: ActionResult };
+}
+export type InvokeChannel = keyof InvokeContract;
+export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget'] as const satisfies readonly InvokeChannel[];
+
+/** Main -> renderer pushes. */
+export const STATE_CHANNEL = 'state:changed';
+
+/** The one object the page sees (window.keeper), from the preload. */
+export interface KeeperBridge {
+  invoke<C extends InvokeChannel>(channel: C, request: InvokeContract[C]['request']): Promise<InvokeContract[C]['response']>;
+  /** Calls `listener` with every new state; returns the function that stops it. */
+  onState(listener: (state: DetailsState) => void): () => void;
+}

@@ -1,0 +1,135 @@
+/**
+ * The details window in Debian's Chromium (Playwright), connected to a real desktop core (keeper,
+ * settings, history, trust) and the simulator. Only Electron's IPC transport is replaced: the
+ * page's `window.keeper` calls the same handlers the IPC adapter registers, through a Playwright
+ * binding, and every state the core emits is pushed to the page as the main process would.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DesktopCore } from '../main/desktop/core.ts';
+import { History } from '../main/session/history.ts';
+import type { SessionState } from '../main/session/states.ts';
+import { createHandlers } from '../main/desktop/handlers.ts';
+import type { Notification } from '../main/session/notifications.ts';
+import { DEFAULT_SETTINGS, SettingsFile } from '../main/session/settings.ts';
+import { realClock, realScheduler } from '../main/session/time.ts';
+import type { Simulator } from '../main/simulator/server.ts';
+import { ROOT, startSim, tempDir } from './helpers.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Serves dist/renderer on 127.0.0.1, as the app's own files. */
+async function serveRenderer(t: TestContext): Promise<string> {
+  const dir = path.join(ROOT, 'dist/renderer');
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+  const server: Server = createServer(async (req, res) => {
+    const name = path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html';
+    try {
+      const body = await readFile(path.join(dir, name));
+      res.writeHead(200, { 'content-type': types[path.extname(name)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`;
+}
+
+let browser: Browser | undefined;
+
+/** One Chromium for the whole test file. */
+export async function launchChromium(): Promise<Browser> {
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return browser;
+}
+
+export async function closeChromium(): Promise<void> {
+  await browser?.close();
+  browser = undefined;
+}
+
+export interface WindowRig {
+  page: Page;
+  sim: Simulator;
+  core: DesktopCore;
+  dir: string;
+  opened: string[];
+  launchAtLogin: boolean[];
+  notes: Notification[];
+  /** Messages the page logged as errors (CSP violations among them). */
+  errors: string[];
+}
+
+export async function openDetailsWindow(t: TestContext, options: { intervalSeconds?: number } = {}): Promise<WindowRig> {
+  const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+  const dir = tempDir(t);
+  // Yesterday's runs, as the history keeps them: the timeline has a day to show.
+  const history = new History(dir);
+  const day: Array<[number, SessionState, string]> = [
+    [23, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
+    [15, 'not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.'],
+    [14.99, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
+    [9, 'gateway-down', 'The gateway answers HTTP 503: IBKR may be restarting (daily reset or maintenance).'],
+    [8.5, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
+    [4, 'competing', 'Another login holds the session (TWS, mobile or another gateway).'],
+    [3, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
+    [0.5, 'paused', 'Keeping alive is paused: the session will time out after about 5 minutes without requests.'],
+  ];
+  let previous: SessionState | null = null;
+  for (const [hoursAgo, state, reason] of day) {
+    history.append({ time: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), state, previous, reason, facts: {} });
+    previous = state;
+  }
+  const settings = SettingsFile.open(dir);
+  settings.write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: options.intervalSeconds ?? 2 });
+  const opened: string[] = [];
+  const launchAtLogin: boolean[] = [];
+  const notes: Notification[] = [];
+  const core = new DesktopCore({
+    configDir: dir,
+    settings,
+    clock: realClock,
+    scheduler: realScheduler,
+    notifier: { show: async (n) => void notes.push(n) },
+    openExternal: async (url) => void opened.push(url),
+    applyLaunchAtLogin: (enabled) => void launchAtLogin.push(enabled),
+    timeoutMs: 3_000,
+  });
+  const handlers = createHandlers(core);
+  const page = await (await launchChromium()).newPage({ viewport: { width: 900, height: 1200 } });
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.exposeBinding('__keeperInvoke', (_source, channel: keyof typeof handlers, request: unknown) => handlers[channel](request));
+  await page.addInitScript(() => {
+    const listeners = new Set<(s: unknown) => void>();
+    const w = window as unknown as { keeper: unknown; __keeperPush: (s: unknown) => void; __keeperInvoke: (c: string, r: unknown) => Promise<unknown> };
+    w.__keeperPush = (state) => listeners.forEach((l) => l(state));
+    w.keeper = {
+      invoke: (channel: string, request: unknown) => w.__keeperInvoke(channel, request),
+      onState: (listener: (s: unknown) => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+  });
+  const push = (state: unknown): void => {
+    if (!page.isClosed()) page.evaluate((s) => (window as unknown as { __keeperPush: (s: unknown) => void }).__keeperPush(s), state).catch(() => undefined);
+  };
+  core.on('state', push);
+  t.after(async () => {
+    core.off('state', push);
+    await core.stop();
+    await page.close();
+  });
+  await page.goto(await serveRenderer(t));
+  core.start();
+  return { page, sim, core, dir, opened, launchAtLogin, notes, errors };
+}
