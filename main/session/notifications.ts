@@ -63,8 +63,10 @@ export class NotificationPolicy {
       const last = this.#shownAt.get(kind);
       if (kind !== 'certificate-changed' && last !== undefined && now - last < this.#cooldownMs) return;
       this.#shownAt.set(kind, now);
+      if (this.#disabled.has(kind)) return;
+      // "Back" pairs with a problem the user was actually told of.
       if (PROBLEMS.has(kind)) this.#problemShown = true;
-      if (!this.#disabled.has(kind)) out.push({ kind, title, message, state: status.state, gateway: status.gateway });
+      out.push({ kind, title, message, state: status.state, gateway: status.gateway });
     };
     const { state, reason } = status;
     const previous = this.#last;

@@ -15,9 +15,13 @@ export class DesktopNotifier implements NotificationSink {
   readonly #appName: string;
   readonly #onError: (message: string) => void;
 
-  constructor(options: { appName?: string; onError?: (message: string) => void } = {}) {
+  readonly #onClick: ((notification: Notification) => void) | undefined;
+
+  /** `onClick` is called where the platform reports a click (macOS, Windows; not notify-send). */
+  constructor(options: { appName?: string; onError?: (message: string) => void; onClick?: (notification: Notification) => void } = {}) {
     this.#appName = options.appName ?? 'IBKR Session Keeper';
     this.#onError = options.onError ?? (() => undefined);
+    this.#onClick = options.onClick;
   }
 
   show(notification: Notification): Promise<void> {
@@ -29,9 +33,10 @@ export class DesktopNotifier implements NotificationSink {
           // notify-send: the app name and an urgency dunst and other daemons show.
           'app-name': this.#appName,
           urgency: notification.kind === 'recovery' ? 'normal' : 'critical',
-          wait: false,
+          wait: this.#onClick !== undefined,
         } as notifier.Notification,
-        (error) => {
+        (error, response) => {
+          if (!error && this.#onClick && /^(activate|clicked)$/i.test(String(response))) this.#onClick(notification);
           if (error) {
             // notify-send's own words are on the last line of "Command failed: ...".
             const cause = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== ')').at(-1);

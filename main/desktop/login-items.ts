@@ -1,0 +1,47 @@
+/**
+ * Launch at login: login items on macOS and Windows; on Linux an autostart `.desktop` file in
+ * `$XDG_CONFIG_HOME/autostart` (default `~/.config/autostart`), whose Exec is the AppImage when
+ * the app runs as one (`$APPIMAGE`), since the executable inside it moves at every start.
+ */
+import type { App } from 'electron';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface LoginItemDeps {
+  platform: NodeJS.Platform;
+  app: Pick<App, 'setLoginItemSettings' | 'getLoginItemSettings'>;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  execPath: string;
+}
+
+export const AUTOSTART_FILE = 'ibkr-session-keeper.desktop';
+
+/** Where the Linux autostart file lives. */
+export function autostartPath(deps: Pick<LoginItemDeps, 'env' | 'home'>): string {
+  const config = deps.env['XDG_CONFIG_HOME'] || path.join(deps.home, '.config');
+  return path.join(config, 'autostart', AUTOSTART_FILE);
+}
+
+/** The autostart entry's text. Exec quotes the path, as the Desktop Entry spec asks. */
+export function autostartEntry(exec: string): string {
+  return ['[Desktop Entry]', 'Type=Application', 'Name=IBKR Session Keeper', 'Comment=Keeps your IBKR gateway session alive', `Exec="${exec.replace(/(["`$\\])/g, '\\$1')}"`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
+}
+
+export function setupLaunchAtLogin(deps: LoginItemDeps): { set(enabled: boolean): void; enabled(): boolean } {
+  if (deps.platform === 'linux') {
+    const file = autostartPath(deps);
+    return {
+      set: (enabled) => {
+        if (!enabled) return rmSync(file, { force: true });
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, autostartEntry(deps.env['APPIMAGE'] || deps.execPath));
+      },
+      enabled: () => existsSync(file),
+    };
+  }
+  return {
+    set: (enabled) => deps.app.setLoginItemSettings({ openAtLogin: enabled, path: deps.platform === 'win32' ? deps.execPath : undefined }),
+    enabled: () => deps.app.getLoginItemSettings().openAtLogin,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The Electron entry: connects the desktop core to Electron, one adapter per API. Single
+ * instance, no dock icon on macOS, the keeper running with every window closed, a clean quit.
+ * Everything it wires is tested with fakes of these APIs; this file only passes the real ones.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, session, shell, Tray } from 'electron';
+import ElectronStore from 'electron-store';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveConfigDir } from '../session/config-dir.ts';
+import { parseGatewayUrl } from '../session/gateway-client.ts';
+import { DesktopNotifier } from '../session/notifier.ts';
+import { SettingsFile, storeOptions } from '../session/settings.ts';
+import { realClock, realScheduler } from '../session/time.ts';
+import { TrustStore } from '../session/trust-store.ts';
+import { verifyProc } from './certificates.ts';
+import { DesktopCore } from './core.ts';
+import { createHandlers } from './handlers.ts';
+import { ownWindowsOnly, setupIpc } from './ipc.ts';
+import { setupLaunchAtLogin } from './login-items.ts';
+import { setupPower } from './power.ts';
+import { setupTray } from './tray.ts';
+import { setupWindows } from './windows.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The app's root: dist/main/desktop -> the repository or the packaged app. */
+const ROOT = path.resolve(HERE, '../../..');
+
+export async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  if (process.platform === 'win32') app.setAppUserModelId('com.ibkr-session-keeper.app');
+  await app.whenReady();
+  // A tray app: no dock icon on macOS (LSUIElement in the packaged app does the same).
+  app.dock?.hide();
+
+  const configDir = resolveConfigDir();
+  const settings = new SettingsFile(new ElectronStore<Record<string, unknown>>({ ...storeOptions(configDir), name: 'settings' }));
+  const loginItems = setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath });
+  const windows = setupWindows({
+    createWindow: (options) => new BrowserWindow(options),
+    preloadPath: path.join(ROOT, 'dist/main/desktop/preload.cjs'),
+    indexPath: path.join(ROOT, 'dist/renderer/index.html'),
+    icon: path.join(ROOT, 'assets/icon.png'),
+  });
+  let core: DesktopCore;
+  const notifier = new DesktopNotifier({
+    onError: (message) => console.error(message),
+    onClick: (note) => (note.kind === 'login-required' ? void core.act('open-login-page') : windows.show()),
+  });
+  core = new DesktopCore({
+    configDir,
+    settings,
+    clock: realClock,
+    scheduler: realScheduler,
+    notifier,
+    openExternal: (url) => shell.openExternal(url),
+    applyLaunchAtLogin: (enabled) => loginItems.set(enabled),
+  });
+  core.on('log', (line) => console.log(line));
+
+  const trust = new TrustStore(configDir);
+  session.defaultSession.setCertificateVerifyProc(
+    verifyProc(() => {
+      const address = parseGatewayUrl(core.settings.gateway);
+      const pin = trust.get(address.origin);
+      return pin && { hostname: address.hostname, fingerprint256: pin.fingerprint256 };
+    }),
+  );
+
+  setupIpc(ipcMain, createHandlers(core), ownWindowsOnly(windows.ids, windows.pageUrl));
+  const state = core.state();
+  const tray = setupTray(
+    {
+      createTray: (image) => new Tray(image),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', process.platform === 'linux' ? `${s}-32.png` : `${s}.png`)),
+      confirm: (message, detail) => dialog.showMessageBoxSync({ type: 'question', buttons: ['Log out', 'Cancel'], defaultId: 1, cancelId: 1, message, detail }) === 0,
+      act: (action) => void core.act(action),
+      showDetails: () => windows.show(),
+      setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
+      quit: () => app.quit(),
+    },
+    state.status,
+    state.settings,
+  );
+  core.on('state', (next) => {
+    tray.update(next.status, next.settings);
+    windows.send(next);
+  });
+  setupPower(powerMonitor, () => void core.act('check'));
+
+  app.on('second-instance', () => windows.show());
+  // With every window closed the keeper goes on: listening here keeps Electron from quitting.
+  app.on('window-all-closed', () => undefined);
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    quitting = true;
+    void core.stop().finally(() => {
+      tray.destroy();
+      app.quit();
+    });
+  });
+  core.start();
+  if (process.env['IBKR_KEEPER_SHOW_DETAILS'] === '1') windows.show();
+}
+
+void main();

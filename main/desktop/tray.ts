@@ -1,0 +1,85 @@
+/**
+ * The tray icon: its colour is the state, its tooltip the reason, and its context menu carries
+ * every action, since on Linux some panels never deliver clicks. Built once; the image is set only
+ * when the state changes and the menu only when what it shows changes (each set can flicker).
+ */
+import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
+import type { Action } from '../contract.ts';
+import type { KeeperStatus } from '../session/keeper.ts';
+import type { Settings } from '../session/settings.ts';
+import { STATE_INFO, type SessionState } from '../session/states.ts';
+
+/** The Electron parts the tray uses, so a test can pass small fakes. */
+export interface TrayDeps {
+  createTray(image: NativeImage): Pick<Tray, 'setImage' | 'setToolTip' | 'setContextMenu' | 'destroy' | 'on'>;
+  buildMenu(template: MenuItemConstructorOptions[]): Menu;
+  /** The icon of a state (assets/tray/<state>.png). */
+  image(state: SessionState): NativeImage;
+  /** Asks before something that cannot be undone; true to go ahead. */
+  confirm(message: string, detail: string): boolean;
+  act(action: Action): void;
+  showDetails(): void;
+  setLaunchAtLogin(enabled: boolean): void;
+  quit(): void;
+}
+
+/** The tooltip: product, state and reason (some platforms cut it at 127 characters). */
+export function tooltipFor(status: KeeperStatus): string {
+  const text = `IBKR Session Keeper: ${STATE_INFO[status.state].title}. ${status.reason}`;
+  return text.length > 127 ? `${text.slice(0, 126)}…` : text;
+}
+
+/** The menu for a state, as a template (pure, so it is tested as it is). */
+export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'quit'>): MenuItemConstructorOptions[] {
+  const { state } = status;
+  const paused = state === 'paused';
+  return [
+    { id: 'state', label: `${STATE_INFO[state].title}${status.facts.userName ? ` (${status.facts.userName})` : ''}`, enabled: false },
+    { type: 'separator' },
+    { id: 'details', label: 'Show details', click: () => deps.showDetails() },
+    { id: 'login', label: 'Open login page', click: () => deps.act('open-login-page') },
+    { id: 'reauthenticate', label: 'Reauthenticate', enabled: !paused && state !== 'untrusted-certificate', click: () => deps.act('reauthenticate') },
+    { id: 'take-over', label: 'Take over from the other login', visible: state === 'competing', click: () => deps.act('take-over') },
+    {
+      id: 'logout',
+      label: 'Log out…',
+      enabled: !paused,
+      click: () => {
+        if (deps.confirm('Log out of the IBKR gateway?', 'The session ends; you will log in again in a browser, with two-factor authentication.')) deps.act('logout');
+      },
+    },
+    { type: 'separator' },
+    { id: 'pause', label: paused ? 'Resume keeping alive' : 'Pause keeping alive', click: () => deps.act(paused ? 'resume' : 'pause') },
+    { id: 'launch', label: 'Launch at login', type: 'checkbox', checked: settings.launchAtLogin === true, click: (item) => deps.setLaunchAtLogin(item.checked) },
+    { type: 'separator' },
+    { id: 'quit', label: 'Quit IBKR Session Keeper', click: () => deps.quit() },
+  ];
+}
+
+/** Creates the tray; `update` follows the keeper. */
+export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings): { update(status: KeeperStatus, settings: Settings): void; destroy(): void } {
+  const tray = deps.createTray(deps.image(status.state));
+  let shownState = status.state;
+  let shownTip = '';
+  let shownMenu = '';
+  tray.on('click', () => deps.showDetails());
+  const update = (next: KeeperStatus, nextSettings: Settings): void => {
+    if (next.state !== shownState) {
+      tray.setImage(deps.image(next.state));
+      shownState = next.state;
+    }
+    const tip = tooltipFor(next);
+    if (tip !== shownTip) {
+      tray.setToolTip(tip);
+      shownTip = tip;
+    }
+    // Linux needs setContextMenu again after a change; elsewhere it is harmless.
+    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin]);
+    if (key !== shownMenu) {
+      tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps)));
+      shownMenu = key;
+    }
+  };
+  update(status, settings);
+  return { update, destroy: () => tray.destroy() };
+}

@@ -1,0 +1,120 @@
+/** The desktop core in plain Node, against the simulator in virtual time: settings, launch at login, gateway changes, handlers. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import Conf from 'conf';
+import { DesktopCore } from '../../main/desktop/core.ts';
+import { BadRequest, createHandlers } from '../../main/desktop/handlers.ts';
+import type { Notification } from '../../main/session/notifications.ts';
+import { DEFAULT_SETTINGS, SettingsFile, storeOptions } from '../../main/session/settings.ts';
+import { VirtualTime } from '../../main/simulator/virtual-time.ts';
+import type { Simulator } from '../../main/simulator/server.ts';
+import { startSim, tempDir } from '../helpers.ts';
+
+async function coreRig(t: TestContext, options: { sim?: Simulator; settings?: Partial<typeof DEFAULT_SETTINGS>; dir?: string } = {}) {
+  const sim = options.sim ?? (await startSim(t, { settings: { reauthLatencyMs: 3_000 } }));
+  const dir = options.dir ?? tempDir(t);
+  const file = SettingsFile.open(dir);
+  if (options.settings !== null) file.write({ ...DEFAULT_SETTINGS, gateway: sim.url, ...options.settings });
+  const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
+  const notes: Notification[] = [];
+  const launch: boolean[] = [];
+  const opened: string[] = [];
+  const core = new DesktopCore({
+    configDir: dir, settings: file, clock: time, scheduler: time, sleep: time.sleep, timeoutMs: 2_000,
+    notifier: { show: async (n) => void notes.push(n) },
+    openExternal: async (url) => void opened.push(url),
+    applyLaunchAtLogin: (enabled) => void launch.push(enabled),
+  });
+  t.after(() => core.stop());
+  core.start();
+  return { sim, dir, time, core, notes, launch, opened, file };
+}
+
+describe('desktop core', () => {
+  test('launch at login turns on after the first successful session, once, unless decided', async (t) => {
+    const r = await coreRig(t);
+    await r.time.runFor(1_000);
+    assert.equal(r.core.state().status.state, 'ready');
+    assert.deepEqual(r.launch, [true]);
+    assert.equal(JSON.parse(readFileSync(path.join(r.dir, 'settings.json'), 'utf8')).launchAtLogin, true);
+    const decided = await coreRig(t, { settings: { launchAtLogin: false } });
+    await decided.time.runFor(1_000);
+    assert.deepEqual(decided.launch, [], 'a user who said no is not overruled');
+  });
+
+  test('a bad change is refused per field and nothing is saved; a new gateway restarts the keeper on it', async (t) => {
+    const r = await coreRig(t);
+    await r.time.runFor(1_000);
+    const before = readFileSync(path.join(r.dir, 'settings.json'), 'utf8');
+    const bad = await r.core.saveSettings({ intervalSeconds: 600, gateway: 'ftp://x' });
+    assert.equal(bad.ok, false);
+    assert.match(!bad.ok ? bad.errors.intervalSeconds! : '', /at most 240 seconds/);
+    assert.match(!bad.ok ? bad.errors.gateway! : '', /does not use https/);
+    assert.equal(readFileSync(path.join(r.dir, 'settings.json'), 'utf8'), before);
+    const other = await startSim(t);
+    const good = await r.core.saveSettings({ gateway: `${other.url}/v1/api` });
+    assert.equal(good.ok, true);
+    assert.equal(r.core.settings.gateway, other.url, 'kept as the address alone');
+    await r.time.runFor(1_000);
+    assert.ok((other.counts()['/v1/api/tickle'] ?? 0) >= 1, 'the keeper talks to the new gateway');
+    assert.equal(r.core.state().status.gateway, other.url);
+  });
+
+  test('notifications turned off in the settings are not shown', async (t) => {
+    const r = await coreRig(t, { settings: { notifications: { ...DEFAULT_SETTINGS.notifications, drop: false } } });
+    await r.time.runFor(1_000);
+    await r.sim.apply({ type: 'drop' });
+    await r.time.runFor(120_000);
+    assert.deepEqual(r.notes.map((n) => n.kind), [], 'no drop, and so no "back" out of nowhere');
+    await r.sim.apply({ type: 'compete' });
+    await r.time.runFor(120_000);
+    assert.deepEqual(r.notes.map((n) => n.kind), ['competing']);
+  });
+
+  test('Open login page opens only the configured gateway over https', async (t) => {
+    const r = await coreRig(t);
+    const result = await r.core.act('open-login-page');
+    assert.equal(result.ok, true);
+    assert.deepEqual(r.opened, [`${r.sim.url}/`]);
+  });
+
+  test('handlers check what the page sends', async (t) => {
+    const r = await coreRig(t);
+    const handlers = createHandlers(r.core);
+    await assert.rejects(handlers['keeper:act']({ action: 'rm -rf' }), BadRequest);
+    await assert.rejects(handlers['settings:save']('gateway=x'), /needs an object of settings/);
+    assert.equal((await handlers['state:get'](null)).settings.gateway, r.sim.url);
+  });
+});
+
+describe('settings file', () => {
+  test('bad values in settings.json are named, replaced by defaults, and the file is left alone', (t) => {
+    const dir = tempDir(t);
+    const text = JSON.stringify({ gateway: 'localhost:5000', intervalSeconds: 0, notifications: { drop: 'yes' }, launchAtLogin: true });
+    writeFileSync(path.join(dir, 'settings.json'), text);
+    const { settings, problems } = SettingsFile.open(dir).read();
+    assert.equal(settings.gateway, DEFAULT_SETTINGS.gateway);
+    assert.equal(settings.intervalSeconds, 60);
+    assert.equal(settings.launchAtLogin, true, 'good values are kept');
+    assert.equal(problems.length, 3);
+    assert.match(problems[0]!, /settings\.json: "gateway" "localhost:5000" is not valid \(.*does not use https.*\); using "https:\/\/localhost:5000"/);
+    assert.match(problems[1]!, /"intervalSeconds" 0 is not valid \(The interval must be at least 1 second\.\); using 60/);
+    assert.equal(JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')).intervalSeconds, 0);
+  });
+
+  test('a file that is not JSON gives a clear error naming it', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'settings.json'), '{ nope');
+    assert.throws(() => SettingsFile.open(dir), /settings\.json .*fix or delete the file/);
+  });
+
+  test('migration 0.1.0 keeps a gateway saved with its API path as its address alone', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ gateway: 'https://localhost:5001/v1/portal', intervalSeconds: 30 }));
+    const store = new Conf<Record<string, unknown>>({ ...storeOptions(dir), configName: 'settings' });
+    assert.equal(store.get('gateway'), 'https://localhost:5001');
+    assert.equal(new SettingsFile(store).read().settings.intervalSeconds, 30);
+  });
+});
