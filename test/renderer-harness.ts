@@ -5,6 +5,7 @@
  * binding, and every state the core emits is pushed to the page as the main process would.
  */
 import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -46,6 +47,7 @@ let browser: Browser | undefined;
 
 /** One Chromium for the whole test file. */
 export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the window tests.`);
   browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   return browser;
 }

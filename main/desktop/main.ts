@@ -87,6 +87,8 @@ export async function main(): Promise<void> {
     state.status,
     state.settings,
   );
+  // Playwright's _electron tests read the tray through this (test/electron/app.e2e.ts).
+  if (process.env['IBKR_KEEPER_E2E'] === '1') Object.assign(globalThis, { ibkrKeeperTray: tray });
   core.on('state', (next) => {
     tray.update(next.status, next.settings);
     windows.send(next);

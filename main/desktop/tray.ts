@@ -57,11 +57,20 @@ export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pic
 }
 
 /** Creates the tray; `update` follows the keeper. */
-export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings): { update(status: KeeperStatus, settings: Settings): void; destroy(): void } {
+export interface TrayHandle {
+  update(status: KeeperStatus, settings: Settings): void;
+  destroy(): void;
+  /** What the tray shows now, and a click on one of its menu items (for end-to-end tests). */
+  shown(): { state: SessionState; tooltip: string; items: string[] };
+  click(id: string): void;
+}
+
+export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings): TrayHandle {
   const tray = deps.createTray(deps.image(status.state));
   let shownState = status.state;
   let shownTip = '';
   let shownMenu = '';
+  let template: MenuItemConstructorOptions[] = [];
   tray.on('click', () => deps.showDetails());
   const update = (next: KeeperStatus, nextSettings: Settings): void => {
     if (next.state !== shownState) {
@@ -76,10 +85,16 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
     // Linux needs setContextMenu again after a change; elsewhere it is harmless.
     const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin]);
     if (key !== shownMenu) {
-      tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps)));
+      template = menuTemplate(next, nextSettings, deps);
+      tray.setContextMenu(deps.buildMenu(template));
       shownMenu = key;
     }
   };
   update(status, settings);
-  return { update, destroy: () => tray.destroy() };
+  return {
+    update,
+    destroy: () => tray.destroy(),
+    shown: () => ({ state: shownState, tooltip: shownTip, items: template.filter((i) => i.visible !== false && i.label).map((i) => i.label!) }),
+    click: (id) => template.find((i) => i.id === id)?.click?.({ checked: !template.find((i) => i.id === id)?.checked } as never, undefined as never, undefined as never),
+  };
 }

@@ -1,0 +1,48 @@
+/**
+ * The whole app under Playwright's `_electron`: launch, tray state, menu actions, window. Needs
+ * Electron's binary, which cannot be downloaded on the project's CI machines; run it with
+ * `npm run test:electron` on a desktop where `npx install-electron` has fetched it. Not part of
+ * `npm test`, so nothing in the main suite is skipped.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { _electron as electron, type ElectronApplication } from 'playwright-core';
+import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
+import { ROOT, startSim, tempDir } from '../helpers.ts';
+
+const executablePath = createRequire(import.meta.url)('electron') as string;
+let app: ElectronApplication | undefined;
+after(() => app?.close());
+
+describe('the desktop app', () => {
+  test('starts in the tray, follows the simulator, and its window acts on it', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+    const dir = tempDir(t);
+    SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 2 });
+    app = await electron.launch({ executablePath, args: [ROOT], env: { ...process.env, IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1', IBKR_KEEPER_E2E: '1' } });
+    const page = await app.firstWindow();
+    await page.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });
+    type Tray = { shown(): { state: string; tooltip: string; items: string[] }; click(id: string): void };
+    const tray = () => app!.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.shown());
+    assert.equal((await tray()).state, 'ready');
+    assert.match((await tray()).tooltip, /^IBKR Session Keeper: Session ready\./);
+    await sim.apply({ type: 'compete', kicked: true });
+    await page.waitForSelector('header[data-state="competing"]');
+    assert.equal((await tray()).state, 'competing');
+    assert.ok((await tray()).items.includes('Take over from the other login'));
+    await app.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.click('pause'));
+    await page.waitForSelector('header[data-state="paused"]');
+    await app.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.click('pause'));
+    await page.waitForSelector('header[data-state="competing"]', { timeout: 20_000 });
+    await page.click('[data-action="take-over"]');
+    await page.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });
+    assert.equal(sim.counts()['/v1/api/iserver/auth/ssodh/init'], 1);
+    await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/electron-window.png') });
+    await page.close();
+    const before = sim.counts()['/v1/api/tickle'] ?? 0;
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) > before, 'the keeper goes on with every window closed');
+  });
+});
