@@ -228,7 +228,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
 
   /** Serializes every step and action: never two requests in flight, never an unhandled rejection. */
   #enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(task).catch((error: unknown) => this.#fault(error));
+    const run = this.#queue
+      .then(task)
+      .catch((error: unknown) => this.#fault(error))
+      // Once more at the end of every step: what comes next (nextCheckAt) is known only now.
+      .then(() => void this.emit('status', this.status()));
     this.#queue = run;
     return run;
   }

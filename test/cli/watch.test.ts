@@ -162,3 +162,31 @@ describe('watch', () => {
     assert.match(empty.stdout, /No changes of state recorded/);
   });
 });
+
+describe('watch and the settings file', () => {
+  test('settings.json (as the desktop app saves it) gives the gateway and the interval when no flag does', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const { SettingsFile, DEFAULT_SETTINGS } = await import('../../main/session/settings.ts');
+    SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 1 });
+    const w = watch(t, ['--json', '--config-dir', dir]);
+    const first = await w.next('ready');
+    assert.equal(first.gateway, sim.url);
+    await new Promise((r) => setTimeout(r, 3_500));
+    assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) >= 3, 'tickles every second, as the settings say');
+    w.child.kill('SIGINT');
+    await once(w.child, 'exit');
+  });
+
+  test('a bad value in settings.json is named on stderr and the default used', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ gateway: sim.url, intervalSeconds: -5 }));
+    const w = watch(t, ['--json', '--config-dir', dir]);
+    await w.next('ready');
+    assert.match(w.stderr(), /settings\.json: "intervalSeconds" -5 is not valid \(The interval must be at least 1 second\.\); using 60/);
+    w.child.kill('SIGINT');
+    await once(w.child, 'exit');
+  });
+});

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ROOT } from '../helpers.ts';
+import { raw, ROOT } from '../helpers.ts';
 import { closeChromium, openDetailsWindow } from '../renderer-harness.ts';
 
 const SHOTS = path.join(ROOT, 'docs/screenshots');
@@ -104,6 +104,24 @@ describe('details window', () => {
     const before = w.sim.requests().length;
     await w.page.waitForTimeout(3_000);
     assert.equal(w.sim.requests().length, before);
+  });
+
+  test('gateway down is grey and rate-limited purple, each with its reason and advice', async (t) => {
+    const w = await openDetailsWindow(t);
+    await shows(w.page, 'ready');
+    await w.sim.apply({ type: 'access-denied' });
+    await shows(w.page, 'gateway-down');
+    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
+    assert.match(await text(w.page, 'reason'), /Access Denied.*ips\.allow/);
+    assert.match(await text(w.page, 'advice'), /Check that the Client Portal Gateway is running/);
+    await w.sim.apply({ type: 'recover' });
+    await shows(w.page, 'ready', 30_000);
+    await raw(w.sim, 'POST', '/v1/api/tickle');
+    await raw(w.sim, 'POST', '/v1/api/tickle'); // another program breaks the limit
+    await shows(w.page, 'rate-limited');
+    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'purple');
+    assert.match(await text(w.page, 'reason'), /HTTP 429.*nothing for 10 min/);
+    assert.match(await text(w.page, 'fact-next'), /^in (9|10) min/);
   });
 
   test('Check now, Reauthenticate, Pause and Resume reach the simulator; Log out asks first', async (t) => {

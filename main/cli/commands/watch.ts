@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { History } from '../../session/history.ts';
 import { Keeper, type Transition } from '../../session/keeper.ts';
-import { NotificationPolicy } from '../../session/notifications.ts';
+import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notifications.ts';
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
+import { SettingsFile } from '../../session/settings.ts';
 import { realClock, realScheduler } from '../../session/time.ts';
 import { describe as describeResult, gatewayOptions, makeClient, port, positiveNumber, type GatewayOptions } from '../context.ts';
 import { HealthServer } from '../health-server.ts';
@@ -34,11 +35,19 @@ export function registerWatchCommand(program: Command): void {
     program
       .command('watch')
       .description('keep the session alive and report every change of state until stopped (Ctrl+C)')
-      .option('--interval <seconds>', 'seconds between tickles (at least 1)', positiveNumber('--interval', 1), 60)
+      .option('--interval <seconds>', 'seconds between tickles (at least 1; default: the settings\' intervalSeconds, else 60)', positiveNumber('--interval', 1), 60)
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
       .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port')),
-  ).action(async (options: WatchOptions) => {
+  ).action(async (options: WatchOptions, command: Command) => {
     const configDir = resolveConfigDir(options.configDir);
+    const warn = (line: string): boolean => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    // The settings the desktop app saves (settings.json) stand in for flags not given:
+    // a flag, then $IBKR_KEEPER_GATEWAY, then the settings, then the defaults.
+    const { settings, problems } = SettingsFile.open(configDir).read();
+    problems.forEach(warn);
+    const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+    if (!given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = settings.gateway;
+    if (!given('interval')) options.interval = settings.intervalSeconds;
     const client = makeClient(options);
     const history = new History(configDir);
     const keeper = new Keeper({
@@ -48,7 +57,6 @@ export function registerWatchCommand(program: Command): void {
       budget: new RecoveryBudget(fileBudget(configDir)),
       intervalMs: options.interval * 1_000,
     });
-    const warn = (line: string): boolean => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     keeper.on('transition', (t) => {
       process.stdout.write(options.json ? `${JSON.stringify(redactBody({ ...t, gateway: client.address.origin }))}\n` : `${transitionLine(t)}\n`);
       try {
@@ -60,7 +68,8 @@ export function registerWatchCommand(program: Command): void {
     keeper.on('log', warn);
     if (options.notify) {
       const { DesktopNotifier } = await import('../../session/notifier.ts');
-      const policy = new NotificationPolicy();
+      const disabled = NOTIFICATION_KINDS.filter((kind) => !settings.notifications[kind]);
+      const policy = new NotificationPolicy({ disabled });
       const notifier = new DesktopNotifier({ onError: warn });
       keeper.on('status', (status) => {
         for (const note of policy.update(status, realClock.monotonic())) void notifier.show(note);
