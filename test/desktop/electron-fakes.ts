@@ -1,0 +1,117 @@
+/**
+ * Small fakes of the Electron APIs the app's entry uses, recording what it asks of them, so that
+ * main/desktop/main.ts runs in plain Node (with node:test's module mocks) against the simulator.
+ */
+import { EventEmitter } from 'node:events';
+import type { MenuItemConstructorOptions } from 'electron';
+
+export class FakeWebContents extends EventEmitter {
+  static next = 100;
+  readonly id = FakeWebContents.next++;
+  readonly sent: Array<[string, unknown]> = [];
+  openHandler: (() => { action: string }) | undefined;
+  setWindowOpenHandler(handler: () => { action: string }): void {
+    this.openHandler = handler;
+  }
+  send(channel: string, payload: unknown): void {
+    this.sent.push([channel, payload]);
+  }
+}
+
+export class FakeBrowserWindow extends EventEmitter {
+  static all: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  url = '';
+  visible = false;
+  destroyed = false;
+  readonly options: Record<string, unknown>;
+  constructor(options: Record<string, unknown>) {
+    super();
+    this.options = options;
+    FakeBrowserWindow.all.push(this);
+  }
+  async loadURL(url: string): Promise<void> {
+    this.url = url;
+    this.emit('ready-to-show');
+  }
+  show(): void {
+    this.visible = true;
+  }
+  focus(): void {}
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  close(): void {
+    this.destroyed = true;
+    this.emit('closed');
+  }
+}
+
+export class FakeTray extends EventEmitter {
+  static all: FakeTray[] = [];
+  images: unknown[] = [];
+  tooltip = '';
+  menu: MenuItemConstructorOptions[] = [];
+  constructor(image: unknown) {
+    super();
+    this.images.push(image);
+    FakeTray.all.push(this);
+  }
+  setImage(image: unknown): void {
+    this.images.push(image);
+  }
+  setToolTip(tip: string): void {
+    this.tooltip = tip;
+  }
+  setContextMenu(menu: MenuItemConstructorOptions[]): void {
+    this.menu = menu;
+  }
+  destroy(): void {}
+}
+
+class FakeApp extends EventEmitter {
+  calls: string[] = [];
+  quitting = 0;
+  dock = { hide: () => void this.calls.push('dock.hide') };
+  requestSingleInstanceLock(): boolean {
+    this.calls.push('requestSingleInstanceLock');
+    return true;
+  }
+  setAppUserModelId(): void {}
+  async whenReady(): Promise<void> {}
+  getPath(): string {
+    return '/nonexistent';
+  }
+  getVersion(): string {
+    return '0.1.0';
+  }
+  quit(): void {
+    this.quitting += 1;
+    const event = { defaultPrevented: false, preventDefault: () => void (event.defaultPrevented = true) };
+    this.emit('before-quit', event);
+    if (!event.defaultPrevented) this.calls.push('quit');
+  }
+  setLoginItemSettings(): void {}
+  getLoginItemSettings(): { openAtLogin: boolean } {
+    return { openAtLogin: false };
+  }
+}
+
+export function electronFakes() {
+  const handlers = new Map<string, (event: unknown, request: unknown) => unknown>();
+  const opened: string[] = [];
+  const verifyProcs: unknown[] = [];
+  const fakes = {
+    app: new FakeApp(),
+    BrowserWindow: FakeBrowserWindow,
+    Tray: FakeTray,
+    Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
+    nativeImage: { createFromPath: (path: string) => ({ path }) },
+    dialog: { showMessageBoxSync: () => 0 },
+    ipcMain: { handle: (channel: string, fn: (event: unknown, request: unknown) => unknown) => void handlers.set(channel, fn), removeHandler: (channel: string) => void handlers.delete(channel), on: () => undefined },
+    powerMonitor: new EventEmitter(),
+    session: { defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) } },
+    shell: { openExternal: async (url: string) => void opened.push(url) },
+  };
+  return { fakes, handlers, opened, verifyProcs };
+}

@@ -1,0 +1,78 @@
+/**
+ * The app's Electron entry (main/desktop/main.ts) run in plain Node with fakes of the Electron
+ * APIs, against the simulator over real HTTPS: the wiring of tray, window, IPC, power events and
+ * quitting, as far as it can be tested without Electron's binary (test/electron runs the real app).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { mock, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import type { MenuItemConstructorOptions } from 'electron';
+import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
+import { ROOT, startSim, tempDir } from '../helpers.ts';
+import { electronFakes, FakeBrowserWindow, FakeTray } from './electron-fakes.ts';
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('the entry wires tray, window, IPC, power events and a clean quit to the keeper', async (t) => {
+  const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+  const dir = tempDir(t);
+  SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 60 });
+  process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
+  const { fakes, handlers, opened, verifyProcs } = electronFakes();
+  mock.module('electron', { namedExports: fakes, defaultExport: fakes });
+  await import(pathToFileURL(path.join(ROOT, 'dist/main/desktop/main.js')).href);
+
+  assert.deepEqual(fakes.app.calls.slice(0, 2), ['requestSingleInstanceLock', 'dock.hide']);
+  assert.equal(verifyProcs.length, 1, "Chromium's certificate check is set");
+  const tray = FakeTray.all[0]!;
+  const image = (state: string) => ({ path: path.join(ROOT, 'assets/tray', `${state}-32.png`) });
+  assert.deepEqual(tray.images[0], image('starting'));
+  await until('the tray to turn ready', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
+  assert.match(tray.tooltip, /^IBKR Session Keeper: Session ready\. Authenticated and connected to IBKR as simuser1/);
+
+  // No window until asked; a second instance shows it, with the secure preferences.
+  assert.equal(FakeBrowserWindow.all.length, 0);
+  fakes.app.emit('second-instance');
+  const win = FakeBrowserWindow.all[0]!;
+  assert.equal(win.url, pathToFileURL(path.join(ROOT, 'dist/renderer/index.html')).href);
+  assert.deepEqual((win.options['webPreferences'] as Record<string, unknown>)['sandbox'], true);
+  assert.deepEqual(win.webContents.openHandler!(), { action: 'deny' });
+
+  // IPC answers the window, and only the window.
+  const fromWindow = { sender: { id: win.webContents.id }, senderFrame: { url: win.url } };
+  const state = (await handlers.get('state:get')!(fromWindow, null)) as { status: { state: string } };
+  assert.equal(state.status.state, 'ready');
+  assert.throws(() => handlers.get('state:get')!({ sender: { id: 999 }, senderFrame: { url: win.url } }, null), /Refused/);
+
+  // The keeper's changes reach the tray and the window; the menu's Take over reaches the simulator.
+  await sim.apply({ type: 'compete', kicked: true });
+  await fakes.powerMonitor.emit('resume');
+  await until('the tray to turn orange', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('competing')));
+  assert.ok(win.webContents.sent.some(([channel, s]) => channel === 'state:changed' && (s as { status: { state: string } }).status.state === 'competing'));
+  const takeOver = tray.menu.find((item: MenuItemConstructorOptions) => item.id === 'take-over')!;
+  assert.equal(takeOver.visible, true);
+  takeOver.click!({} as never, undefined as never, undefined as never);
+  await until('the session to be taken over', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
+  assert.equal(sim.counts()['/v1/api/iserver/auth/ssodh/init'], 1);
+
+  // Open login page opens the configured gateway in the browser.
+  tray.menu.find((item) => item.id === 'login')!.click!({} as never, undefined as never, undefined as never);
+  await until('the login page to open', () => opened.length === 1);
+  assert.deepEqual(opened, [`${sim.url}/`]);
+
+  // The window closed, the keeper goes on; Quit stops it and then quits, without a logout.
+  win.close();
+  const tickles = sim.counts()['/v1/api/tickle'] ?? 0;
+  fakes.powerMonitor.emit('unlock-screen');
+  await until('a check after the screen unlock', () => (sim.counts()['/v1/api/tickle'] ?? 0) > tickles);
+  tray.menu.find((item) => item.id === 'quit')!.click!({} as never, undefined as never, undefined as never);
+  await until('the app to quit', () => fakes.app.calls.includes('quit'));
+  assert.equal(sim.counts()['/v1/api/logout'], undefined);
+});
