@@ -176,6 +176,7 @@ async function saveSettings(event: SubmitEvent): Promise<void> {
     input.setAttribute('aria-invalid', String(message !== ''));
   }
   $('settings-message').textContent = result.ok ? 'Saved.' : 'Not saved: see the messages above.';
+  $('settings-message').classList.toggle('bad', !result.ok);
   if (result.ok) formDirty = false;
 }
 

@@ -101,6 +101,8 @@ describe('details window', () => {
     assert.match(await text(w.page, 'reason'), new RegExp(`now presents certificate ${w.sim.fingerprint256}`));
     assert.match(await text(w.page, 'advice'), /trust its new certificate/);
     await w.page.screenshot({ path: path.join(SHOTS, 'details-untrusted-certificate.png'), fullPage: true });
+    const width = await w.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 900, `long fingerprints wrap instead of widening the window (${width} px)`);
     const before = w.sim.requests().length;
     await w.page.waitForTimeout(3_000);
     assert.equal(w.sim.requests().length, before);
@@ -159,6 +161,7 @@ describe('details window', () => {
     assert.match(await text(w.page, 'error-gateway'), /does not use https/);
     assert.equal(await w.page.locator('#interval').getAttribute('aria-invalid'), 'true');
     assert.equal(readFileSync(file, 'utf8'), before, 'nothing saved');
+    await w.page.locator('#settings').screenshot({ path: path.join(SHOTS, 'details-settings-refused.png') });
     await w.page.fill('#interval', 'soon');
     await w.page.fill('#gateway', w.sim.url);
     await w.page.click('#settings button[type="submit"]');
