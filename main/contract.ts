@@ -33,9 +33,11 @@ export interface InvokeContract {
   'keeper:act': { request: { action: Action }; response: ActionResult };
   'settings:save': { request: Partial<Settings>; response: SaveResult };
   'trust:forget': { request: null; response: ActionResult };
+  /** Trusts the certificate the gateway presents now, by the fingerprint the window showed. */
+  'trust:accept': { request: { fingerprint256: string }; response: ActionResult };
 }
 export type InvokeChannel = keyof InvokeContract;
-export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget'] as const satisfies readonly InvokeChannel[];
+export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget', 'trust:accept'] as const satisfies readonly InvokeChannel[];
 
 /** Main -> renderer pushes. */
 export const STATE_CHANNEL = 'state:changed';

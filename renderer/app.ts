@@ -133,6 +133,9 @@ function renderTrust(state: DetailsState): void {
   const t = state.trust;
   $('trust').textContent = t ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})` : 'None yet: the gateway\'s certificate is trusted on first use.';
   $('forget').hidden = t === null;
+  const presented = state.status.state === 'untrusted-certificate' ? state.status.facts.presentedFingerprint : undefined;
+  $('presented').hidden = presented === undefined;
+  $('presented-fp').textContent = presented ? `SHA-256 ${presented}` : '';
 }
 
 function fillSettings(settings: Settings): void {
@@ -193,6 +196,12 @@ function wire(): void {
   $('settings').addEventListener('input', () => void (formDirty = true));
   $('forget').addEventListener('click', async () => {
     const result = await window.keeper.invoke('trust:forget', null);
+    $('message').textContent = result.message;
+  });
+  $('trust-new').addEventListener('click', async () => {
+    const fingerprint256 = current?.status.facts.presentedFingerprint;
+    if (fingerprint256 === undefined) return;
+    const result = await window.keeper.invoke('trust:accept', { fingerprint256 });
     $('message').textContent = result.message;
   });
   window.keeper.onState(render);

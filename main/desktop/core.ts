@@ -17,6 +17,7 @@ import { redactBody } from '../session/redact.ts';
 import { checkSettings, type Settings, type SettingsFile } from '../session/settings.ts';
 import { STATE_INFO } from '../session/states.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
+import { normalizeFingerprint } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
 
 export interface CoreDeps {
@@ -145,6 +146,24 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     if (JSON.stringify(next.notifications) !== JSON.stringify(before.notifications)) this.#policy = this.#newPolicy();
     this.#emitState();
     return { ok: true, settings: next };
+  }
+
+  /**
+   * Trusts the certificate the gateway presents now, named by the fingerprint the user was shown;
+   * a different one (the gateway changed again meanwhile) is refused. The keeper notices at once.
+   */
+  async acceptCertificate(fingerprint: string): Promise<ActionResult> {
+    let wanted: string;
+    try {
+      wanted = normalizeFingerprint(fingerprint);
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+    const presented = this.#keeper.status().facts.presentedFingerprint;
+    if (presented !== wanted) return { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' };
+    this.#trust.record(this.#client.address.origin, { fingerprint256: wanted, source: 'user' });
+    await this.#keeper.checkNow();
+    return { ok: true, message: `Now trusting SHA-256 ${wanted}.` };
   }
 
   /** Forgets the trusted certificate of the configured gateway (it is trusted again on next use). */

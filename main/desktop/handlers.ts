@@ -11,6 +11,7 @@ export type Handlers = { [C in InvokeChannel]: (request: unknown) => Promise<Inv
 
 const actSchema = z.object({ action: z.enum(ACTIONS) });
 const settingsChangeSchema = z.record(z.string(), z.unknown());
+const acceptSchema = z.object({ fingerprint256: z.string() });
 
 /** A request that does not fit its channel: refused with a message, nothing done. */
 export class BadRequest extends Error {
@@ -31,5 +32,10 @@ export function createHandlers(core: DesktopCore): Handlers {
       return core.saveSettings(parsed.data);
     },
     'trust:forget': async () => core.forgetCertificate(),
+    'trust:accept': async (request) => {
+      const parsed = acceptSchema.safeParse(request);
+      if (!parsed.success) throw new BadRequest('trust:accept needs {"fingerprint256": the fingerprint shown}.');
+      return core.acceptCertificate(parsed.data.fingerprint256);
+    },
   };
 }

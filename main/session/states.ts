@@ -75,7 +75,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'red',
     title: "Gateway's certificate changed",
     advice:
-      'If you reinstalled or reconfigured the gateway, trust its new certificate (ibkr-keeper trust accept); otherwise do not.',
+      'If you reinstalled or reconfigured the gateway, trust its new certificate (in the app: Trust this certificate; headless: ibkr-keeper trust accept); otherwise do not.',
     exitCode: 8,
   },
   paused: { colour: 'hollow', title: 'Paused', advice: 'Resume keeping alive when you want it back.', exitCode: 9 },

@@ -80,11 +80,27 @@ describe('desktop core', () => {
     assert.deepEqual(r.opened, [`${r.sim.url}/`]);
   });
 
+  test('a new certificate is trusted only by the fingerprint the user was shown', async (t) => {
+    const r = await coreRig(t);
+    await r.time.runFor(1_000);
+    await r.sim.apply({ type: 'rotate-certificate' });
+    await r.time.runFor(61_000);
+    assert.equal(r.core.state().status.state, 'untrusted-certificate');
+    const wrong = await r.core.acceptCertificate(`${'11:'.repeat(31)}11`);
+    assert.deepEqual(wrong, { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' });
+    assert.equal((await r.core.acceptCertificate('nope')).ok, false);
+    const right = await r.core.acceptCertificate(r.sim.fingerprint256.toLowerCase());
+    assert.equal(right.ok, true);
+    assert.equal(r.core.state().status.state, 'ready');
+    assert.equal(r.core.state().trust?.fingerprint256, r.sim.fingerprint256);
+  });
+
   test('handlers check what the page sends', async (t) => {
     const r = await coreRig(t);
     const handlers = createHandlers(r.core);
     await assert.rejects(handlers['keeper:act']({ action: 'rm -rf' }), BadRequest);
     await assert.rejects(handlers['settings:save']('gateway=x'), /needs an object of settings/);
+    await assert.rejects(handlers['trust:accept']({ fingerprint: 'x' }), /trust:accept needs/);
     assert.equal((await handlers['state:get'](null)).settings.gateway, r.sim.url);
   });
 });

@@ -108,6 +108,12 @@ describe('details window', () => {
     const before = w.sim.requests().length;
     await w.page.waitForTimeout(3_000);
     assert.equal(w.sim.requests().length, before);
+    assert.equal(await text(w.page, 'presented-fp'), `SHA-256 ${w.sim.fingerprint256}`);
+    await w.page.click('#trust-new');
+    await shows(w.page, 'ready');
+    const pin = JSON.parse(readFileSync(path.join(w.dir, 'trust.json'), 'utf8')).pins[w.sim.url];
+    assert.deepEqual([pin.fingerprint256, pin.source], [w.sim.fingerprint256, 'user']);
+    assert.equal(await w.page.locator('#presented').isVisible(), false);
   });
 
   test('gateway down is grey and rate-limited purple, each with its reason and advice', async (t) => {
