@@ -84,7 +84,7 @@ function render(state: DetailsState): void {
 function renderHistory(state: DetailsState): void {
   const rows = [...state.history].reverse().slice(0, 50).map((t) => {
     const tr = document.createElement('tr');
-    const time = Object.assign(document.createElement('td'), { textContent: new Date(t.time).toLocaleString() });
+    const time = Object.assign(document.createElement('td'), { textContent: new Date(t.time).toLocaleString(), className: 'time' });
     const st = Object.assign(document.createElement('td'), { textContent: t.state, className: 'state' });
     st.dataset['colour'] = STATE_COLOUR[t.state] ?? 'grey';
     const why = Object.assign(document.createElement('td'), { textContent: t.reason });
