@@ -38,6 +38,16 @@ export class History {
 
   /** Transitions since `sinceMs` (epoch ms), oldest first; lines that do not parse are skipped and counted. */
   read(sinceMs = Number.NEGATIVE_INFINITY): { transitions: Transition[]; skipped: number } {
+    // The window asks after every check: parse the files again only when they changed.
+    const key = [this.#rotated, this.file].map((f) => (existsSync(f) ? `${statSync(f).mtimeMs}:${statSync(f).size}` : '-')).join('|');
+    if (this.#cache?.key !== key) this.#cache = { key, ...this.#parse() };
+    const { all, skipped } = this.#cache;
+    return { transitions: all.filter((t) => Date.parse(t.time) >= sinceMs), skipped };
+  }
+
+  #cache: { key: string; all: Transition[]; skipped: number } | undefined;
+
+  #parse(): { all: Transition[]; skipped: number } {
     const transitions: Transition[] = [];
     let skipped = 0;
     for (const file of [this.#rotated, this.file]) {
@@ -54,9 +64,9 @@ export class History {
           skipped += 1;
           continue;
         }
-        if (Date.parse(parsed.data.time) >= sinceMs) transitions.push(parsed.data as Transition);
+        transitions.push(parsed.data as Transition);
       }
     }
-    return { transitions, skipped };
+    return { all: transitions, skipped };
   }
 }

@@ -126,3 +126,23 @@ describe('notification policy', () => {
     assert.deepEqual(run(policy, [[0, 'ready'], [10_000, 'gateway-down'], [20_000, 'ready'], [30_000, 'competing']]), []);
   });
 });
+
+describe('history file', () => {
+  test('appends, reads since a time, rotates past its size, and skips a damaged line', async (t) => {
+    const { History } = await import('../../main/session/history.ts');
+    const { tempDir } = await import('../helpers.ts');
+    const { appendFileSync, existsSync } = await import('node:fs');
+    const dir = tempDir(t);
+    const history = new History(dir, { maxBytes: 600 });
+    const at = (h: number): string => new Date(Date.UTC(2026, 10, 28, h)).toISOString();
+    for (let h = 0; h < 6; h += 1) history.append({ time: at(h), state: h % 2 ? 'ready' : 'gateway-down', previous: null, reason: `change ${h}`, facts: { session: 'bb665d0f55b6289d70bc7380089fc96f' } });
+    assert.ok(existsSync(`${dir}/history.1.jsonl`), 'rotated');
+    const all = history.read();
+    assert.ok(all.transitions.length >= 3 && all.transitions.length <= 6);
+    assert.deepEqual(all.transitions.map((x) => x.reason).slice(-2), ['change 4', 'change 5'], 'oldest first, newest last');
+    assert.ok(!JSON.stringify(all).includes('bb665d0f55b6289d70bc7380089fc96f'), 'redacted on disk');
+    assert.deepEqual(history.read(Date.parse(at(5))).transitions.map((x) => x.reason), ['change 5']);
+    appendFileSync(history.file, '{ not json\n');
+    assert.equal(history.read().skipped, 1, 'a damaged line is skipped, counted, and the rest still read');
+  });
+});
