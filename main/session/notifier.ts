@@ -32,6 +32,8 @@ export class DesktopNotifier implements NotificationSink {
           message: notification.message,
           // notify-send: the app name and an urgency dunst and other daemons show.
           'app-name': this.#appName,
+          // Windows: toasts are attributed to the AppUserModelID the desktop app sets.
+          appID: 'com.ibkr-session-keeper.app',
           urgency: notification.kind === 'recovery' ? 'normal' : 'critical',
           wait: this.#onClick !== undefined,
         } as notifier.Notification,
