@@ -8,12 +8,10 @@ import { checkSession, validateOrRecall } from '../../session/check.ts';
 import { classify, type Classification } from '../../session/classify.ts';
 import type { GatewayClient } from '../../session/gateway-client.ts';
 import type { Observation } from '../../session/observation.ts';
+import { POLICY } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { STATE_INFO } from '../../session/states.ts';
 import { describe, formatDuration, gatewayOptions, makeClient, report, type GatewayOptions } from '../context.ts';
-
-/** How a reauthentication is followed (DESIGN.md: every 2-3 s for up to 60 s). */
-export const REAUTH_POLL = { everyMs: 2_500, forMs: 60_000 } as const;
 
 type Run = (options: GatewayOptions & Record<string, unknown>) => Promise<number>;
 
@@ -125,15 +123,15 @@ function print(options: GatewayOptions, line: string, json: Record<string, unkno
 }
 
 /**
- * Polls the auth status every 2.5 s for up to 60 s after a reauthentication was triggered, until
+ * Polls the auth status as the keeper does (every 2 s for up to 60 s) after a reauthentication was triggered, until
  * the session is ready or the gateway says it failed. While taking over, `competing` is expected
  * until the other login is out.
  */
 export async function followReauth(client: GatewayClient, takingOver = false): Promise<Classification> {
-  const deadline = performance.now() + REAUTH_POLL.forMs;
+  const deadline = performance.now() + POLICY.reauthPollForMs;
   let result: Classification;
   do {
-    await sleep(REAUTH_POLL.everyMs);
+    await sleep(POLICY.reauthPollMs);
     result = classify({ authStatus: await client.authStatus() }, client.address.origin);
     if (result.state === 'ready') return classify({ authStatus: await client.authStatus(), validate: await validateOrRecall(client) }, client.address.origin);
     const waiting = result.state === 'not-authenticated' || (takingOver && result.state === 'competing');
