@@ -32,3 +32,13 @@ export const realScheduler: Scheduler = {
     return { cancel: () => clearTimeout(timer) };
   },
 };
+
+/**
+ * `2026-11-28 09:05:03` in local time. Built from Date's getters rather than `toLocaleString`,
+ * which pages in several MB of ICU data and would be the largest memory cost of `watch`.
+ */
+export function localTimestamp(time: number | string): string {
+  const d = new Date(time);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}

@@ -10,6 +10,7 @@ import { memoryLedger, Pacer, PACING } from '../../main/session/pacing.ts';
 import { redactBody, redactSessionId } from '../../main/session/redact.ts';
 import { STATE_INFO, SESSION_STATES } from '../../main/session/states.ts';
 import { isLoopbackHost, normalizeFingerprint } from '../../main/session/tls.ts';
+import { localTimestamp } from '../../main/session/time.ts';
 
 describe('gateway URLs', () => {
   test('accepts the address with or without /v1/api or /v1/portal', () => {
@@ -144,5 +145,21 @@ describe('history file', () => {
     assert.deepEqual(history.read(Date.parse(at(5))).transitions.map((x) => x.reason), ['change 5']);
     appendFileSync(history.file, '{ not json\n');
     assert.equal(history.read().skipped, 1, 'a damaged line is skipped, counted, and the rest still read');
+  });
+});
+
+describe('times people read', () => {
+  test('a line\'s time is the local wall time, year first, 24-hour, to the second', (t) => {
+    const saved = process.env['TZ'];
+    t.after(() => {
+      if (saved === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = saved;
+    });
+    process.env['TZ'] = 'UTC';
+    assert.equal(localTimestamp('2026-11-28T09:05:03.250Z'), '2026-11-28 09:05:03');
+    process.env['TZ'] = 'Asia/Tokyo';
+    assert.equal(localTimestamp('2026-11-28T21:05:03Z'), '2026-11-29 06:05:03', 'the date moves with the zone');
+    process.env['TZ'] = 'America/New_York';
+    assert.equal(localTimestamp(Date.parse('2026-07-01T16:00:00Z')), '2026-07-01 12:00:00', 'summer time applies');
   });
 });

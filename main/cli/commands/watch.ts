@@ -11,7 +11,7 @@ import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notificati
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { SettingsFile } from '../../session/settings.ts';
-import { realClock, realScheduler } from '../../session/time.ts';
+import { localTimestamp, realClock, realScheduler } from '../../session/time.ts';
 import { describe as describeResult, gatewayOptions, makeClient, port, positiveNumber, type GatewayOptions } from '../context.ts';
 import { HealthServer } from '../health-server.ts';
 
@@ -26,8 +26,7 @@ const NEEDS_YOU = new Set(['competing', 'login-required', 'untrusted-certificate
 
 /** One line a person reads: local time, state, reason. */
 export function transitionLine(t: Transition): string {
-  const time = new Date(t.time).toLocaleString('sv-SE', { hour12: false });
-  return `${time}  ${describeResult({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, NEEDS_YOU.has(t.state))}`;
+  return `${localTimestamp(t.time)}  ${describeResult({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, NEEDS_YOU.has(t.state))}`;
 }
 
 export function registerWatchCommand(program: Command): void {
