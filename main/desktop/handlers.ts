@@ -3,7 +3,7 @@
  * come from a page, so each is checked by a schema before it reaches the core. Used by the IPC
  * adapter in Electron and, in tests, by a bridge from a page in Chromium.
  */
-import { z } from 'zod';
+import * as z from '../session/zod.ts';
 import { ACTIONS, type InvokeChannel, type InvokeContract } from '../contract.ts';
 import type { DesktopCore } from './core.ts';
 

@@ -6,7 +6,7 @@
 import https from 'node:https';
 import type tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import type * as z from './zod.ts';
 import { UserError } from './errors.ts';
 import type { Observation } from './observation.ts';
 import { Pacer, type Endpoint, type LedgerStorage } from './pacing.ts';
@@ -26,7 +26,7 @@ import type { TrustStore } from './trust-store.ts';
 /** The gateway's default address. */
 export const DEFAULT_GATEWAY = 'https://localhost:5000';
 
-const ENDPOINTS: Record<Endpoint, { method: 'GET' | 'POST'; path: string; schema: z.ZodType }> = {
+const ENDPOINTS: Record<Endpoint, { method: 'GET' | 'POST'; path: string; schema: z.ZodMiniType }> = {
   tickle: { method: 'POST', path: '/tickle', schema: tickleSchema },
   authStatus: { method: 'POST', path: '/iserver/auth/status', schema: authStatusSchema },
   reauthenticate: { method: 'POST', path: '/iserver/reauthenticate', schema: reauthSchema },
@@ -270,7 +270,7 @@ export class GatewayClient {
 }
 
 /** Turns a status and body text into an observation. */
-function interpret<E extends Endpoint>(endpoint: E, status: number, text: string, schema: z.ZodType, latencyMs: number): Observation<E> {
+function interpret<E extends Endpoint>(endpoint: E, status: number, text: string, schema: z.ZodMiniType, latencyMs: number): Observation<E> {
   let json: unknown;
   let isJson = false;
   try {

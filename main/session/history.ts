@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from './zod.ts';
 import type { Transition } from './keeper.ts';
 import { redactBody } from './redact.ts';
 import { SESSION_STATES } from './states.ts';
@@ -13,7 +13,7 @@ import { SESSION_STATES } from './states.ts';
 const transitionSchema = z.object({
   time: z.string(),
   state: z.enum(SESSION_STATES),
-  previous: z.enum(SESSION_STATES).nullable(),
+  previous: z.nullable(z.enum(SESSION_STATES)),
   reason: z.string(),
   facts: z.record(z.string(), z.unknown()),
 });

@@ -5,7 +5,7 @@
  */
 import Conf from 'conf';
 import path from 'node:path';
-import type { z } from 'zod';
+import type * as z from './zod.ts';
 import { UserError } from './errors.ts';
 
 /** Somewhere a small value is kept: a file in the config folder, or memory. */
@@ -23,12 +23,12 @@ export function memoryStore<T>(empty: () => T): Store<T> {
 /** A typed view of one file: `read` validates it, `write` replaces it. */
 export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
   readonly #conf: Conf<Record<string, unknown>>;
-  readonly #schema: z.ZodType<T>;
+  readonly #schema: z.ZodMiniType<T>;
   readonly #empty: () => T;
   /** The file's path, for messages. */
   readonly path: string;
 
-  constructor(options: { dir: string; name: string; schema: z.ZodType<T>; empty: () => T }) {
+  constructor(options: { dir: string; name: string; schema: z.ZodMiniType<T>; empty: () => T }) {
     this.path = path.join(options.dir, `${options.name}.json`);
     this.#schema = options.schema;
     this.#empty = options.empty;

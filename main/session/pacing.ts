@@ -4,7 +4,7 @@
  * processes: the ledger lives in `pacing.json` of the config directory, so running `status` in a
  * loop stays within the limits. Our own limits keep a margin below IBKR's.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { JsonStore, memoryStore, type Store } from './json-store.ts';
 
 /** The calls the keeper makes, by name. */
@@ -26,18 +26,18 @@ export const PACING = {
 const ssoMemorySchema = z.object({
   at: z.number(),
   RESULT: z.boolean(),
-  USER_NAME: z.string().optional(),
-  USER_ID: z.number().optional(),
-  LOGIN_TYPE: z.number().optional(),
-  EXPIRES: z.number().optional(),
+  USER_NAME: z.optional(z.string()),
+  USER_ID: z.optional(z.number()),
+  LOGIN_TYPE: z.optional(z.number()),
+  EXPIRES: z.optional(z.number()),
 });
 export type SsoMemory = z.infer<typeof ssoMemorySchema>;
 
 const originSchema = z.object({
   recent: z.array(z.number()),
   last: z.record(z.string(), z.number()),
-  penaltyUntil: z.number().optional(),
-  sso: ssoMemorySchema.optional(),
+  penaltyUntil: z.optional(z.number()),
+  sso: z.optional(ssoMemorySchema),
 });
 const ledgerSchema = z.object({ version: z.literal(1), origins: z.record(z.string(), originSchema) });
 export type Ledger = z.infer<typeof ledgerSchema>;

@@ -3,7 +3,7 @@
  * reauthentications per drop with growing pauses and jitter, a cap per hour, persisted so that a
  * restart does not reset them. Never a login loop.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { JsonStore, memoryStore, type Store } from './json-store.ts';
 
 export const POLICY = {
@@ -38,7 +38,7 @@ const budgetSchema = z.object({
   /** Wall times of reauthentications in the last hour. */
   attempts: z.array(z.number()),
   /** The drop being recovered: when it began, and how many reauthentications it has had. */
-  drop: z.object({ since: z.number(), attempts: z.number().int().nonnegative(), lastAt: z.number().optional() }).nullable(),
+  drop: z.nullable(z.object({ since: z.number(), attempts: z.int().check(z.nonnegative()), lastAt: z.optional(z.number()) })),
 });
 type BudgetFile = z.infer<typeof budgetSchema>;
 

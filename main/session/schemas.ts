@@ -3,11 +3,11 @@
  * does not fit becomes a classified observation with the reason, never a TypeError in the loop.
  * Objects are loose: builds add fields (`established`, `fail`, `prompts`, `tickle`) over the years.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 const serverInfo = z.looseObject({
-  serverName: z.string().optional(),
-  serverVersion: z.string().optional(),
+  serverName: z.optional(z.string()),
+  serverVersion: z.optional(z.string()),
 });
 
 /** `/iserver/auth/status`, and the `iserver.authStatus` object inside a tickle. */
@@ -15,43 +15,39 @@ export const authStatusSchema = z.looseObject({
   authenticated: z.boolean(),
   competing: z.boolean(),
   connected: z.boolean(),
-  message: z.string().optional(),
-  MAC: z.string().optional(),
-  serverInfo: serverInfo.optional(),
-  fail: z.string().optional(),
-  established: z.boolean().optional(),
-  prompts: z.array(z.unknown()).optional(),
+  message: z.optional(z.string()),
+  MAC: z.optional(z.string()),
+  serverInfo: z.optional(serverInfo),
+  fail: z.optional(z.string()),
+  established: z.optional(z.boolean()),
+  prompts: z.optional(z.array(z.unknown())),
 });
 export type AuthStatus = z.infer<typeof authStatusSchema>;
 
 /** `/tickle` when a session exists (authenticated or not). */
 export const tickleSchema = z.looseObject({
   session: z.string(),
-  ssoExpires: z.number().optional(),
-  collission: z.boolean().optional(),
-  userId: z.number().optional(),
-  hmds: z.unknown().optional(),
-  iserver: z
-    .looseObject({
-      authStatus: authStatusSchema.optional(),
-    })
-    .optional(),
+  ssoExpires: z.optional(z.number()),
+  collission: z.optional(z.boolean()),
+  userId: z.optional(z.number()),
+  hmds: z.optional(z.unknown()),
+  iserver: z.optional(z.looseObject({ authStatus: z.optional(authStatusSchema) })),
 });
 export type Tickle = z.infer<typeof tickleSchema>;
 
 /** `/sso/validate`. Only `RESULT` is certain; the rest is present when valid. */
 export const ssoValidateSchema = z.looseObject({
   RESULT: z.boolean(),
-  USER_ID: z.number().optional(),
-  USER_NAME: z.string().optional(),
-  EXPIRES: z.number().optional(),
-  expire: z.number().optional(),
-  AUTH_TIME: z.number().optional(),
-  LOGIN_TYPE: z.number().optional(),
-  loginType: z.number().optional(),
-  PAPER_USER_NAME: z.string().optional(),
-  IS_FREE_TRIAL: z.boolean().optional(),
-  lastAccessed: z.number().optional(),
+  USER_ID: z.optional(z.number()),
+  USER_NAME: z.optional(z.string()),
+  EXPIRES: z.optional(z.number()),
+  expire: z.optional(z.number()),
+  AUTH_TIME: z.optional(z.number()),
+  LOGIN_TYPE: z.optional(z.number()),
+  loginType: z.optional(z.number()),
+  PAPER_USER_NAME: z.optional(z.string()),
+  IS_FREE_TRIAL: z.optional(z.boolean()),
+  lastAccessed: z.optional(z.number()),
 });
 export type SsoValidate = z.infer<typeof ssoValidateSchema>;
 
@@ -60,16 +56,14 @@ export const reauthSchema = z.looseObject({ message: z.string() });
 export type Reauth = z.infer<typeof reauthSchema>;
 
 /** `/iserver/auth/ssodh/init`: an auth-status-like object; its fields vary, so all are optional. */
-export const ssoInitSchema = authStatusSchema.partial();
+export const ssoInitSchema = z.partial(authStatusSchema);
 export type SsoInit = z.infer<typeof ssoInitSchema>;
 
 /** `/logout`: `{"status":true}`, or `{"confirmed":true}` in old swagger. */
-export const logoutSchema = z
-  .looseObject({ status: z.boolean().optional(), confirmed: z.boolean().optional() })
-  .refine((b) => b.status !== undefined || b.confirmed !== undefined, {
-    message: 'neither "status" nor "confirmed" is present',
-  });
+export const logoutSchema = z.looseObject({ status: z.optional(z.boolean()), confirmed: z.optional(z.boolean()) }).check(
+  z.refine((b) => b.status !== undefined || b.confirmed !== undefined, { message: 'neither "status" nor "confirmed" is present' }),
+);
 export type Logout = z.infer<typeof logoutSchema>;
 
 /** Any body of the form `{"error": "..."}` (status 200 or 4xx): "no session", "not logged in"... */
-export const gatewayErrorSchema = z.looseObject({ error: z.string(), statusCode: z.number().optional() });
+export const gatewayErrorSchema = z.looseObject({ error: z.string(), statusCode: z.optional(z.number()) });

@@ -5,7 +5,7 @@
  * names the field and what to give; a bad file never crashes the app and is never overwritten.
  */
 import Conf from 'conf';
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { UserError } from './errors.ts';
 import { DEFAULT_GATEWAY, parseGatewayUrl } from './gateway-client.ts';
 import { NOTIFICATION_KINDS, type NotificationKind } from './notifications.ts';
@@ -13,27 +13,29 @@ import { NOTIFICATION_KINDS, type NotificationKind } from './notifications.ts';
 /** The longest interval: the gateway ends an idle session after about 5 minutes. */
 export const MAX_INTERVAL_SECONDS = 240;
 
-const gatewayField = z.string().superRefine((value, ctx) => {
-  try {
-    parseGatewayUrl(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
+const gatewayField = z.string().check(
+  z.superRefine((value, ctx) => {
+    try {
+      parseGatewayUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+);
 
 export const settingsSchema = z.object({
   /** The gateway's address. */
   gateway: gatewayField,
   /** Seconds between tickles. */
-  intervalSeconds: z
-    .number({ message: 'The interval must be a number of seconds.' })
-    .int('The interval must be a whole number of seconds.')
-    .min(1, 'The interval must be at least 1 second.')
-    .max(MAX_INTERVAL_SECONDS, `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for about 5 minutes.`),
+  intervalSeconds: z.number({ message: 'The interval must be a number of seconds.' }).check(
+    z.int('The interval must be a whole number of seconds.'),
+    z.minimum(1, 'The interval must be at least 1 second.'),
+    z.maximum(MAX_INTERVAL_SECONDS, `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for about 5 minutes.`),
+  ),
   /** Which notifications to show. */
-  notifications: z.object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, z.boolean()])) as Record<NotificationKind, z.ZodBoolean>),
+  notifications: z.object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, z.boolean()])) as Record<NotificationKind, z.ZodMiniBoolean>),
   /** Launch at login: null until decided, then on by default after the first successful session. */
-  launchAtLogin: z.boolean().nullable(),
+  launchAtLogin: z.nullable(z.boolean()),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsField = keyof Settings;

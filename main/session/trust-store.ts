@@ -2,12 +2,12 @@
  * The certificates the user trusts, by gateway origin (`https://host:port`), in `trust.json` of the
  * config directory. A pin holds the SHA-256 fingerprint and, once seen, the certificate itself.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { JsonStore } from './json-store.ts';
 
 const pinSchema = z.object({
-  fingerprint256: z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'not a SHA-256 fingerprint'),
-  pem: z.string().optional(),
+  fingerprint256: z.string().check(z.regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'not a SHA-256 fingerprint')),
+  pem: z.optional(z.string()),
   /** How it came to be trusted: on first use of a loopback gateway, or by the user. */
   source: z.enum(['first-use', 'user']),
   recordedAt: z.string(),

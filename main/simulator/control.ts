@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from '../session/zod.ts';
 import { UserError } from '../session/errors.ts';
 import { describeIssue, eventSchema } from './events.ts';
 import type { Simulator } from './server.ts';

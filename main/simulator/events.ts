@@ -2,18 +2,18 @@
  * What can happen to the simulated gateway: the vocabulary of scenario files and of the control
  * interface alike. Each event is checked by a schema, so a typo names the field at fault.
  */
-import { z } from 'zod';
+import * as z from '../session/zod.ts';
 
 /** A duration: milliseconds, or a string such as `500ms`, `30s`, `5m`, `1h`. */
 export const duration = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a number of milliseconds or a duration such as "30s", "5m" or "1h"')
-    .transform((text) => {
+  z.int().check(z.nonnegative()),
+  z.pipe(
+    z.string().check(z.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a number of milliseconds or a duration such as "30s", "5m" or "1h"')),
+    z.transform((text: string) => {
       const [, value, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text)!;
       return Math.round(Number(value) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
     }),
+  ),
 ]);
 
 /** Answers to the next requests that go wrong in one way. */
@@ -30,24 +30,24 @@ export const eventSchema = z.discriminatedUnion('type', [
   /** Connected to IBKR but not authenticated: tickle answers `{"error":"no session"}`. */
   z.object({ type: z.literal('unauthenticate') }),
   /** Another login arrives: `kicked` (default) takes the session, otherwise it competes for it. */
-  z.object({ type: z.literal('compete'), kicked: z.boolean().default(true) }),
+  z.object({ type: z.literal('compete'), kicked: z._default(z.boolean(), true) }),
   /** Nobody is logged in any more: 401 on every API path. */
   z.object({ type: z.literal('expire-sso') }),
   /** This computer's IP is not allowed: 404 `Access Denied` everywhere. */
-  z.object({ type: z.literal('access-denied'), duration: duration.optional() }),
+  z.object({ type: z.literal('access-denied'), duration: z.optional(duration) }),
   /** IBKR restarts: 500/503 with empty bodies, then the brokerage session is gone. */
-  z.object({ type: z.literal('restart'), duration: duration.default(60_000) }),
+  z.object({ type: z.literal('restart'), duration: z._default(duration, 60_000) }),
   /** The gateway cannot reach IBKR: tickle "failed to process request", /iserver "no bridge". */
-  z.object({ type: z.literal('no-bridge'), duration: duration.default(60_000) }),
+  z.object({ type: z.literal('no-bridge'), duration: z._default(duration, 60_000) }),
   /** The next `count` matching requests go wrong in this way. */
   z.object({
     type: z.literal('fault'),
     fault: z.enum(FAULTS),
-    count: z.number().int().positive().default(1),
+    count: z._default(z.int().check(z.positive()), 1),
     /** Only requests whose path contains this (e.g. "/tickle"); all API paths when absent. */
-    path: z.string().optional(),
+    path: z.optional(z.string()),
     /** For `slow`: how long to wait before answering. */
-    delay: duration.default(30_000),
+    delay: z._default(duration, 30_000),
   }),
   /** Ends outages and pending faults. */
   z.object({ type: z.literal('recover') }),
@@ -58,11 +58,11 @@ export const eventSchema = z.discriminatedUnion('type', [
   /** Changes the time-driven behaviour. */
   z.object({
     type: z.literal('configure'),
-    idleTimeout: duration.optional(),
-    reauthLatency: duration.optional(),
-    reauthOutcome: z.enum(['succeed', 'fail']).optional(),
-    maxSession: duration.optional(),
-    variant: z.enum(['current', '2023', '2021']).optional(),
+    idleTimeout: z.optional(duration),
+    reauthLatency: z.optional(duration),
+    reauthOutcome: z.optional(z.enum(['succeed', 'fail'])),
+    maxSession: z.optional(duration),
+    variant: z.optional(z.enum(['current', '2023', '2021'])),
   }),
 ]);
 export type SimEvent = z.output<typeof eventSchema>;
@@ -70,13 +70,13 @@ export type SimEventInput = z.input<typeof eventSchema>;
 
 /** A scenario file: a timeline of events, each `at` a time after the simulator started. */
 export const scenarioSchema = z.object({
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   events: z.array(z.intersection(z.object({ at: duration }), eventSchema)),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 
 /** A readable account of the first problem in a zod error: path and message. */
-export function describeIssue(error: z.ZodError): string {
+export function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid';
   const where = issue.path.length > 0 ? `"${issue.path.join('.')}": ` : '';
