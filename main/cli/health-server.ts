@@ -5,16 +5,15 @@
  * page cannot read it through DNS rebinding.
  */
 import type http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../session/errors.ts';
 import type { Keeper } from '../session/keeper.ts';
 import { redactBody } from '../session/redact.ts';
 
-// Loaded through require: importing node:http as an ES module builds its whole export list, whose
-// lazy `WebSocket` getter loads Node's bundled undici and compiles its WebAssembly parser (about
-// 20 MB of RSS for nothing). https://github.com/nodejs/node/issues/52214
-const { createServer } = createRequire(import.meta.url)('node:http') as typeof http;
+// Not imported as an ES module: that builds node:http's whole export list, whose lazy `WebSocket`
+// getter loads Node's bundled undici and compiles its WebAssembly parser (about 20 MB of RSS for
+// nothing). https://github.com/nodejs/node/issues/52214
+const { createServer } = process.getBuiltinModule('node:http');
 
 export class HealthServer {
   readonly #server: http.Server;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test, type TestContext } from 'node:test';
@@ -139,11 +140,21 @@ describe('watch', () => {
     const sim = await startSim(t);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
     t.after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     assert.match(line.toString(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./);
+    if (process.platform === 'linux') {
+      // It restarted itself with the options that keep it small, as the same process (the pid a
+      // service manager watches), and said nothing about them.
+      const args = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      assert.deepEqual(args.slice(1, 5), ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1']);
+      assert.equal(args[5], path.join(ROOT, 'bin/ibkr-keeper.js'));
+    }
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
+    assert.doesNotMatch(stderr, /warning/i);
   });
 
   test('bad flags: an interval under 1 s, a taken health port, a bad --since', async (t) => {
