@@ -163,7 +163,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       if (!permission.allowed && permission.untilWall !== undefined) {
         return { ok: false, message: `Not now: ${permission.why}; more could lock the account.` };
       }
-      await this.#startReauth(false);
+      const failed = await this.#startReauth(false);
+      if (failed) return { ok: false, message: `The reauthentication did not start: ${failed.reason}` };
       return { ok: true, message: 'Reauthentication started.' };
     });
   }
@@ -171,7 +172,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   /** Takes the session over from another login (`ssodh/init` with `compete:true`): only on request. */
   takeOver(): Promise<ActionResult> {
     return this.#act(async () => {
-      await this.#startReauth(true);
+      const failed = await this.#startReauth(true);
+      if (failed) return { ok: false, message: `The takeover did not start: ${failed.reason}` };
       return { ok: true, message: 'Taking the session over from the other login.' };
     });
   }
@@ -342,18 +344,22 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     await this.#startReauth(false);
   }
 
-  async #startReauth(takeOver: boolean): Promise<void> {
+  /** Triggers a reauthentication (or a takeover); what the gateway said instead when it did not start. */
+  async #startReauth(takeOver: boolean): Promise<Classification | undefined> {
     this.#budget.beginDrop(this.#clock.wall());
     this.#budget.record(this.#clock.wall());
     const trigger = takeOver ? await this.#client.ssoInit(true) : await this.#client.reauthenticate();
     if (trigger.kind !== 'answer') {
-      return this.#apply(classify({ reauth: trigger }, this.#client.address.origin));
+      const result = classify({ reauth: trigger }, this.#client.address.origin);
+      await this.#apply(result);
+      return result;
     }
     this.#reauth = { startedMono: this.#clock.monotonic(), takingOver: takeOver };
     const attempt = this.#budget.attemptsThisDrop();
     const what = takeOver ? 'Taking the session over from the other login' : `Reauthenticating (attempt ${attempt} of ${POLICY.reauthPausesMs.length})`;
     this.#transition('reauthenticating', `${what}: the gateway is logging in again.`, {});
     this.#schedule(POLICY.reauthPollMs);
+    return undefined;
   }
 
   /** Polls the auth status after "triggered" until ready, failed, or 60 s. */

@@ -153,6 +153,19 @@ describe('competing, login, outages', () => {
     assert.deepEqual(kinds(rig), ['gateway-down', 'recovery']);
   });
 
+  test('Reauthenticate or Take over while the gateway restarts: says it did not start, and why', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'restart', duration: '4m' });
+    const reauth = await rig.keeper.reauthenticate();
+    assert.equal(reauth.ok, false);
+    assert.match(reauth.message, /^The reauthentication did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/);
+    const takeOver = await rig.keeper.takeOver();
+    assert.equal(takeOver.ok, false);
+    assert.match(takeOver.message, /^The takeover did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/);
+    assert.equal(rig.keeper.status().state, 'gateway-down');
+  });
+
   test('429: rate-limited, nothing sent for 10 minutes, then on again', async (t) => {
     const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
     await rig.time.runFor(1_000);
