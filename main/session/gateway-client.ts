@@ -166,7 +166,7 @@ export class GatewayClient {
       if (!(agent instanceof https.Agent)) return agent as Observation<E>;
       const started = performance.now();
       const latency = (): number => Math.round(performance.now() - started);
-      this.#pacer.recordSent(endpoint);
+      const sentAt = this.#pacer.recordSent(endpoint);
       let response: Exchange;
       try {
         response = await exchange(`${this.address.apiBase}${path}`, {
@@ -185,6 +185,8 @@ export class GatewayClient {
         // A kept-alive connection the gateway closed just as this request went out: once more, anew.
         if (attempt === 1 && error instanceof ExchangeError && error.phase === 'request' && isStaleConnection(error)) continue;
         return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
+      } finally {
+        this.#pacer.recordDone(endpoint, sentAt);
       }
       if (response.status === 429) this.#pacer.recordRateLimited();
       return interpret(endpoint, response.status, response.text, schema, latency());

@@ -108,14 +108,33 @@ export class Pacer {
     return waitMs > 0 ? { action: 'wait', ms: waitMs } : { action: 'send' };
   }
 
-  /** Records that `endpoint` was just requested. */
-  recordSent(endpoint: Endpoint): void {
+  /** Records that `endpoint` is being requested now; returns the time recorded, for `recordDone`. */
+  recordSent(endpoint: Endpoint): number {
     const now = this.#now();
     this.#change(now, (entry) => ({
       ...entry,
       recent: [...entry.recent, now],
       last: { ...entry.last, [endpoint]: now },
     }));
+    return now;
+  }
+
+  /**
+   * Moves a request's time from when it went out to when its answer (or its failure) came back.
+   * The gateway counts a request when it arrives, somewhere in between; spacing the next one from
+   * the end keeps every gap at least as wide at the gateway as here, however late the last one
+   * arrived (a busy computer, a slow network), since requests never overlap.
+   */
+  recordDone(endpoint: Endpoint, sentAt: number): void {
+    const now = this.#now();
+    this.#change(now, (entry) => {
+      const at = entry.recent.lastIndexOf(sentAt);
+      return {
+        ...entry,
+        recent: at === -1 ? [...entry.recent, now] : entry.recent.map((t, i) => (i === at ? now : t)),
+        last: { ...entry.last, [endpoint]: Math.max(entry.last[endpoint] ?? now, now) },
+      };
+    });
   }
 
   /** Records a 429: nothing more goes to this origin until the penalty is over. */

@@ -142,7 +142,8 @@ describe('details window', () => {
     await w.page.waitForFunction(() => document.querySelector('#message')?.textContent === 'Checked.');
     assert.equal(w.sim.counts()['/v1/api/tickle'], tickles + 1);
     await w.page.click('[data-action="reauthenticate"]');
-    await w.page.waitForFunction(() => document.querySelector('#message')?.textContent === 'Reauthentication started.');
+    await w.page.waitForFunction(() => !['Checked.', '…'].includes(document.querySelector('#message')?.textContent ?? ''));
+    assert.equal(await text(w.page, 'message'), 'Reauthentication started.');
     assert.equal(w.sim.counts()['/v1/api/iserver/reauthenticate'], 1);
     await w.page.click('[data-action="pause"]');
     await shows(w.page, 'paused');

@@ -72,6 +72,18 @@ describe('pacing', () => {
     assert.deepEqual(pacer.decide('authStatus'), { action: 'send' });
   });
 
+  test('gaps count from the answer: a request that arrived late cannot crowd the next one', () => {
+    let now = 1_000_000;
+    const pacer = new Pacer(memoryLedger(), 'o', () => now);
+    const sentAt = pacer.recordSent('tickle');
+    now += 800; // the answer takes 0.8 s: the gateway may have counted the request at any moment of it
+    pacer.recordDone('tickle', sentAt);
+    assert.deepEqual(pacer.decide('tickle'), { action: 'wait', ms: PACING.tickleGapMs }, 'a full gap after the answer');
+    for (let i = 1; i < PACING.perSecond; i += 1) pacer.recordDone('authStatus', pacer.recordSent('authStatus'));
+    now += 999;
+    assert.deepEqual(pacer.decide('authStatus'), { action: 'wait', ms: 1 }, 'the budget\'s second counts from the answer too');
+  });
+
   test('no more than the per-second budget, and a clock set back waits the full gap', () => {
     let now = 5_000;
     const pacer = new Pacer(memoryLedger(), 'o', () => now);
