@@ -4,7 +4,6 @@
  * throws for what the gateway does: every outcome is an Observation.
  */
 import https from 'node:https';
-import type tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from './zod.ts';
 import { UserError } from './errors.ts';
@@ -19,7 +18,7 @@ import {
   ssoValidateSchema,
   tickleSchema,
 } from './schemas.ts';
-import { isCertificateError, isLoopbackHost, pinnedConnectOptions, probeCertificate } from './tls.ts';
+import { isCertificateError, isLoopbackHost, PinMismatchError, PinnedAgent, probeCertificate } from './tls.ts';
 import { exchange, ExchangeError, type Exchange } from './transport.ts';
 import type { TrustStore } from './trust-store.ts';
 
@@ -210,7 +209,7 @@ export class GatewayClient {
     const { origin, hostname, port, loopback } = this.address;
     let pin = this.#trust.get(origin);
     if (pin === undefined || pin.pem === undefined) {
-      if (pin === undefined && !loopback) return this.#agentFor('system', {});
+      if (pin === undefined && !loopback) return this.#agentFor('system');
       let seen;
       try {
         seen = await probeCertificate(hostname, port, this.#timeoutMs);
@@ -227,25 +226,31 @@ export class GatewayClient {
       });
       if (pin.source === 'first-use') this.#onFirstUseTrust?.({ origin, fingerprint256: seen.fingerprint256, subject: seen.subject });
     }
-    return this.#agentFor(pin.fingerprint256, pinnedConnectOptions({ fingerprint256: pin.fingerprint256, pem: pin.pem! }));
+    return this.#agentFor(pin.fingerprint256);
   }
 
-  /** One kept-alive connection per gateway, with the trusted certificate as its only authority. */
-  #agentFor(key: string, connect: tls.ConnectionOptions): https.Agent {
+  /**
+   * One kept-alive connection per gateway: accepted by the pinned fingerprint alone, or (a remote
+   * gateway with nothing pinned, key `system`) by the system's certificate authorities.
+   */
+  #agentFor(key: string): https.Agent {
     if (this.#agent !== undefined && this.#agentKey === key) return this.#agent;
     this.#agent?.destroy();
     this.#agentKey = key;
-    this.#agent = new https.Agent({ ...connect, keepAlive: true, maxSockets: 1, timeout: this.#timeoutMs });
+    const options = { keepAlive: true, maxSockets: 1, timeout: this.#timeoutMs };
+    this.#agent = key === 'system' ? new https.Agent(options) : new PinnedAgent(key, { ...options, timeoutMs: this.#timeoutMs });
     return this.#agent;
   }
 
   async #untrusted<E extends Endpoint>(endpoint: E, error: unknown): Promise<Observation<E>> {
     const pinned = this.#trust.get(this.address.origin)?.fingerprint256;
-    let presented: string | undefined;
-    try {
-      presented = (await probeCertificate(this.address.hostname, this.address.port, this.#timeoutMs)).fingerprint256;
-    } catch {
-      presented = undefined;
+    let presented = findCause(error, PinMismatchError)?.presented;
+    if (presented === undefined) {
+      try {
+        presented = (await probeCertificate(this.address.hostname, this.address.port, this.#timeoutMs)).fingerprint256;
+      } catch {
+        presented = undefined;
+      }
     }
     if (pinned !== undefined && presented !== undefined && presented !== pinned) return this.#mismatch(endpoint, pinned, presented);
     const detail =
@@ -305,6 +310,12 @@ function shorten(text: string): string {
 /** A connection closed or reset before any answer: what a kept-alive socket closed by the server gives. */
 function isStaleConnection(error: unknown): boolean {
   return ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes(errorCode(error));
+}
+
+/** The error, or one of its causes, of this class. */
+function findCause<T>(error: unknown, type: new (...args: never[]) => T): T | undefined {
+  for (let e: unknown = error; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) if (e instanceof type) return e;
+  return undefined;
 }
 
 function errorCode(error: unknown): string {
