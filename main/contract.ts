@@ -16,7 +16,13 @@ export interface DetailsState {
   readonly settings: Settings;
   /** Values in settings.json that were bad and replaced by defaults. */
   readonly settingsProblems: string[];
-  readonly trust: { readonly fingerprint256: string; readonly source: 'first-use' | 'user'; readonly recordedAt: string } | null;
+  readonly trust: {
+    readonly fingerprint256: string;
+    readonly source: 'first-use' | 'user';
+    readonly recordedAt: string;
+    /** Set when it is IBKR's stock certificate, whose private key is public: what that means and the fix. */
+    readonly notice?: string;
+  } | null;
   /** The main process's time, ISO, for countdowns. */
   readonly now: string;
 }

@@ -133,6 +133,8 @@ function renderTrust(state: DetailsState): void {
   const t = state.trust;
   $('trust').textContent = t ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})` : 'None yet: the gateway\'s certificate is trusted on first use.';
   $('forget').hidden = t === null;
+  $('trust-notice').hidden = t?.notice === undefined;
+  $('trust-notice').textContent = t?.notice ?? '';
   const presented = state.status.state === 'untrusted-certificate' ? state.status.facts.presentedFingerprint : undefined;
   $('presented').hidden = presented === undefined;
   $('presented-fp').textContent = presented ? `SHA-256 ${presented}` : '';

@@ -11,7 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestContext } from 'node:test';
 import { probeCertificate } from '../main/session/tls.ts';
 import { ROOT } from './helpers.ts';
 
@@ -33,6 +32,22 @@ process.once('exit', () => {
   }
 });
 
+/** What cleans up after a test: a test's context, or a `Scope` shared by a suite's tests. */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+/** Cleanups for a suite that shares one gateway: `after(() => scope.run())` in the suite. */
+export class Scope implements Cleanup {
+  readonly #fns: Array<() => unknown> = [];
+  after(fn: () => unknown): void {
+    this.#fns.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const fn of this.#fns.splice(0).reverse()) await fn();
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (free when asked; the gateway takes it a moment later). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -43,7 +58,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** A copy of the gateway's folder, writable, with `listenPort` set; removed after the test. */
-export function copyGateway(t: TestContext, port: number): string {
+export function copyGateway(t: Cleanup, port: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-gateway-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(GATEWAY_SOURCE, dir, { recursive: true });
@@ -84,7 +99,7 @@ export interface RealGateway {
  * Starts the gateway in `dir` (see `copyGateway`) as `bin/run.sh root/conf.yaml` does, and waits
  * until its port completes a TLS handshake (at most `readyWithinMs`). Stopped after the test.
  */
-export async function startGateway(t: TestContext, dir: string, options: { readyWithinMs?: number } = {}): Promise<RealGateway> {
+export async function startGateway(t: Cleanup, dir: string, options: { readyWithinMs?: number } = {}): Promise<RealGateway> {
   const port = Number(/^listenPort:\s*(\d+)/m.exec(readFileSync(path.join(dir, 'root/conf.yaml'), 'utf8'))?.[1]);
   const child: ChildProcess = spawn('bash', ['bin/run.sh', 'root/conf.yaml'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pgid = child.pid!;

@@ -9,6 +9,7 @@ import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gate
 import { fileLedger } from '../session/pacing.ts';
 import { redactBody } from '../session/redact.ts';
 import { STATE_INFO } from '../session/states.ts';
+import { publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
 
 /** The options of every command that talks to a gateway. */
@@ -57,8 +58,10 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     trust: new TrustStore(configDir),
     pacing: fileLedger(configDir),
     timeoutMs: options.timeout * 1_000,
-    onFirstUseTrust: ({ origin, fingerprint256 }) =>
-      process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n`),
+    onFirstUseTrust: ({ origin, fingerprint256 }) => {
+      const notice = publiclyKnownNotice(fingerprint256);
+      process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`);
+    },
   });
 }
 

@@ -17,7 +17,7 @@ import { redactBody } from '../session/redact.ts';
 import { checkSettings, type Settings, type SettingsFile } from '../session/settings.ts';
 import { STATE_INFO } from '../session/states.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
-import { normalizeFingerprint } from '../session/tls.ts';
+import { normalizeFingerprint, publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
 
 export interface CoreDeps {
@@ -90,7 +90,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       history: this.#history.read(this.#deps.clock.wall() - 86_400_000).transitions,
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
-      trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt } : null,
+      trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt, notice: publiclyKnownNotice(pin.fingerprint256) } : null,
       now: new Date(this.#deps.clock.wall()).toISOString(),
     };
   }

@@ -10,10 +10,15 @@ import type { Observation } from './observation.ts';
 export async function checkSession(client: GatewayClient): Promise<Classification> {
   const authStatus = await client.authStatus();
   const check: Check = { authStatus };
+  const first = classify(check, client.address.origin);
+  if (first.askValidate) {
+    // A 401 that may mean a dropped brokerage session or an ended login: only a fresh answer tells.
+    return classify({ ...check, validate: await client.validate() }, client.address.origin);
+  }
   if (authStatus.kind === 'answer' || authStatus.kind === 'gateway-error') {
     return classify({ ...check, validate: await validateOrRecall(client) }, client.address.origin);
   }
-  return classify(check, client.address.origin);
+  return first;
 }
 
 /**

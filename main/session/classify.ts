@@ -52,6 +52,11 @@ export interface Classification {
   readonly facts: Facts;
   /** The tickle alone cannot tell (e.g. `{"error":"no session"}`): ask `/iserver/auth/status`. */
   readonly unclear: boolean;
+  /**
+   * A 401 without an answer of `/sso/validate` in the check: the login may have ended, or only the
+   * brokerage session (docs/gateway.md, "401"). Ask `/sso/validate` (paced) before acting on it.
+   */
+  readonly askValidate?: boolean;
 }
 
 /** Classifies one check of the gateway at `origin` (used in messages). */
@@ -78,6 +83,17 @@ export function classify(check: Check, origin: string): Classification {
   if (primary === undefined || primary.kind === 'not-sent') {
     if (ssoEnded) return result('login-required', ssoEnded(origin));
     return result('gateway-down', 'Nothing was asked of the gateway yet.', true);
+  }
+  if (primary.kind === 'gateway-error' && primary.status === 401) {
+    // After a drop, `/iserver/*` answers 401 {"error":"not authenticated"} while the login is valid.
+    if (ssoEnded) return result('login-required', ssoEnded(origin));
+    if (check.validate?.kind === 'answer' && check.validate.body.RESULT) {
+      return result('not-authenticated', `The gateway refuses the brokerage session ("${primary.error}", HTTP 401), but the login itself is still valid.`);
+    }
+    return {
+      ...result('login-required', `The gateway answers "${primary.error}" (HTTP 401): the login may have ended; if so, open ${origin} in a browser and log in.`),
+      askValidate: check.validate === undefined,
+    };
   }
   if (primary.kind !== 'answer' && !(primary.kind === 'gateway-error' && primary.error === 'no session')) {
     const trouble = describeTrouble(primary, origin);
@@ -116,10 +132,16 @@ function nonAnswer(o: Observation | undefined): Observation | undefined {
   return o?.kind === 'answer' || (o?.kind === 'gateway-error' && /not logged in/i.test(o.error)) ? undefined : o;
 }
 
-/** A message maker when the check shows that nobody is logged in (SSO), else undefined. */
+/**
+ * A message maker when the check shows that nobody is logged in (SSO), else undefined: a plain 401
+ * (the gateway's answer to every API path when nobody is logged in), or any 401 of `/sso/validate`.
+ * A 401 with a JSON error does not show it: after a drop, `/iserver/*` answers 401
+ * `{"error":"not authenticated"}` while the login is valid (docs/gateway.md, "401").
+ */
 function loginEnded(check: Check): ((origin: string) => string) | undefined {
   const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other];
-  if (all.some((o) => o?.kind === 'http-error' && o.status === 401)) {
+  const validate401 = (check.validate?.kind === 'http-error' || check.validate?.kind === 'gateway-error') && check.validate.status === 401;
+  if (validate401 || all.some((o) => o?.kind === 'http-error' && o.status === 401)) {
     return (origin) => `Nobody is logged in to the gateway: open ${origin} in a browser and log in.`;
   }
   if (check.reauth?.kind === 'gateway-error' && /not logged in/i.test(check.reauth.error)) {
@@ -137,10 +159,19 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
   switch (o.kind) {
     case 'unreachable':
       if (o.code === 'ECONNREFUSED') return down(`The gateway is not running at ${origin} (connection refused).`);
+      if (o.answerTimeoutMs !== undefined) {
+        return down(`The gateway at ${origin} did not answer within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`);
+      }
       if (/TIMEOUT|ETIMEDOUT/.test(o.code)) return down(`The gateway at ${origin} did not answer in time (${o.message}).`);
       if (o.code === 'ENOTFOUND' || o.code === 'EAI_AGAIN') return down(`The gateway's host name in ${origin} was not found.`);
       return down(`The connection to the gateway at ${origin} failed (${o.code}: ${o.message}).`);
     case 'http-error':
+      if (o.status >= 300 && o.status < 400) {
+        const where = o.location ? ` to ${o.location}` : '';
+        return down(
+          `The gateway at ${origin} redirected the request${where} (HTTP ${o.status}) instead of answering it: check the address (e.g. https://localhost:5000, without a path) and that it is a Client Portal Gateway. Redirects are never followed.`,
+        );
+      }
       if (o.status === 401) return { state: 'login-required', reason: `Nobody is logged in to the gateway: open ${origin} in a browser and log in.` };
       if (o.status === 404 && /access denied/i.test(o.text)) {
         return down("The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.");

@@ -188,7 +188,7 @@ export class GatewayClient {
         this.#pacer.recordDone(endpoint, sentAt);
       }
       if (response.status === 429) this.#pacer.recordRateLimited();
-      return interpret(endpoint, response.status, response.text, schema, latency());
+      return interpret(endpoint, response, schema, latency());
     }
   }
 
@@ -216,6 +216,7 @@ export class GatewayClient {
       } catch (error) {
         return { kind: 'unreachable', endpoint, latencyMs: 0, ...describeFailure(error, this.#timeoutMs) };
       }
+      const firstUse = pin === undefined;
       if (pin !== undefined && seen.fingerprint256 !== pin.fingerprint256) {
         return this.#mismatch(endpoint, pin.fingerprint256, seen.fingerprint256);
       }
@@ -224,7 +225,7 @@ export class GatewayClient {
         pem: seen.pem,
         source: pin?.source ?? 'first-use',
       });
-      if (pin.source === 'first-use') this.#onFirstUseTrust?.({ origin, fingerprint256: seen.fingerprint256, subject: seen.subject });
+      if (firstUse) this.#onFirstUseTrust?.({ origin, fingerprint256: seen.fingerprint256, subject: seen.subject });
     }
     return this.#agentFor(pin.fingerprint256);
   }
@@ -277,7 +278,7 @@ export class GatewayClient {
 }
 
 /** Turns a status and body text into an observation. */
-function interpret<E extends Endpoint>(endpoint: E, status: number, text: string, schema: z.ZodMiniType, latencyMs: number): Observation<E> {
+function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: Exchange, schema: z.ZodMiniType, latencyMs: number): Observation<E> {
   let json: unknown;
   let isJson = false;
   try {
@@ -288,7 +289,9 @@ function interpret<E extends Endpoint>(endpoint: E, status: number, text: string
   }
   const gatewayError = isJson ? gatewayErrorSchema.safeParse(json) : undefined;
   if (gatewayError?.success) return { kind: 'gateway-error', endpoint, latencyMs, status, error: gatewayError.data.error };
-  if (status < 200 || status > 299) return { kind: 'http-error', endpoint, latencyMs, status, text: shorten(text) };
+  if (status < 200 || status > 299) {
+    return { kind: 'http-error', endpoint, latencyMs, status, text: shorten(text), ...(location === undefined ? {} : { location: shorten(location) }) };
+  }
   if (!isJson) {
     const problem = text.trim() === '' ? 'an empty answer' : `an answer that is not JSON: "${shorten(text)}"`;
     return { kind: 'bad-body', endpoint, latencyMs, status, problem };
@@ -327,10 +330,10 @@ function errorCode(error: unknown): string {
 }
 
 /** A short code and message for a failed request. */
-function describeFailure(error: unknown, timeoutMs: number): { code: string; message: string } {
+function describeFailure(error: unknown, timeoutMs: number): { code: string; message: string; answerTimeoutMs?: number } {
   const name = (error as { name?: string } | null)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
-    return { code: 'ETIMEDOUT', message: `no answer within ${timeoutMs / 1000} s` };
+    return { code: 'ETIMEDOUT', message: `no answer within ${timeoutMs / 1000} s`, answerTimeoutMs: timeoutMs };
   }
   const code = errorCode(error);
   const cause = (error as { cause?: { message?: string } } | null)?.cause?.message;

@@ -6,7 +6,7 @@
  * Time is injected; no error ends the loop. Front ends call its actions and listen to its events.
  */
 import { EventEmitter } from 'node:events';
-import { classify, readyReason, validateFacts, type Classification, type Facts } from './classify.ts';
+import { classify, readyReason, validateFacts, type Check, type Classification, type Facts } from './classify.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { POLICY, type RecoveryBudget } from './policy.ts';
 import type { SessionState } from './states.ts';
@@ -58,6 +58,9 @@ export interface KeeperOptions {
   /** Between tickles in steady state. Default 60 s. */
   readonly intervalMs?: number;
 }
+
+const TUG_OF_WAR_REASON =
+  'Another login takes the session back each time the keeper reauthenticates (TWS, mobile or another gateway): the keeper stopped reauthenticating so as not to kick it out again. Choose "Take over" to use the session here, or log in there.';
 
 const STICKY_FACTS = ['userName', 'userId', 'account', 'serverName', 'serverVersion'] as const;
 const NEVER_CONFIRMED = new Set<SessionState>(['rate-limited', 'untrusted-certificate']);
@@ -262,14 +265,31 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   /** One look at the session: a tickle (the auth status when it is unclear or to confirm a change). */
   async #check(): Promise<void> {
     const origin = this.#client.address.origin;
-    let result: Classification;
+    let check: Check;
     if (this.#confirming) {
-      result = classify({ authStatus: await this.#client.authStatus() }, origin);
+      check = { authStatus: await this.#client.authStatus() };
     } else {
       const tickle = await this.#client.tickle();
       if (tickle.kind === 'answer') this.#lastTickleWall = this.#clock.wall();
-      result = classify({ tickle }, origin);
-      if (result.unclear) result = classify({ tickle, authStatus: await this.#client.authStatus() }, origin);
+      check = { tickle };
+      if (classify(check, origin).unclear) check = { tickle, authStatus: await this.#client.authStatus() };
+    }
+    let result = classify(check, origin);
+    if (result.askValidate) {
+      // A 401 {"error":"not authenticated"} means a dropped brokerage session or an ended login: only
+      // a fresh answer of `/sso/validate` tells. Once the login is known to be required, asked at most
+      // every 5 minutes; when IBKR's one a minute does not allow it yet, decide nothing until it does.
+      if (this.#state === 'login-required' && this.#clock.monotonic() - this.#lastValidateMono < POLICY.validateEveryMs) {
+        result = { ...result, reason: this.#reason };
+      } else {
+        const validate = await this.#client.validate();
+        if (validate.kind === 'not-sent' && validate.reason === 'too-soon') {
+          if (this.#state === 'ready') this.#confirming = true;
+          return this.#schedule(validate.retryAfterMs + 100);
+        }
+        this.#lastValidateMono = this.#clock.monotonic();
+        result = classify({ ...check, validate }, origin);
+      }
     }
     if (result.state === 'not-authenticated' && this.#state === 'login-required') result = await this.#stillLoggedOut(result);
     if (this.#state === 'ready' && result.state !== 'ready' && !this.#confirming && !NEVER_CONFIRMED.has(result.state)) {
@@ -295,18 +315,27 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     return validate.kind === 'answer' && validate.body.RESULT ? result : keep;
   }
 
-  /** Takes a classification on, and decides when to look next. */
-  async #apply(result: Classification): Promise<void> {
+  /**
+   * Takes a classification on, and decides when to look next. `afterReauth`: the keeper's own
+   * reauthentication (not a takeover) led here.
+   */
+  async #apply(result: Classification, afterReauth = false): Promise<void> {
     const before = this.#state;
     if (result.state === 'ready') {
       await this.#learnUser(before !== 'ready');
       result = { ...result, reason: readyReason({ ...result.facts, ...this.#sticky }) };
+      this.#budget.recovered(this.#clock.wall(), afterReauth);
+    }
+    if (result.state === 'not-authenticated') {
+      this.#budget.beginDrop(this.#clock.wall());
+      // Lost again soon after each of the keeper's last reauthentications: another login takes it
+      // back every time (the gateway's own login competes). Fighting on would kick it again and again.
+      if (this.#budget.tugOfWar()) result = { ...result, state: 'competing', reason: TUG_OF_WAR_REASON };
     }
     this.#transition(result.state, result.reason, result.facts);
     if (result.state !== 'gateway-down') this.#downStreak = 0;
     switch (result.state) {
       case 'ready':
-        this.#budget.recovered();
         return this.#schedule(this.#intervalMs);
       case 'not-authenticated':
         return this.#recover();
@@ -375,7 +404,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       const why = result.facts.fail ? `the gateway reports "${result.facts.fail}"` : 'the gateway did not log in again within 60 s';
       return this.#apply({ ...result, state: 'not-authenticated', reason: `The reauthentication failed: ${why}.` });
     }
-    return this.#apply(result);
+    return this.#apply(result, !reauth.takingOver);
   }
 
   /**

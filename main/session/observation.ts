@@ -41,6 +41,8 @@ export interface HttpError<E extends Endpoint> extends Base<E> {
   readonly status: number;
   /** The body's text, trimmed and shortened. */
   readonly text: string;
+  /** Where a 3xx redirect points (never followed). */
+  readonly location?: string;
 }
 
 /** A 2xx answer that is not JSON, or JSON of an unexpected shape. */
@@ -56,6 +58,8 @@ export interface Unreachable<E extends Endpoint> extends Base<E> {
   /** `ECONNREFUSED`, `ETIMEDOUT`, `ECONNRESET`, `UND_ERR_SOCKET`... */
   readonly code: string;
   readonly message: string;
+  /** Set when the request was sent and no answer came within this many milliseconds. */
+  readonly answerTimeoutMs?: number;
 }
 
 /** The gateway's certificate is not the trusted one: nothing was sent. */

@@ -31,6 +31,10 @@ export const POLICY = {
   watchdogMs: 5_000,
   /** A drift between wall and monotonic time larger than this is a sleep or a clock change. */
   driftMs: 10_000,
+  /** A session lost again this soon after the keeper's reauthentication brought it back... */
+  tugOfWarWithinMs: 600_000,
+  /** ...this many times in a row is another login taking it back: the keeper stops. */
+  tugOfWarLosses: 2,
 } as const;
 
 const budgetSchema = z.object({
@@ -39,6 +43,10 @@ const budgetSchema = z.object({
   attempts: z.array(z.number()),
   /** The drop being recovered: when it began, and how many reauthentications it has had. */
   drop: z.nullable(z.object({ since: z.number(), attempts: z.int().check(z.nonnegative()), lastAt: z.optional(z.number()) })),
+  /** When the session last came back, and whether a reauthentication of the keeper's brought it. */
+  recovered: z.optional(z.object({ at: z.number(), byKeeper: z.boolean() })),
+  /** Sessions lost again soon after the keeper's reauthentication brought them back, in a row. */
+  quickLosses: z.optional(z.int().check(z.nonnegative())),
 });
 type BudgetFile = z.infer<typeof budgetSchema>;
 
@@ -56,7 +64,7 @@ export const memoryBudget = (): BudgetStorage => memoryStore(emptyBudget);
 /** The answer to "may the keeper reauthenticate, and when?" */
 export type ReauthPermission =
   | { readonly allowed: true; readonly atWall: number }
-  | { readonly allowed: false; readonly why: string; readonly untilWall?: number };
+  | { readonly allowed: false; readonly why: string; readonly untilWall?: number; readonly tugOfWar?: boolean };
 
 /** The recovery budget. */
 export class RecoveryBudget {
@@ -68,22 +76,37 @@ export class RecoveryBudget {
     this.#random = random;
   }
 
-  /** A drop begins (the session was ready); a drop already under way (e.g. before a restart) goes on. */
+  /**
+   * A drop begins (the session was ready); a drop already under way (e.g. before a restart) goes on.
+   * A session lost again within minutes of the keeper's reauthentication counts towards a tug of war.
+   */
   beginDrop(now: number): void {
     const file = this.#storage.read();
-    if (file.drop === null) this.#storage.write({ ...file, drop: { since: now, attempts: 0 } });
+    if (file.drop !== null) return;
+    const { recovered, quickLosses = 0, ...rest } = file;
+    const quick = recovered !== undefined && now - recovered.at < POLICY.tugOfWarWithinMs;
+    const losses = !quick ? 0 : recovered.byKeeper ? quickLosses + 1 : quickLosses;
+    this.#storage.write({ ...rest, drop: { since: now, attempts: 0 }, ...(losses > 0 ? { quickLosses: losses } : {}) });
   }
 
-  /** The session is ready again: the drop is over. */
-  recovered(): void {
+  /** The session is ready again: the drop is over. `byKeeper`: a reauthentication of the keeper's brought it back. */
+  recovered(now: number, byKeeper: boolean): void {
     const file = this.#storage.read();
-    if (file.drop !== null) this.#storage.write({ ...file, drop: null });
+    if (file.drop !== null) this.#storage.write({ ...file, drop: null, recovered: { at: now, byKeeper } });
+  }
+
+  /** True when another login took the session back soon after each of the keeper's last reauthentications. */
+  tugOfWar(): boolean {
+    return (this.#storage.read().quickLosses ?? 0) >= POLICY.tugOfWarLosses;
   }
 
   /** When the next reauthentication may go, or why none may. */
   permission(now: number): ReauthPermission {
     const file = this.#storage.read();
     const drop = file.drop ?? { since: now, attempts: 0 };
+    if ((file.quickLosses ?? 0) >= POLICY.tugOfWarLosses) {
+      return { allowed: false, why: `another login took the session back soon after each of the last ${file.quickLosses} reauthentications`, tugOfWar: true };
+    }
     if (drop.attempts >= POLICY.reauthPausesMs.length) {
       return { allowed: false, why: `${drop.attempts} reauthentications did not bring the session back` };
     }
@@ -107,7 +130,7 @@ export class RecoveryBudget {
     const file = this.#storage.read();
     const drop = file.drop ?? { since: now, attempts: 0 };
     this.#storage.write({
-      version: 1,
+      ...file,
       attempts: [...file.attempts.filter((t) => t > now - 3_600_000), now],
       drop: { ...drop, attempts: drop.attempts + 1, lastAt: now },
     });

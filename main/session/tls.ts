@@ -173,3 +173,18 @@ export function isCertificateError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * SHA-256 of the certificate IBKR ships in every download of the gateway (`root/vertx.jks`,
+ * docs/gateway.md, "TLS"): its private key is public, so it proves nothing about who answers.
+ */
+export const IBKR_STOCK_CERTIFICATE = '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
+
+/** What to tell a user whose gateway presents IBKR's stock certificate; undefined for any other. */
+export function publiclyKnownNotice(fingerprint256: string | undefined): string | undefined {
+  if (fingerprint256 !== IBKR_STOCK_CERTIFICATE) return undefined;
+  return (
+    "This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, so it proves nothing against another program on this computer. " +
+    'Give the gateway a certificate of its own: ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.'
+  );
+}

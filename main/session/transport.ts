@@ -8,6 +8,8 @@ import https from 'node:https';
 export interface Exchange {
   readonly status: number;
   readonly text: string;
+  /** The `Location` of a redirect (never followed). */
+  readonly location?: string;
 }
 
 /** Where a failure happened: before any answer, or while the body arrived. */
@@ -45,7 +47,8 @@ export function exchange(
         if (text.length > MAX_BODY) req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'EMSGSIZE' }));
       });
       res.on('end', () => {
-        if (res.complete) resolve({ status: res.statusCode ?? 0, text });
+        const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
+        if (res.complete) resolve({ status: res.statusCode ?? 0, text, ...(location === undefined ? {} : { location }) });
         else fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
       });
       res.on('error', fail);

@@ -29,7 +29,7 @@ const cases: Array<{ name: string; events: SimEventInput[]; state: string; reaso
   { name: 'unexpected shape', events: [{ type: 'fault', fault: 'unexpected-shape' }], state: 'gateway-down', reason: /unexpected shape at "authenticated"/ },
   { name: 'truncated body', events: [{ type: 'fault', fault: 'truncated' }], state: 'gateway-down', reason: /connection to the gateway .* failed/ },
   { name: 'two resets in a row', events: [{ type: 'fault', fault: 'reset', count: 2 }], state: 'gateway-down', reason: /failed/ },
-  { name: 'an answer slower than the timeout', events: [{ type: 'fault', fault: 'slow', delay: '5s' }], state: 'gateway-down', reason: /did not answer in time/ },
+  { name: 'an answer slower than the timeout', events: [{ type: 'fault', fault: 'slow', delay: '5s' }], state: 'gateway-down', reason: /did not answer within 3 s: it may not reach IBKR \(is this computer online\?\)/ },
 ];
 
 describe('checkSession over HTTPS classifies every state', () => {

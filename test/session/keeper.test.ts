@@ -55,6 +55,41 @@ describe('drops and recovery', () => {
     assert.equal(rig.count('/iserver/reauthenticate'), 1);
   });
 
+  test('no tug of war: lost again soon after each of two reauthentications, the keeper stops and says another login takes it', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    // Another login takes the session back a few minutes after each time the keeper brought it back.
+    for (let round = 0; round < 3; round += 1) {
+      await rig.sim.apply({ type: 'unauthenticate' });
+      await rig.time.runFor(5 * MINUTE);
+    }
+    const tug = rig.transitions.at(-1)!;
+    assert.equal(tug.state, 'competing');
+    assert.match(tug.reason, /Another login takes the session back each time the keeper reauthenticates.*Take over/);
+    assert.equal(rig.count('/iserver/reauthenticate'), 2, 'two reauthentications, then none');
+    const seq = rig.seq();
+    await rig.time.runFor(HOUR);
+    assert.equal(rig.count('/iserver/reauthenticate', seq) + rig.count('/iserver/auth/ssodh/init', seq), 0, 'it does not fight on');
+    assert.equal(rig.keeper.status().state, 'competing');
+    assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
+    // The user chooses Take over: the session comes back, and the keeper keeps it.
+    assert.equal((await rig.keeper.takeOver()).ok, true);
+    await rig.time.runFor(MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+  });
+
+  test('a session lost long after a reauthentication is an ordinary drop, recovered each time', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    for (let round = 0; round < 3; round += 1) {
+      await rig.sim.apply({ type: 'unauthenticate' });
+      await rig.time.runFor(15 * MINUTE);
+      assert.equal(rig.keeper.status().state, 'ready', `round ${round}`);
+    }
+    assert.equal(rig.count('/iserver/reauthenticate'), 3);
+    assert.ok(!rig.transitions.some((x) => x.state === 'competing'));
+  });
+
   test('tickle "no session" (connected, not authenticated) is recovered the same way', async (t) => {
     const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
     await rig.time.runFor(1_000);

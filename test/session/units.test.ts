@@ -108,6 +108,28 @@ describe('state table', () => {
     assert.ok(!codes.includes(0));
   });
 
+  test('a redirect is gateway-down and names where it pointed; it is never followed', () => {
+    const result = classify({ tickle: { kind: 'http-error', endpoint: 'tickle', latencyMs: 1, status: 302, text: '', location: 'https://api.ibkr.com/x' } }, 'https://localhost:5000');
+    assert.equal(result.state, 'gateway-down');
+    assert.match(result.reason, /redirected the request to https:\/\/api\.ibkr\.com\/x \(HTTP 302\).*check the address/);
+  });
+
+  test('401 "not authenticated" is login-required only when /sso/validate says so', () => {
+    const origin = 'https://localhost:5000';
+    const authStatus = { kind: 'gateway-error', endpoint: 'authStatus', latencyMs: 1, status: 401, error: 'not authenticated' } as const;
+    const alone = classify({ authStatus }, origin);
+    assert.equal(alone.askValidate, true);
+    const valid = classify({ authStatus, validate: { kind: 'answer', endpoint: 'validate', latencyMs: 1, status: 200, body: { RESULT: true } } }, origin);
+    assert.equal(valid.state, 'not-authenticated');
+    assert.match(valid.reason, /login itself is still valid/);
+    const ended = classify({ authStatus, validate: { kind: 'http-error', endpoint: 'validate', latencyMs: 1, status: 401, text: '' } }, origin);
+    assert.equal(ended.state, 'login-required');
+    assert.match(ended.reason, /Nobody is logged in/);
+    assert.equal(ended.askValidate, undefined);
+    const plain = classify({ authStatus: { kind: 'http-error', endpoint: 'authStatus', latencyMs: 1, status: 401, text: '' } }, origin);
+    assert.equal(plain.state, 'login-required', 'a plain 401 is what the gateway answers when nobody is logged in');
+  });
+
   test('classify with nothing asked says so instead of guessing', () => {
     const result = classify({}, 'https://localhost:5000');
     assert.equal(result.unclear, true);

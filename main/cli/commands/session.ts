@@ -11,6 +11,7 @@ import type { Observation } from '../../session/observation.ts';
 import { POLICY } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { STATE_INFO } from '../../session/states.ts';
+import { publiclyKnownNotice } from '../../session/tls.ts';
 import { describe, formatDuration, gatewayOptions, makeClient, report, type GatewayOptions } from '../context.ts';
 
 type Run = (options: GatewayOptions & Record<string, unknown>) => Promise<number>;
@@ -39,7 +40,17 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
     program
       .command('status')
       .description('check the session once: auth status, and the login when IBKR allows (exit 0 only when ready)'),
-  ).action(action(withClient(async (client, options) => report(await checkSession(client), options))));
+  ).action(
+    action(
+      withClient(async (client, options) => {
+        const result = await checkSession(client);
+        const fingerprint256 = client.trustedFingerprint();
+        const notice = publiclyKnownNotice(fingerprint256);
+        const certificate = fingerprint256 === undefined ? null : { fingerprint256, publiclyKnown: notice !== undefined, ...(notice ? { notice } : {}) };
+        return report(result, options, { certificate });
+      }),
+    ),
+  );
 
   gatewayOptions(program.command('tickle').description('keep the session open once (POST /tickle) and say what it reported')).action(
     action(

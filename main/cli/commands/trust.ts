@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { parseGatewayUrl } from '../../session/gateway-client.ts';
-import { normalizeFingerprint, probeCertificate, type CertificateInfo } from '../../session/tls.ts';
+import { normalizeFingerprint, probeCertificate, publiclyKnownNotice, type CertificateInfo } from '../../session/tls.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import { gatewayOptions, type GatewayOptions } from '../context.ts';
 
@@ -48,11 +48,19 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
     const lines = [`gateway:   ${origin}`];
     lines.push(pin ? `trusted:   SHA-256 ${pin.fingerprint256} (${pin.source === 'first-use' ? 'on first use' : 'by you'}, ${pin.recordedAt})` : 'trusted:   nothing yet');
     lines.push('error' in seen ? `presented: unknown: ${seen.error}` : `presented: SHA-256 ${seen.fingerprint256}${pin ? (matches ? ' (the trusted one)' : ' (NOT the trusted one)') : ''}`);
+    const notice = publiclyKnownNotice(presentedFp ?? pin?.fingerprint256);
+    if (notice) lines.push(`note:      ${notice}`);
     if (pin && presentedFp && !matches) lines.push('If you reinstalled or reconfigured the gateway, run `ibkr-keeper trust accept`; otherwise do not.');
     if (!pin && presentedFp) {
       lines.push(parseGatewayUrl(options.gateway).loopback ? 'It will be trusted on first use.' : 'A remote gateway needs a valid chain, or `ibkr-keeper trust accept --fingerprint FP` after you checked FP.');
     }
-    out(options, lines, { gateway: origin, trusted: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt } : null, presented: presentedFp ?? null, matches });
+    out(options, lines, {
+      gateway: origin,
+      trusted: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt } : null,
+      presented: presentedFp ?? null,
+      matches,
+      publiclyKnown: notice !== undefined,
+    });
     if ('error' in seen) return 6;
     return pin && !matches ? 8 : 0;
   };

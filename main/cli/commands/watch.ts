@@ -11,6 +11,7 @@ import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notificati
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { SettingsFile } from '../../session/settings.ts';
+import { publiclyKnownNotice } from '../../session/tls.ts';
 import { localTimestamp, realClock, realScheduler } from '../../session/time.ts';
 import { describe as describeResult, gatewayOptions, makeClient, port, positiveNumber, type GatewayOptions } from '../context.ts';
 import { HealthServer } from '../health-server.ts';
@@ -65,6 +66,10 @@ export function registerWatchCommand(program: Command): void {
       }
     });
     keeper.on('log', warn);
+    // IBKR's stock certificate pinned by an earlier run: say once what it does not prove (a first
+    // use in this run says it with the trust line).
+    const stockNotice = publiclyKnownNotice(client.trustedFingerprint());
+    if (stockNotice) keeper.once('status', () => warn(`Note: ${stockNotice}`));
     if (options.notify) {
       const { DesktopNotifier } = await import('../../session/notifier.ts');
       const disabled = NOTIFICATION_KINDS.filter((kind) => !settings.notifications[kind]);
