@@ -1,6 +1,6 @@
 /**
  * Classification, pure: what one check saw (a tickle or an auth status, perhaps an SSO validation
- * or a reauthentication answer) becomes one of DESIGN.md's states, with a reason in words a user
+ * or a reauthentication answer) becomes one of the session states (docs/design.md), with a reason in words a user
  * understands and the facts seen. No I/O, no clock: the same observations give the same answer.
  */
 import type { Observation } from './observation.ts';

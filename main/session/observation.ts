@@ -1,5 +1,5 @@
 /**
- * What one request to the gateway produced, in every form the real gateway answers (GATEWAY.md).
+ * What one request to the gateway produced, in every form the real gateway answers (docs/gateway.md).
  * The client never throws for an answer: it returns one of these, and `classify` reads them.
  */
 import type { Endpoint } from './pacing.ts';

@@ -1,5 +1,5 @@
 /**
- * Request pacing, so that nothing the keeper sends can trip the gateway's rate limits (GATEWAY.md:
+ * Request pacing, so that nothing the keeper sends can trip the gateway's rate limits (docs/gateway.md:
  * `/tickle` 1/s, `/sso/validate` 1/min, 10/s overall, then a 10-minute penalty box), even across
  * processes: the ledger lives in `pacing.json` of the config directory, so running `status` in a
  * loop stays within the limits. Our own limits keep a margin below IBKR's.

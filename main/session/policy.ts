@@ -1,5 +1,5 @@
 /**
- * The keeper's timings and its recovery budget (DESIGN.md "Rules the engine keeps"): a few
+ * The keeper's timings and its recovery budget (docs/design.md, "Rules"): a few
  * reauthentications per drop with growing pauses and jitter, a cap per hour, persisted so that a
  * restart does not reset them. Never a login loop.
  */

@@ -1,5 +1,5 @@
 /**
- * Schemas for every body the gateway answers with (GATEWAY.md). Parse, don't trust: an answer that
+ * Schemas for every body the gateway answers with (docs/gateway.md). Parse, don't trust: an answer that
  * does not fit becomes a classified observation with the reason, never a TypeError in the loop.
  * Objects are loose: builds add fields (`established`, `fail`, `prompts`, `tickle`) over the years.
  */

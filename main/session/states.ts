@@ -1,5 +1,5 @@
 /**
- * The session states of DESIGN.md: one union and one table from state to colour, words and exit
+ * The session states (docs/design.md): one union and one table from state to colour, words and exit
  * code. Front ends read this table instead of keeping `if` ladders of their own.
  */
 
@@ -21,7 +21,7 @@ export type SessionState = (typeof SESSION_STATES)[number];
 
 /** What a front end needs to show a state. */
 export interface StateInfo {
-  /** Tray colour name from DESIGN.md. */
+  /** Tray colour name (docs/design.md). */
   readonly colour: 'grey' | 'green' | 'amber' | 'orange' | 'red' | 'purple' | 'hollow';
   /** A short title for a person: "Connected", "Logged out". */
   readonly title: string;

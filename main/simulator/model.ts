@@ -1,5 +1,5 @@
 /**
- * The simulated gateway's session, as GATEWAY.md describes the real one: the login (SSO) session,
+ * The simulated gateway's session, as docs/gateway.md describes the real one: the login (SSO) session,
  * the brokerage session and its idle timeout, reauthentication with its latency, competing
  * logins, and the bodies each endpoint answers in each state. Time comes from the simulator's
  * clock; everything time-driven is settled when asked (`settle`), so a jump of the clock works.
@@ -39,7 +39,7 @@ export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
   variant: 'current',
 };
 
-/** How long the gateway keeps retrying a login that fails before giving up (GATEWAY.md). */
+/** How long the gateway keeps retrying a login that fails before giving up (docs/gateway.md). */
 export const REAUTH_GIVE_UP_MS = 40_000;
 const SSO_WINDOW_MS = 600_000;
 const COMPETE_FAIL = 'Force compete capability must be used together with compete flag';

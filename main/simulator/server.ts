@@ -1,6 +1,6 @@
 /**
  * The gateway simulator: HTTPS on loopback with a fresh self-signed certificate, answering the
- * session endpoints as the real gateway does (GATEWAY.md), rate limits and faults included, with a
+ * session endpoints as the real gateway does (docs/gateway.md), rate limits and faults included, with a
  * clock that tests can jump. Tests, the demo and the benchmark all use this one simulator.
  */
 import https from 'node:https';
