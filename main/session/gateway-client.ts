@@ -7,6 +7,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from './zod.ts';
 import { UserError } from './errors.ts';
+import { quoteInput, redactBody, redactText, rememberSecret } from './redact.ts';
 import type { Observation } from './observation.ts';
 import { Pacer, type Endpoint, type LedgerStorage } from './pacing.ts';
 import {
@@ -54,17 +55,17 @@ export function parseGatewayUrl(input: string): GatewayAddress {
   try {
     url = new URL(input);
   } catch {
-    throw new UserError(`"${input}" is not a URL: give the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(`${quoteInput(input)} is not a URL: give the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
   }
   if (url.protocol !== 'https:') {
-    throw new UserError(`"${input}" does not use https: the Client Portal Gateway only speaks HTTPS, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(`${quoteInput(input)} does not use https: the Client Portal Gateway only speaks HTTPS, e.g. ${DEFAULT_GATEWAY}.`);
   }
   const rest = url.pathname.replace(/\/+$/, '');
   if (rest !== '' && rest !== '/v1/api' && rest !== '/v1/portal') {
-    throw new UserError(`"${input}" has the path "${url.pathname}": give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(`${quoteInput(input)} has the path ${quoteInput(url.pathname)}: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new UserError(`"${input}" carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(`${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
   }
   const port = Number(url.port === '' ? 443 : url.port);
   return {
@@ -287,8 +288,12 @@ function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: 
   } catch {
     json = undefined;
   }
+  // The session id is a secret wherever the gateway puts it: remembered from the tickle, then every
+  // string of the answer is redacted by value (the tickle's own `session` is kept for the keeper).
+  const session = (json as { session?: unknown } | null)?.session;
+  if (endpoint === 'tickle' && typeof session === 'string') rememberSecret(session);
   const gatewayError = isJson ? gatewayErrorSchema.safeParse(json) : undefined;
-  if (gatewayError?.success) return { kind: 'gateway-error', endpoint, latencyMs, status, error: gatewayError.data.error };
+  if (gatewayError?.success) return { kind: 'gateway-error', endpoint, latencyMs, status, error: shorten(gatewayError.data.error) };
   if (status < 200 || status > 299) {
     return { kind: 'http-error', endpoint, latencyMs, status, text: shorten(text), ...(location === undefined ? {} : { location: shorten(location) }) };
   }
@@ -302,12 +307,15 @@ function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: 
     const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
     return { kind: 'bad-body', endpoint, latencyMs, status, problem: `an answer of an unexpected shape${where}: ${issue?.message}` };
   }
-  return { kind: 'answer', endpoint, latencyMs, status, body: parsed.data } as Observation<E>;
+  const body = redactBody(parsed.data) as Record<string, unknown>;
+  if (endpoint === 'tickle' && typeof session === 'string') body['session'] = session;
+  return { kind: 'answer', endpoint, latencyMs, status, body } as Observation<E>;
 }
 
+/** An excerpt of what the gateway sent, for a reason: one line, redacted, cut short. */
 function shorten(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+  const flat = redactText(text.slice(0, 400)).replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
 }
 
 /** A connection closed or reset before any answer: what a kept-alive socket closed by the server gives. */

@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UserError } from './errors.ts';
+import { quoteInput } from './redact.ts';
 
 /** A certificate as the trust store and the user see it. */
 export interface CertificateInfo {
@@ -41,7 +42,7 @@ export function normalizeFingerprint(input: string): string {
     .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) {
     throw new UserError(
-      `"${input}" is not a SHA-256 fingerprint: expected 64 hexadecimal digits (colons allowed), as \`ibkr-keeper trust\` prints it.`,
+      `${quoteInput(input)} is not a SHA-256 fingerprint: expected 64 hexadecimal digits (colons allowed), as \`ibkr-keeper trust\` prints it.`,
     );
   }
   return hex.match(/../g)!.join(':');
