@@ -15,11 +15,16 @@ import { redactBody } from '../session/redact.ts';
 // nothing). https://github.com/nodejs/node/issues/52214
 const { createServer } = process.getBuiltinModule('node:http');
 
+/** Connections served at once: more are closed at once, so a flood cannot take the keeper's file descriptors. */
+export const MAX_HEALTH_CONNECTIONS = 64;
+
 export class HealthServer {
   readonly #server: http.Server;
 
   private constructor(keeper: Keeper) {
-    this.#server = createServer((req, res) => {
+    // A connection that does not send its request within 5 s is closed (checked every second).
+    const limits = { headersTimeout: 5_000, requestTimeout: 5_000, keepAliveTimeout: 2_000, connectionsCheckingInterval: 1_000 };
+    this.#server = createServer(limits, (req, res) => {
       const port = (this.#server.address() as AddressInfo).port;
       const send = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -42,6 +47,8 @@ export class HealthServer {
           return send(404, { error: 'unknown path: use /livez, /readyz or /status' });
       }
     });
+    this.#server.maxConnections = MAX_HEALTH_CONNECTIONS;
+    this.#server.setTimeout(10_000, (socket) => socket.destroy());
   }
 
   static async start(keeper: Keeper, port: number): Promise<HealthServer> {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test, type TestContext } from 'node:test';
@@ -54,7 +54,70 @@ async function get(url: string, host?: string, method = 'GET'): Promise<{ status
   return { status: response.statusCode, body: await response.body.json() };
 }
 
+/** Resident memory of a process in MB, from /proc. */
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
 describe('watch', () => {
+  test('10,000 connections to the health server: the keeper goes on and its memory stays bounded', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const w = watch(t, ['--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
+    await w.next('ready');
+    const health = /Health: (http:\/\/127\.0\.0\.1:(\d+))/.exec(w.stderr())!;
+    const port = Number(health[2]);
+    const { connect } = await import('node:net');
+    const tickles = (): number => sim.counts()['/v1/api/tickle'] ?? 0;
+    const before = tickles();
+    let peak = 0;
+    let peakFds = 0;
+    for (let wave = 0; wave < 5; wave += 1) {
+      // 2,000 idle connections held at once, then dropped: 10,000 in all.
+      const sockets = await Promise.all(
+        Array.from({ length: 2_000 }, () => new Promise<import('node:net').Socket>((resolve) => {
+          const socket = connect(port, '127.0.0.1');
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', () => resolve(socket));
+        })),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      peak = Math.max(peak, rssMb(w.child.pid!));
+      peakFds = Math.max(peakFds, readdirSync(`/proc/${w.child.pid}/fd`).length);
+      for (const socket of sockets) socket.destroy();
+    }
+    assert.equal(w.child.exitCode, null, `watch is still running; stderr: ${w.stderr()}`);
+    assert.ok(peak < 150, `peak RSS ${peak} MB`);
+    assert.ok(peakFds < 200, `${peakFds} open file descriptors: the flood is not held`);
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.ok(tickles() > before, 'the keeper went on tickling');
+    assert.equal((await get(`${health[1]}/livez`)).status, 200);
+    assert.equal(sim.limiter.violations, 0);
+  });
+
+  test('a damaged state file is the state keeper-error naming the file: no crash, /livez fails after 3 intervals, back when fixed', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const { writeFileSync, rmSync } = await import('node:fs');
+    writeFileSync(path.join(dir, 'recovery.json'), '{ damaged');
+    const w = watch(t, ['--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
+    const fault = await w.next('keeper-error');
+    assert.match(fault.reason, /recovery\.json/);
+    const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
+    assert.equal((await get(`${health}/status`)).body.state, 'keeper-error');
+    const deadline = Date.now() + 15_000;
+    while ((await get(`${health}/livez`)).status === 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await get(`${health}/livez`)).status, 503, 'no progress for 3 intervals');
+    assert.equal(w.child.exitCode, null, 'still running');
+    rmSync(path.join(dir, 'recovery.json'));
+    await w.next('ready');
+    assert.equal((await get(`${health}/livez`)).status, 200);
+    w.child.kill('SIGTERM');
+    const [code] = await once(w.child, 'exit');
+    assert.equal(code, 0);
+    assert.doesNotMatch(w.stderr(), /at .*\.cjs:\d+/, 'no stack trace');
+  });
+
   test('walks through the faults with the right states, serves health, keeps history, stops with 0', async (t) => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
     const dir = tempDir(t);
@@ -136,7 +199,7 @@ describe('watch', () => {
     assert.match(human.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: /m);
   });
 
-  test('without --json: one readable line per change; SIGTERM ends it with 0', async (t) => {
+  test('without --json: one readable line per change; SIGUSR1 is ignored; SIGTERM and SIGHUP end it with 0', async (t) => {
     const sim = await startSim(t);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
     t.after(() => child.kill('SIGKILL'));
@@ -148,20 +211,29 @@ describe('watch', () => {
       // It restarted itself with the options that keep it small, as the same process (the pid a
       // service manager watches), and said nothing about them.
       const args = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      assert.deepEqual(args.slice(1, 5), ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1']);
-      assert.equal(args[5], path.join(ROOT, 'bin/ibkr-keeper.js'));
+      assert.deepEqual(args.slice(1, 6), ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1', '--disable-sigusr1']);
+      assert.equal(args[6], path.join(ROOT, 'bin/ibkr-keeper.js'));
     }
+    child.kill('SIGUSR1');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(child.exitCode, null, 'SIGUSR1 neither ends it...');
+    assert.doesNotMatch(stderr, /Debugger listening/, '...nor opens a debugger');
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
     assert.doesNotMatch(stderr, /warning/i);
+    const hup = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
+    t.after(() => hup.kill('SIGKILL'));
+    await once(hup.stdout, 'data');
+    hup.kill('SIGHUP');
+    assert.deepEqual(await once(hup, 'exit'), [0, null]);
   });
 
   test('bad flags: an interval under 1 s, a taken health port, a bad --since', async (t) => {
     const dir = tempDir(t);
     const interval = await runCli(['watch', '--interval', '0.5', '--config-dir', dir]);
     assert.equal(interval.code, 2);
-    assert.match(interval.stderr, /--interval takes a number of at least 1, not "0\.5"/);
+    assert.match(interval.stderr, /--interval takes a number from 1 to 240.*, not "0\.5"/);
     const sim = await startSim(t);
     const taken = await runCli(['watch', '--gateway', sim.url, '--health-port', String(sim.port), '--config-dir', dir]);
     assert.equal(taken.code, 2);
