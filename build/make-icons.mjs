@@ -16,6 +16,7 @@ const MARKS = {
   starting: 'dot',
   'gateway-down': 'bar',
   paused: 'ring',
+  'keeper-error': 'cross',
 };
 
 /** Coverage of a pixel by a shape, 4x4 samples for smooth edges. */
@@ -30,6 +31,7 @@ const SHAPES = {
   ring: (u, v) => disc(0.44)(u, v) && !disc(0.28)(u, v),
   dot: disc(0.14),
   bar: (u, v) => Math.abs(v - 0.5) < 0.07 && Math.abs(u - 0.5) < 0.24,
+  cross: (u, v) => (Math.abs(u - v) < 0.1 || Math.abs(u + v - 1) < 0.1) && Math.abs(u - 0.5) < 0.22 && Math.abs(v - 0.5) < 0.22,
   exclamation: (u, v) => (Math.abs(u - 0.5) < 0.07 && v > 0.2 && v < 0.58) || (u - 0.5) ** 2 + (v - 0.74) ** 2 < 0.075 ** 2,
 };
 

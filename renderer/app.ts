@@ -27,7 +27,7 @@ const COLOURS: Record<string, string> = {
 /** Colour names of the states, as the main process's table gives them. */
 const STATE_COLOUR: Record<string, string> = {
   starting: 'grey', ready: 'green', 'not-authenticated': 'amber', reauthenticating: 'amber', competing: 'orange',
-  'login-required': 'red', 'gateway-down': 'grey', 'rate-limited': 'purple', 'untrusted-certificate': 'red', paused: 'hollow',
+  'login-required': 'red', 'gateway-down': 'grey', 'rate-limited': 'purple', 'untrusted-certificate': 'red', paused: 'hollow', 'keeper-error': 'red',
 };
 const NOTIFICATION_LABELS: Record<string, string> = {
   drop: 'Session dropped', recovery: 'Session back', competing: 'Another login holds it', 'login-required': 'Login needed',

@@ -9,7 +9,7 @@ import type { AuthStatus, SsoValidate } from './schemas.ts';
 import type { SessionState } from './states.ts';
 
 /** The states a check of the gateway can show (the others are the keeper's own). */
-export type ObservedState = Exclude<SessionState, 'starting' | 'reauthenticating' | 'paused'>;
+export type ObservedState = Exclude<SessionState, 'starting' | 'reauthenticating' | 'paused' | 'keeper-error'>;
 
 /** What was seen of the session, for display. Never holds the session id whole. */
 export interface Facts {

@@ -22,24 +22,32 @@ export function memoryStore<T>(empty: () => T): Store<T> {
 
 /** A typed view of one file: `read` validates it, `write` replaces it. */
 export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
-  readonly #conf: Conf<Record<string, unknown>>;
+  #conf: Conf<Record<string, unknown>> | undefined;
+  readonly #options: { dir: string; name: string };
   readonly #schema: z.ZodMiniType<T>;
   readonly #empty: () => T;
   /** The file's path, for messages. */
   readonly path: string;
 
+  /** Opens nothing yet: a damaged file is an error of the read or write that meets it, not of start-up. */
   constructor(options: { dir: string; name: string; schema: z.ZodMiniType<T>; empty: () => T }) {
     this.path = path.join(options.dir, `${options.name}.json`);
+    this.#options = options;
     this.#schema = options.schema;
     this.#empty = options.empty;
+  }
+
+  /** conf reads the file when it is made, so it is made at the first use. */
+  #open(): Conf<Record<string, unknown>> {
     try {
-      this.#conf = new Conf({
-        cwd: options.dir,
-        configName: options.name,
+      this.#conf ??= new Conf({
+        cwd: this.#options.dir,
+        configName: this.#options.name,
         accessPropertiesByDotNotation: false,
         clearInvalidConfig: false,
         configFileMode: 0o600,
       });
+      return this.#conf;
     } catch (error) {
       throw this.#unreadable(error);
     }
@@ -49,9 +57,9 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
   read(): T {
     let raw: unknown;
     try {
-      raw = this.#conf.store;
+      raw = this.#open().store;
     } catch (error) {
-      throw this.#unreadable(error);
+      throw error instanceof UserError ? error : this.#unreadable(error);
     }
     if (raw === undefined || Object.keys(raw as object).length === 0) return this.#empty();
     const parsed = this.#schema.safeParse(raw);
@@ -67,8 +75,9 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
 
   /** Replaces the file's content. */
   write(value: T): void {
+    const conf = this.#open();
     try {
-      this.#conf.store = value;
+      conf.store = value;
     } catch (error) {
       throw new UserError(`Could not write ${this.path} (${(error as Error).message}): check the folder's permissions.`);
     }

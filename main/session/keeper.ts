@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { classify, readyReason, validateFacts, type Check, type Classification, type Facts } from './classify.ts';
 import type { GatewayClient } from './gateway-client.ts';
+import { redactText } from './redact.ts';
 import { POLICY, type RecoveryBudget } from './policy.ts';
 import type { SessionState } from './states.ts';
 import type { Clock, Scheduler, Timer } from './time.ts';
@@ -94,6 +95,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   #lastMono = 0;
   /** The pin in force when the certificate was refused; another one means the user decided. */
   #refusedPin: string | undefined;
+  /** Since when (monotonic) every step has failed with an unexpected error; undefined while steps succeed. */
+  #faultingSinceMono: number | undefined;
 
   constructor(options: KeeperOptions) {
     super();
@@ -135,13 +138,26 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       since: new Date(this.#sinceWall).toISOString(),
       lastTickleAt: iso(this.#lastTickleWall),
       nextCheckAt: iso(this.#nextCheckWall),
-      reauthAttempts: this.#budget.attemptsThisDrop(),
+      reauthAttempts: this.#attemptsThisDrop(),
     };
   }
 
-  /** True while the loop runs and no check is overdue by more than two minutes. */
+  /**
+   * True while the loop runs, no check is overdue by more than two minutes, and the steps of the
+   * last 3 intervals did not all fail (a loop that only fails makes no progress).
+   */
   alive(): boolean {
-    return this.#running && (this.#nextCheckWall === null || this.#clock.wall() <= this.#nextCheckWall + 120_000);
+    const failing = this.#faultingSinceMono !== undefined && this.#clock.monotonic() - this.#faultingSinceMono >= 3 * this.#intervalMs;
+    return this.#running && !failing && (this.#nextCheckWall === null || this.#clock.wall() <= this.#nextCheckWall + 120_000);
+  }
+
+  /** The budget's count, or 0 when its file cannot be read (the fault is shown as the state). */
+  #attemptsThisDrop(): number {
+    try {
+      return this.#budget.attemptsThisDrop();
+    } catch {
+      return 0;
+    }
   }
 
   get intervalMs(): number {
@@ -234,10 +250,15 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   /** Serializes every step and action: never two requests in flight, never an unhandled rejection. */
   #enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.#queue
-      .then(task)
+      .then(async () => {
+        await task();
+        this.#faultingSinceMono = undefined;
+      })
       .catch((error: unknown) => this.#fault(error))
       // Once more at the end of every step: what comes next (nextCheckAt) is known only now.
-      .then(() => void this.emit('status', this.status()));
+      .then(() => void this.emit('status', this.status()))
+      .catch((error: unknown) => void this.emit('log', `A listener of the keeper failed: ${describeError(error)}`))
+      .catch(() => undefined);
     this.#queue = run;
     return run;
   }
@@ -461,11 +482,28 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     }
   }
 
-  /** An unexpected error in a step: say it, and go on at the normal interval. */
+  /**
+   * An unexpected error in a step (a damaged or unwritable file, no file descriptors...): shown as
+   * the state `keeper-error` with the error's words, tried again at the normal interval. The loop
+   * never ends on an error and never stalls silently.
+   */
   #fault(error: unknown): void {
-    this.emit('log', `Unexpected error in the keeper loop (it goes on): ${(error as Error)?.message ?? String(error)}`);
+    const message = describeError(error);
+    this.emit('log', `The keeper could not complete a step (it tries again at the next interval): ${message}`);
+    this.#faultingSinceMono ??= this.#clock.monotonic();
     this.#confirming = false;
     this.#reauth = undefined;
-    if (this.#running && this.#state !== 'paused' && this.#state !== 'untrusted-certificate') this.#schedule(this.#intervalMs);
+    if (!this.#running || this.#state === 'paused' || this.#state === 'untrusted-certificate') return;
+    try {
+      this.#transition('keeper-error', `The keeper cannot keep the session: ${message}`, {});
+    } finally {
+      this.#schedule(this.#intervalMs);
+    }
   }
+}
+
+/** An error's message on one line, redacted and cut to a readable length. */
+function describeError(error: unknown): string {
+  const text = redactText(String((error as Error | null)?.message ?? error)).replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }

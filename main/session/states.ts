@@ -15,6 +15,7 @@ export const SESSION_STATES = [
   'rate-limited',
   'untrusted-certificate',
   'paused',
+  'keeper-error',
 ] as const;
 
 export type SessionState = (typeof SESSION_STATES)[number];
@@ -79,4 +80,10 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     exitCode: 8,
   },
   paused: { colour: 'hollow', title: 'Paused', advice: 'Resume keeping alive when you want it back.', exitCode: 9 },
+  'keeper-error': {
+    colour: 'red',
+    title: 'Cannot keep the session',
+    advice: 'Fix what the reason names (a file in the config folder, its permissions, the system); the keeper tries again at every interval.',
+    exitCode: 10,
+  },
 };

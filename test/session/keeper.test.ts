@@ -259,7 +259,7 @@ describe('sleep, clock jumps, errors, actions', () => {
     assert.ok(rig.count('/tickle') >= 3);
   });
 
-  test('an error inside a step is logged and the loop goes on', async (t) => {
+  test('an error inside a step is shown as keeper-error with its words, and the loop goes on', async (t) => {
     let failures = 1;
     const { memoryBudget } = await import('../../main/session/policy.ts');
     const inner = memoryBudget();
@@ -274,8 +274,11 @@ describe('sleep, clock jumps, errors, actions', () => {
     await rig.time.runFor(1_000);
     await rig.sim.apply({ type: 'drop' });
     await rig.time.runFor(5 * MINUTE);
-    assert.match(rig.logs.join('\n'), /Unexpected error in the keeper loop \(it goes on\): disk full/);
+    assert.match(rig.logs.join('\n'), /could not complete a step \(it tries again at the next interval\): disk full/);
+    const fault = rig.transitions.find((x) => x.state === 'keeper-error');
+    assert.match(fault?.reason ?? '', /The keeper cannot keep the session: disk full/);
     assert.equal(rig.keeper.status().state, 'ready');
+    assert.equal(rig.keeper.alive(), true);
   });
 
   test('pause stops all requests; resume checks at once; logout ends the session', async (t) => {
