@@ -21,7 +21,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
 // scripts). Node.js refuses to start on a V8 option it does not know; these are known to Node.js
 // 22 to 26 (checked 2026-11), so a later Node.js, or a system that forbids the restart, runs the
 // command as it is. `npm run bench` measures the result.
-const SMALL = ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1'];
+// `--disable-sigusr1`: SIGUSR1 must not open a debugger port in a long-running keeper.
+const SMALL = ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1', '--disable-sigusr1'];
 const CHECKED_UP_TO = 26;
 if (typeof process.execve === 'function' && major <= CHECKED_UP_TO && !process.execArgv.includes(SMALL[0])) {
   try {

@@ -7,7 +7,7 @@ import type { Classification } from '../session/classify.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
 import { fileLedger } from '../session/pacing.ts';
-import { redactBody } from '../session/redact.ts';
+import { quoteInput, redactBody } from '../session/redact.ts';
 import { STATE_INFO } from '../session/states.ts';
 import { publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
@@ -26,7 +26,7 @@ export function gatewayOptions(command: Command): Command {
     .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
     .option('--config-dir <dir>', 'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
     .option('--json', 'print one JSON object instead of a line')
-    .option('--timeout <seconds>', 'seconds to wait for each answer', positiveNumber('--timeout'), 10);
+    .option('--timeout <seconds>', 'seconds to wait for each answer (0.5 to 120)', boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum), 10);
 }
 
 /** A commander parser for a positive number, with a message naming the flag. */
@@ -34,17 +34,31 @@ export function positiveNumber(flag: string, minimum = Number.MIN_VALUE): (value
   return (value) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n < minimum) {
-      throw new InvalidArgumentError(`${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not "${value}".`);
+      throw new InvalidArgumentError(`${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not ${quoteInput(value)}.`);
     }
     return n;
   };
 }
 
+/** A commander parser for a number from `minimum` to `maximum`, with a message naming the flag and the range. */
+export function boundedNumber(flag: string, minimum: number, maximum: number, why = ''): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < minimum || n > maximum) {
+      throw new InvalidArgumentError(`${flag} takes a number from ${minimum} to ${maximum}${why}, not ${quoteInput(value)}.`);
+    }
+    return n;
+  };
+}
+
+/** Seconds to wait for each answer: at least 0.5 (a loopback gateway answers in milliseconds), at most 120. */
+export const TIMEOUT_RANGE = { minimum: 0.5, maximum: 120 } as const;
+
 /** A commander parser for a TCP port (0 picks a free one). */
 export function port(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} takes a port from 0 to 65535, not "${value}".`);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} takes a port from 0 to 65535, not ${quoteInput(value)}.`);
     return n;
   };
 }

@@ -10,7 +10,7 @@ import { registerSessionCommands } from './commands/session.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerTrustCommands } from './commands/trust.ts';
 import { registerWatchCommand } from './commands/watch.ts';
-import { positiveNumber } from './context.ts';
+import { boundedNumber } from './context.ts';
 
 /** Builds the program; `exit` receives each command's exit code. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -27,7 +27,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('demo')
     .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
-    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', positiveNumber('--reauth-latency', 0), 3)
+    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', boundedNumber('--reauth-latency', 0, 120), 3)
     .action(async (options: { reauthLatency: number }) => (await import('./commands/demo.ts')).runDemo(options));
   for (const command of program.commands) {
     command.exitOverride();

@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSy
 import path from 'node:path';
 import * as z from './zod.ts';
 import type { Transition } from './keeper.ts';
+import { UserError } from './errors.ts';
 import { redactBody } from './redact.ts';
 import { SESSION_STATES } from './states.ts';
 
@@ -52,7 +53,13 @@ export class History {
     let skipped = 0;
     for (const file of [this.#rotated, this.file]) {
       if (!existsSync(file)) continue;
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UserError(`Could not read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check its permissions, or move it away.`);
+      }
+      for (const line of text.split('\n')) {
         if (line.trim() === '') continue;
         let parsed;
         try {

@@ -37,10 +37,40 @@ describe('usage', () => {
     assert.match(url.stderr, /"localhost:5000" does not use https.*e\.g\. https:\/\/localhost:5000/);
     const timeout = await runCli(['status', '--timeout', 'soon', '--config-dir', dir]);
     assert.equal(timeout.code, 2);
-    assert.match(timeout.stderr, /--timeout takes a number above 0, not "soon"/);
+    assert.match(timeout.stderr, /--timeout takes a number from 0\.5 to 120, not "soon"/);
     const command = await runCli(['statsu']);
     assert.equal(command.code, 2);
     assert.match(command.stderr, /unknown command 'statsu'/);
+  });
+
+  test('out-of-range numbers exit 2 naming the range; messages never echo a password or a huge input', async (t) => {
+    const dir = tempDir(t);
+    for (const value of ['1e9', '2147484', '1e-9', '0', '-1', 'Infinity', '']) {
+      const result = await runCli(['status', '--timeout', value, '--config-dir', dir]);
+      assert.equal(result.code, 2, `--timeout ${value}`);
+      assert.match(result.stderr, /--timeout takes a number from 0\.5 to 120/);
+    }
+    for (const value of ['0', '241', '2147484', '1e9']) {
+      const result = await runCli(['watch', '--interval', value, '--config-dir', dir]);
+      assert.equal(result.code, 2, `--interval ${value}`);
+      assert.match(result.stderr, /--interval takes a number from 1 to 240: the gateway ends a session idle for about 5 minutes/);
+    }
+    const secret = await runCli(['status', '--gateway', 'https://me:hunter2@localhost:5000', '--config-dir', dir]);
+    assert.equal(secret.code, 2);
+    assert.doesNotMatch(secret.stderr, /hunter2/);
+    const huge = await runCli(['status', '--gateway', `https://localhost:5000/${'x'.repeat(120_000)}`, '--config-dir', dir]);
+    assert.equal(huge.code, 2);
+    assert.ok(huge.stderr.length < 400, `${huge.stderr.length} characters`);
+  });
+
+  test('history names a file it cannot read, without a stack trace', async (t) => {
+    const dir = tempDir(t);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'history.jsonl'));
+    const result = await runCli(['history', '--config-dir', dir]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Could not read .*history\.jsonl \(EISDIR\)/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 
   test('a broken trust file exits 2 and names the file', async (t) => {

@@ -10,10 +10,10 @@ import { Keeper, type Transition } from '../../session/keeper.ts';
 import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notifications.ts';
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
-import { SettingsFile } from '../../session/settings.ts';
+import { MAX_INTERVAL_SECONDS, SettingsFile } from '../../session/settings.ts';
 import { publiclyKnownNotice } from '../../session/tls.ts';
 import { localTimestamp, realClock, realScheduler } from '../../session/time.ts';
-import { describe as describeResult, gatewayOptions, makeClient, port, positiveNumber, type GatewayOptions } from '../context.ts';
+import { boundedNumber, describe as describeResult, gatewayOptions, makeClient, port, type GatewayOptions } from '../context.ts';
 import { HealthServer } from '../health-server.ts';
 
 interface WatchOptions extends GatewayOptions {
@@ -35,7 +35,12 @@ export function registerWatchCommand(program: Command): void {
     program
       .command('watch')
       .description('keep the session alive and report every change of state until stopped (Ctrl+C)')
-      .option('--interval <seconds>', 'seconds between tickles (at least 1; default: the settings\' intervalSeconds, else 60)', positiveNumber('--interval', 1), 60)
+      .option(
+        '--interval <seconds>',
+        `seconds between tickles (1 to ${MAX_INTERVAL_SECONDS}; default: the settings' intervalSeconds, else 60)`,
+        boundedNumber('--interval', 1, MAX_INTERVAL_SECONDS, ': the gateway ends a session idle for about 5 minutes'),
+        60,
+      )
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
       .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port')),
   ).action(async (options: WatchOptions, command: Command) => {
@@ -82,9 +87,12 @@ export function registerWatchCommand(program: Command): void {
     const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status`);
     keeper.start();
+    // SIGUSR1 would open Node's debugger (the command starts with --disable-sigusr1) or end the process:
+    // neither, in a keeper that runs for months.
+    process.on('SIGUSR1', () => warn('SIGUSR1 ignored: the keeper has no debugger to open.'));
+    // SIGHUP (a closed terminal, or a supervisor's reload) ends it cleanly like SIGINT and SIGTERM.
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
     });
     await keeper.stop();
     await Promise.all([health?.stop(), client.close()]);
