@@ -23,10 +23,20 @@ export function autostartPath(deps: Pick<LoginItemDeps, 'env' | 'home'>): string
   return path.join(config, 'autostart', AUTOSTART_FILE);
 }
 
-/** The autostart entry's text. Exec quotes the path, as the Desktop Entry spec asks. */
+/**
+ * The autostart entry's text. Exec quotes the path and escapes `"`, `` ` ``, `$` and `\` inside
+ * the quotes, and `%` (a field code) as `%%`, as the Desktop Entry spec asks.
+ */
 export function autostartEntry(exec: string): string {
-  return ['[Desktop Entry]', 'Type=Application', 'Name=IBKR Session Keeper', 'Comment=Keeps your IBKR gateway session alive', `Exec="${exec.replace(/(["`$\\])/g, '\\$1')}"`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
+  const quoted = `"${exec.replace(/(["`$\\])/g, '\\$1').replaceAll('%', '%%')}"`;
+  return ['[Desktop Entry]', 'Type=Application', 'Name=IBKR Session Keeper', 'Comment=Keeps your IBKR gateway session alive', `Exec=${quoted}`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
 }
+
+/**
+ * Launch at login is only for the installed app: a development run (`npm start`, tests) would
+ * register `node` or a bare Electron to start at every login. Nothing is written then.
+ */
+export const NOT_PACKAGED: { set(enabled: boolean): void; enabled(): boolean } = { set: () => undefined, enabled: () => false };
 
 export function setupLaunchAtLogin(deps: LoginItemDeps): { set(enabled: boolean): void; enabled(): boolean } {
   if (deps.platform === 'linux') {

@@ -18,7 +18,7 @@ import { verifyProc } from './certificates.ts';
 import { DesktopCore } from './core.ts';
 import { createHandlers } from './handlers.ts';
 import { ownWindowsOnly, setupIpc } from './ipc.ts';
-import { setupLaunchAtLogin } from './login-items.ts';
+import { NOT_PACKAGED, setupLaunchAtLogin } from './login-items.ts';
 import { setupPower } from './power.ts';
 import { setupTray } from './tray.ts';
 import { setupWindows } from './windows.ts';
@@ -39,7 +39,9 @@ export async function main(): Promise<void> {
 
   const configDir = resolveConfigDir();
   const settings = new SettingsFile(new ElectronStore<Record<string, unknown>>({ ...storeOptions(configDir), name: 'settings' }));
-  const loginItems = setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath });
+  const loginItems = app.isPackaged
+    ? setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath })
+    : NOT_PACKAGED;
   const windows = setupWindows({
     createWindow: (options) => new BrowserWindow(options),
     preloadPath: path.join(ROOT, 'dist/main/desktop/preload.cjs'),

@@ -109,6 +109,9 @@ describe('launch at login', () => {
     const plain = setupLaunchAtLogin({ platform: 'linux', app: {} as never, env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/usr/bin/ibkr-session-keeper' });
     plain.set(true);
     assert.match(readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'), /Exec="\/usr\/bin\/ibkr-session-keeper"/);
+    const odd = setupLaunchAtLogin({ platform: 'linux', app: {} as never, env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/opt/100% "keeper"/$app' });
+    odd.set(true);
+    assert.match(readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'), /\nExec="\/opt\/100%% \\"keeper\\"\/\\\$app"\n/);
   });
 
   test('macOS and Windows: the system login item', () => {

@@ -72,6 +72,7 @@ export class FakeTray extends EventEmitter {
 class FakeApp extends EventEmitter {
   calls: string[] = [];
   quitting = 0;
+  isPackaged = false;
   dock = { hide: () => void this.calls.push('dock.hide') };
   requestSingleInstanceLock(): boolean {
     this.calls.push('requestSingleInstanceLock');

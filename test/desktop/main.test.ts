@@ -4,6 +4,7 @@
  * quitting, as far as it can be tested without Electron's binary (test/electron runs the real app).
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { mock, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,17 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   const dir = tempDir(t);
   SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 60 });
   process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
+  // Nothing may reach the real home: HOME and XDG_CONFIG_HOME point into the test's folder.
+  const home = tempDir(t);
+  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'] };
+  process.env['HOME'] = home;
+  process.env['XDG_CONFIG_HOME'] = path.join(home, '.config');
+  t.after(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
   const { fakes, handlers, opened, verifyProcs } = electronFakes();
   mock.module('electron', { namedExports: fakes, defaultExport: fakes });
   await import(pathToFileURL(path.join(ROOT, 'dist/main/desktop/main.js')).href);
@@ -75,4 +87,6 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   tray.menu.find((item) => item.id === 'quit')!.click!({} as never, undefined as never, undefined as never);
   await until('the app to quit', () => fakes.app.calls.includes('quit'));
   assert.equal(sim.counts()['/v1/api/logout'], undefined);
+  // Run unpackaged, it registered nothing to start at login, though the session was ready.
+  assert.equal(existsSync(path.join(home, '.config/autostart')), false);
 });
