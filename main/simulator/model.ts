@@ -1,5 +1,5 @@
 /**
- * The simulated gateway's session, as GATEWAY.md describes the real one: the login (SSO) session,
+ * The simulated gateway's session, as docs/gateway.md describes the real one: the login (SSO) session,
  * the brokerage session and its idle timeout, reauthentication with its latency, competing
  * logins, and the bodies each endpoint answers in each state. Time comes from the simulator's
  * clock; everything time-driven is settled when asked (`settle`), so a jump of the clock works.
@@ -39,7 +39,7 @@ export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
   variant: 'current',
 };
 
-/** How long the gateway keeps retrying a login that fails before giving up (GATEWAY.md). */
+/** How long the gateway keeps retrying a login that fails before giving up (docs/gateway.md). */
 export const REAUTH_GIVE_UP_MS = 40_000;
 const SSO_WINDOW_MS = 600_000;
 const COMPETE_FAIL = 'Force compete capability must be used together with compete flag';
@@ -48,6 +48,18 @@ const SERVER_INFO = { serverName: 'JifZ34060', serverVersion: 'Build 10.33.1f, F
 
 /** The simulated user. */
 export const SIM_USER = { userId: 123456789, userName: 'simuser1', paper: true, account: 'DU1234567' } as const;
+
+/** What `/iserver/auth/status` shows once the other login has taken the session back. */
+export type TakeBackShows = 'kicked' | 'not-authenticated';
+
+/**
+ * Another login (TWS, mobile, another gateway) that fights for the session: each time it loses
+ * the session to this gateway, it takes it back `afterMs` later. A tug of war (docs/gateway.md).
+ */
+export interface Rival {
+  readonly afterMs: number;
+  readonly shows: TakeBackShows;
+}
 
 /** A JSON answer: status and body. */
 export interface Reply {
@@ -70,6 +82,12 @@ export class GatewayModel {
   #ssoStartedAt = 0;
   #lastActivity = 0;
   #pending: PendingReauth | undefined;
+  /** True while another login holds (or contends for) the session. */
+  #rivalHolds = false;
+  #rival: Rival | undefined;
+  #takeBackAt: number | undefined;
+  /** How many times the other login took the session back. */
+  takeBacks = 0;
   readonly #now: () => number;
 
   constructor(now: () => number, settings: Partial<ModelSettings> = {}) {
@@ -78,16 +96,18 @@ export class GatewayModel {
     this.#lastActivity = now();
   }
 
-  /** A person logged in through the login page: SSO valid, brokerage session authenticated. */
+  /**
+   * A person logged in through the login page: SSO valid, brokerage session authenticated. The
+   * gateway's own login competes, so it takes the session from another login too.
+   */
   login(): void {
     const now = this.#now();
     this.sso = 'valid';
-    this.brokerage = 'authenticated';
     this.fail = '';
-    this.session = randomBytes(16).toString('hex');
     this.#ssoStartedAt = now;
     this.#lastActivity = now;
     this.#pending = undefined;
+    this.#takeOver(now);
   }
 
   /** `/logout`: the brokerage session ends and so does the login. */
@@ -116,10 +136,22 @@ export class GatewayModel {
     this.#pending = undefined;
   }
 
-  /** Another login (TWS, mobile) arrives: it takes the session (`kicked`) or competes for it. */
-  compete(kicked: boolean): void {
+  /**
+   * Another login (TWS, mobile) arrives: it takes the session (`kicked`) or competes for it. With
+   * a `rival`, it takes the session back each time it loses it; without, it gives up when it loses.
+   */
+  compete(kicked: boolean, rival?: Rival): void {
     this.brokerage = kicked ? 'kicked' : 'competing';
     this.#pending = undefined;
+    this.#rivalHolds = true;
+    this.#rival = rival;
+    this.#takeBackAt = undefined;
+  }
+
+  /** The other login stops fighting for the session (it keeps it if it holds it). */
+  endRivalry(): void {
+    this.#rival = undefined;
+    this.#takeBackAt = undefined;
   }
 
   /** Counts a request as activity (any API request keeps the session from idling out). */
@@ -135,7 +167,16 @@ export class GatewayModel {
       const { compete, until } = this.#pending;
       this.#pending = undefined;
       this.#lastActivity = Math.max(this.#lastActivity, until);
-      if (this.sso === 'valid') this.#finishReauth(compete);
+      if (this.sso === 'valid') this.#finishReauth(compete, until);
+    }
+    if (this.#takeBackAt !== undefined && now >= this.#takeBackAt) {
+      const shows = this.#rival?.shows ?? 'kicked';
+      this.#takeBackAt = undefined;
+      if (this.#rival !== undefined && this.brokerage === 'authenticated') {
+        this.brokerage = shows === 'kicked' ? 'kicked' : 'connected';
+        this.#rivalHolds = true;
+        this.takeBacks += 1;
+      }
     }
     const live = this.brokerage === 'authenticated' || this.brokerage === 'competing';
     if (live && this.#pending === undefined && now - this.#lastActivity >= this.settings.idleTimeoutMs) {
@@ -143,8 +184,8 @@ export class GatewayModel {
     }
   }
 
-  #finishReauth(compete: boolean): void {
-    if ((this.brokerage === 'kicked' || this.brokerage === 'competing') && !compete) {
+  #finishReauth(compete: boolean, at: number): void {
+    if (this.#rivalHolds && !compete) {
       this.fail = COMPETE_FAIL;
       return;
     }
@@ -152,8 +193,15 @@ export class GatewayModel {
       this.brokerage = 'connected';
       return;
     }
-    this.brokerage = 'authenticated';
     this.fail = '';
+    this.#takeOver(at);
+  }
+
+  /** This gateway holds the session now; another login that fights back takes it back later. */
+  #takeOver(at: number): void {
+    if (this.#rivalHolds && this.#rival !== undefined) this.#takeBackAt = at + this.#rival.afterMs;
+    this.#rivalHolds = false;
+    this.brokerage = 'authenticated';
     this.session = randomBytes(16).toString('hex');
   }
 
@@ -168,7 +216,10 @@ export class GatewayModel {
     return SSO_WINDOW_MS - (Math.max(0, this.#now() - this.#ssoStartedAt) % this.settings.ssoRefreshMs);
   }
 
-  /** `/iserver/reauthenticate` (`compete` false) or `/iserver/auth/ssodh/init`. */
+  /**
+   * `/iserver/reauthenticate` (`compete` true: the gateway's own login competes whenever it is
+   * not authenticated) or `/iserver/auth/ssodh/init` (`compete` as the body asks).
+   */
   reauthenticate(compete: boolean, viaInit: boolean): Reply {
     if (this.sso !== 'valid') return { status: 200, body: { error: 'not logged in' } };
     const latency = this.settings.reauthOutcome === 'fail' ? Math.max(REAUTH_GIVE_UP_MS, this.settings.reauthLatencyMs) : this.settings.reauthLatencyMs;
@@ -248,8 +299,14 @@ export class GatewayModel {
     };
   }
 
-  /** `/iserver/accounts`, an ordinary brokerage call: 400 "Init session first" unless authenticated. */
-  accounts(): Reply {
+  /**
+   * Any other `/iserver/*` call, as brokerage calls answer: after a drop (no brokerage session at
+   * all) 401 `not authenticated`; connected but not authenticated, 400 `Init session first`
+   * (both captured, docs/gateway.md). `/iserver/accounts` is the one the simulator knows.
+   */
+  iserver(api: string): Reply {
+    if (this.brokerage === 'disconnected') return { status: 401, body: { error: 'not authenticated', statusCode: 401 } };
+    if (api !== '/iserver/accounts') return { status: 404, body: `Unknown path ${api}` };
     if (this.brokerage !== 'authenticated') return { status: 400, body: { error: 'Init session first', statusCode: 400 } };
     return { status: 200, body: { accounts: [SIM_USER.account], selectedAccount: SIM_USER.account, isPaper: SIM_USER.paper } };
   }
@@ -261,6 +318,7 @@ export class GatewayModel {
       brokerage: this.brokerage,
       reauthenticating: this.reauthenticating,
       fail: this.fail,
+      otherLogin: { holdsSession: this.#rivalHolds, takesBackAfterMs: this.#rival?.afterMs ?? null, takeBacks: this.takeBacks },
       ssoExpires: this.ssoExpires(),
       idleForMs: this.#now() - this.#lastActivity,
       settings: { ...this.settings },

@@ -1,5 +1,5 @@
 /**
- * IBKR's rate limits as the gateway applies them (GATEWAY.md): `/tickle` 1/s, `/sso/validate`
+ * IBKR's rate limits as the gateway applies them (docs/gateway.md): `/tickle` 1/s, `/sso/validate`
  * 1/min, 10 requests/s in total; the excess gets 429 and puts the IP in a penalty box for
  * 10 minutes, in which every request gets 429.
  */
