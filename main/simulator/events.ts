@@ -31,16 +31,16 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unauthenticate') }),
   /**
    * Another login arrives: `kicked` (default) takes the session, otherwise it competes for it.
-   * With `takeBackAfter`, it fights back: this long after each time it loses the session (to a
-   * reauthentication, a takeover or a login here) it takes it back, and the auth status then
-   * shows `takeBackShows`: `kicked` (authenticated:false, competing:true) or `not-authenticated`
-   * (authenticated:false, competing:false, as a plain drop). `recover` ends the fight.
+   * While it holds the session the auth status shows `shows`: `kicked` (authenticated:false,
+   * competing:true) or `not-authenticated` (authenticated:false, competing:false, as a plain
+   * drop). With `takeBackAfter`, it fights back: this long after each time it loses the session
+   * (to a reauthentication, a takeover or a login here) it takes it back. `recover` ends the fight.
    */
   z.object({
     type: z.literal('compete'),
     kicked: z._default(z.boolean(), true),
     takeBackAfter: z.optional(duration),
-    takeBackShows: z._default(z.enum(['kicked', 'not-authenticated']), 'kicked'),
+    shows: z._default(z.enum(['kicked', 'not-authenticated']), 'kicked'),
   }),
   /** Nobody is logged in any more: 401 on every API path. */
   z.object({ type: z.literal('expire-sso') }),

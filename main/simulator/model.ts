@@ -49,8 +49,11 @@ const SERVER_INFO = { serverName: 'JifZ34060', serverVersion: 'Build 10.33.1f, F
 /** The simulated user. */
 export const SIM_USER = { userId: 123456789, userName: 'simuser1', paper: true, account: 'DU1234567' } as const;
 
-/** What `/iserver/auth/status` shows once the other login has taken the session back. */
-export type TakeBackShows = 'kicked' | 'not-authenticated';
+/**
+ * What `/iserver/auth/status` shows while another login holds the session: `kicked`
+ * (authenticated:false, competing:true) or `not-authenticated` (competing:false, as a plain drop).
+ */
+export type HeldShows = 'kicked' | 'not-authenticated';
 
 /**
  * Another login (TWS, mobile, another gateway) that fights for the session: each time it loses
@@ -58,7 +61,6 @@ export type TakeBackShows = 'kicked' | 'not-authenticated';
  */
 export interface Rival {
   readonly afterMs: number;
-  readonly shows: TakeBackShows;
 }
 
 /** A JSON answer: status and body. */
@@ -85,6 +87,7 @@ export class GatewayModel {
   /** True while another login holds (or contends for) the session. */
   #rivalHolds = false;
   #rival: Rival | undefined;
+  #heldShows: HeldShows = 'kicked';
   #takeBackAt: number | undefined;
   /** How many times the other login took the session back. */
   takeBacks = 0;
@@ -137,11 +140,13 @@ export class GatewayModel {
   }
 
   /**
-   * Another login (TWS, mobile) arrives: it takes the session (`kicked`) or competes for it. With
-   * a `rival`, it takes the session back each time it loses it; without, it gives up when it loses.
+   * Another login (TWS, mobile) arrives: it takes the session (`kicked`, shown as `shows` says) or
+   * competes for it. With a `rival`, it takes the session back each time it loses it; without, it
+   * gives up when it loses.
    */
-  compete(kicked: boolean, rival?: Rival): void {
-    this.brokerage = kicked ? 'kicked' : 'competing';
+  compete(kicked: boolean, rival?: Rival, shows: HeldShows = 'kicked'): void {
+    this.#heldShows = shows;
+    this.brokerage = kicked ? (shows === 'kicked' ? 'kicked' : 'connected') : 'competing';
     this.#pending = undefined;
     this.#rivalHolds = true;
     this.#rival = rival;
@@ -170,10 +175,9 @@ export class GatewayModel {
       if (this.sso === 'valid') this.#finishReauth(compete, until);
     }
     if (this.#takeBackAt !== undefined && now >= this.#takeBackAt) {
-      const shows = this.#rival?.shows ?? 'kicked';
       this.#takeBackAt = undefined;
       if (this.#rival !== undefined && this.brokerage === 'authenticated') {
-        this.brokerage = shows === 'kicked' ? 'kicked' : 'connected';
+        this.brokerage = this.#heldShows === 'kicked' ? 'kicked' : 'connected';
         this.#rivalHolds = true;
         this.takeBacks += 1;
       }

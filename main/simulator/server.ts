@@ -168,7 +168,7 @@ export class Simulator {
         this.model.unauthenticate();
         break;
       case 'compete':
-        this.model.compete(event.kicked, event.takeBackAfter === undefined ? undefined : { afterMs: event.takeBackAfter, shows: event.takeBackShows });
+        this.model.compete(event.kicked, event.takeBackAfter === undefined ? undefined : { afterMs: event.takeBackAfter }, event.shows);
         break;
       case 'expire-sso':
         this.model.expireSso();
