@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { Agent, request } from 'undici';
+import https from 'node:https';
 import { GatewayClient } from '../main/session/gateway-client.ts';
 import { fileLedger, memoryLedger } from '../main/session/pacing.ts';
+import { PinnedAgent } from '../main/session/tls.ts';
 import { TrustStore } from '../main/session/trust-store.ts';
 import { Simulator, type SimulatorOptions } from '../main/simulator/server.ts';
 
@@ -45,31 +46,52 @@ export function clientFor(t: TestContext, sim: Simulator, options: { dir?: strin
 export interface RawAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The header lines as sent: names in their case, in their order. */
+  rawHeaders: string[];
   text: string;
   json: unknown;
 }
 
-/** One HTTPS request to the simulator, trusting its certificate as a CA (verification on). */
-export async function raw(sim: Simulator, method: string, pathname: string, body?: unknown): Promise<RawAnswer> {
-  const agent = new Agent({ connect: { ca: [sim.certificatePem] } });
-  try {
-    const response = await request(`${sim.url}${pathname}`, {
-      method: method as 'GET',
-      dispatcher: agent,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    });
-    const text = await response.body.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: response.statusCode, headers: response.headers, text, json };
-  } finally {
-    await agent.close();
-  }
+/** A gateway `raw` can reach: its address and the fingerprint of its certificate. */
+export interface RawTarget {
+  readonly url: string;
+  readonly fingerprint256: string;
+}
+
+/**
+ * One HTTPS request to a gateway (the simulator or the real one), through the project's pinned
+ * connection: the certificate is accepted by its fingerprint alone, as the keeper accepts IBKR's
+ * expired one. Rejects when nothing answered within `timeoutMs` (default 5 s). `keepAlive` sends
+ * `Connection: keep-alive` as the keeper's client does; otherwise `Connection: close`.
+ */
+export function raw(target: RawTarget, method: string, pathname: string, body?: unknown, options: { timeoutMs?: number; keepAlive?: boolean } = {}): Promise<RawAnswer> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const agent = new PinnedAgent(target.fingerprint256, { timeoutMs, keepAlive: options.keepAlive ?? false });
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(
+      `${target.url}${pathname}`,
+      { method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          if (!res.complete) return reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  }).finally(() => agent.destroy());
 }
 
 export interface CliResult {

@@ -29,14 +29,31 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('drop') }),
   /** Connected to IBKR but not authenticated: tickle answers `{"error":"no session"}`. */
   z.object({ type: z.literal('unauthenticate') }),
-  /** Another login arrives: `kicked` (default) takes the session, otherwise it competes for it. */
-  z.object({ type: z.literal('compete'), kicked: z._default(z.boolean(), true) }),
+  /**
+   * Another login arrives: `kicked` (default) takes the session, otherwise it competes for it.
+   * While it holds the session the auth status shows `shows`: `kicked` (authenticated:false,
+   * competing:true) or `not-authenticated` (authenticated:false, competing:false, as a plain
+   * drop). With `takeBackAfter`, it fights back: this long after each time it loses the session
+   * (to a reauthentication, a takeover or a login here) it takes it back. `recover` ends the fight.
+   */
+  z.object({
+    type: z.literal('compete'),
+    kicked: z._default(z.boolean(), true),
+    takeBackAfter: z.optional(duration),
+    shows: z._default(z.enum(['kicked', 'not-authenticated']), 'kicked'),
+  }),
   /** Nobody is logged in any more: 401 on every API path. */
   z.object({ type: z.literal('expire-sso') }),
   /** This computer's IP is not allowed: 404 `Access Denied` everywhere. */
   z.object({ type: z.literal('access-denied'), duration: z.optional(duration) }),
   /** IBKR restarts: 500/503 with empty bodies, then the brokerage session is gone. */
   z.object({ type: z.literal('restart'), duration: z._default(duration, 60_000) }),
+  /**
+   * IBKR cannot be reached at all, as on a machine without internet: API requests (`/v1/api/*`)
+   * and the login page (`/sso/*`) are accepted and never answered; the gateway's own answers
+   * (redirects, Access Denied) still come. Until `recover`, or for `duration`.
+   */
+  z.object({ type: z.literal('unreachable'), duration: z.optional(duration) }),
   /** The gateway cannot reach IBKR: tickle "failed to process request", /iserver "no bridge". */
   z.object({ type: z.literal('no-bridge'), duration: z._default(duration, 60_000) }),
   /** The next `count` matching requests go wrong in this way. */
@@ -49,7 +66,7 @@ export const eventSchema = z.discriminatedUnion('type', [
     /** For `slow`: how long to wait before answering. */
     delay: z._default(duration, 30_000),
   }),
-  /** Ends outages and pending faults. */
+  /** Ends outages, pending faults and another login's fight for the session. */
   z.object({ type: z.literal('recover') }),
   /** A new certificate, as after reinstalling the gateway. */
   z.object({ type: z.literal('rotate-certificate') }),

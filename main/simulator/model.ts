@@ -49,6 +49,20 @@ const SERVER_INFO = { serverName: 'JifZ34060', serverVersion: 'Build 10.33.1f, F
 /** The simulated user. */
 export const SIM_USER = { userId: 123456789, userName: 'simuser1', paper: true, account: 'DU1234567' } as const;
 
+/**
+ * What `/iserver/auth/status` shows while another login holds the session: `kicked`
+ * (authenticated:false, competing:true) or `not-authenticated` (competing:false, as a plain drop).
+ */
+export type HeldShows = 'kicked' | 'not-authenticated';
+
+/**
+ * Another login (TWS, mobile, another gateway) that fights for the session: each time it loses
+ * the session to this gateway, it takes it back `afterMs` later. A tug of war (docs/gateway.md).
+ */
+export interface Rival {
+  readonly afterMs: number;
+}
+
 /** A JSON answer: status and body. */
 export interface Reply {
   readonly status: number;
@@ -70,6 +84,13 @@ export class GatewayModel {
   #ssoStartedAt = 0;
   #lastActivity = 0;
   #pending: PendingReauth | undefined;
+  /** True while another login holds (or contends for) the session. */
+  #rivalHolds = false;
+  #rival: Rival | undefined;
+  #heldShows: HeldShows = 'kicked';
+  #takeBackAt: number | undefined;
+  /** How many times the other login took the session back. */
+  takeBacks = 0;
   readonly #now: () => number;
 
   constructor(now: () => number, settings: Partial<ModelSettings> = {}) {
@@ -78,16 +99,18 @@ export class GatewayModel {
     this.#lastActivity = now();
   }
 
-  /** A person logged in through the login page: SSO valid, brokerage session authenticated. */
+  /**
+   * A person logged in through the login page: SSO valid, brokerage session authenticated. The
+   * gateway's own login competes, so it takes the session from another login too.
+   */
   login(): void {
     const now = this.#now();
     this.sso = 'valid';
-    this.brokerage = 'authenticated';
     this.fail = '';
-    this.session = randomBytes(16).toString('hex');
     this.#ssoStartedAt = now;
     this.#lastActivity = now;
     this.#pending = undefined;
+    this.#takeOver(now);
   }
 
   /** `/logout`: the brokerage session ends and so does the login. */
@@ -116,10 +139,24 @@ export class GatewayModel {
     this.#pending = undefined;
   }
 
-  /** Another login (TWS, mobile) arrives: it takes the session (`kicked`) or competes for it. */
-  compete(kicked: boolean): void {
-    this.brokerage = kicked ? 'kicked' : 'competing';
+  /**
+   * Another login (TWS, mobile) arrives: it takes the session (`kicked`, shown as `shows` says) or
+   * competes for it. With a `rival`, it takes the session back each time it loses it; without, it
+   * gives up when it loses.
+   */
+  compete(kicked: boolean, rival?: Rival, shows: HeldShows = 'kicked'): void {
+    this.#heldShows = shows;
+    this.brokerage = kicked ? (shows === 'kicked' ? 'kicked' : 'connected') : 'competing';
     this.#pending = undefined;
+    this.#rivalHolds = true;
+    this.#rival = rival;
+    this.#takeBackAt = undefined;
+  }
+
+  /** The other login stops fighting for the session (it keeps it if it holds it). */
+  endRivalry(): void {
+    this.#rival = undefined;
+    this.#takeBackAt = undefined;
   }
 
   /** Counts a request as activity (any API request keeps the session from idling out). */
@@ -135,7 +172,15 @@ export class GatewayModel {
       const { compete, until } = this.#pending;
       this.#pending = undefined;
       this.#lastActivity = Math.max(this.#lastActivity, until);
-      if (this.sso === 'valid') this.#finishReauth(compete);
+      if (this.sso === 'valid') this.#finishReauth(compete, until);
+    }
+    if (this.#takeBackAt !== undefined && now >= this.#takeBackAt) {
+      this.#takeBackAt = undefined;
+      if (this.#rival !== undefined && this.brokerage === 'authenticated') {
+        this.brokerage = this.#heldShows === 'kicked' ? 'kicked' : 'connected';
+        this.#rivalHolds = true;
+        this.takeBacks += 1;
+      }
     }
     const live = this.brokerage === 'authenticated' || this.brokerage === 'competing';
     if (live && this.#pending === undefined && now - this.#lastActivity >= this.settings.idleTimeoutMs) {
@@ -143,8 +188,8 @@ export class GatewayModel {
     }
   }
 
-  #finishReauth(compete: boolean): void {
-    if ((this.brokerage === 'kicked' || this.brokerage === 'competing') && !compete) {
+  #finishReauth(compete: boolean, at: number): void {
+    if (this.#rivalHolds && !compete) {
       this.fail = COMPETE_FAIL;
       return;
     }
@@ -152,8 +197,15 @@ export class GatewayModel {
       this.brokerage = 'connected';
       return;
     }
-    this.brokerage = 'authenticated';
     this.fail = '';
+    this.#takeOver(at);
+  }
+
+  /** This gateway holds the session now; another login that fights back takes it back later. */
+  #takeOver(at: number): void {
+    if (this.#rivalHolds && this.#rival !== undefined) this.#takeBackAt = at + this.#rival.afterMs;
+    this.#rivalHolds = false;
+    this.brokerage = 'authenticated';
     this.session = randomBytes(16).toString('hex');
   }
 
@@ -168,7 +220,10 @@ export class GatewayModel {
     return SSO_WINDOW_MS - (Math.max(0, this.#now() - this.#ssoStartedAt) % this.settings.ssoRefreshMs);
   }
 
-  /** `/iserver/reauthenticate` (`compete` false) or `/iserver/auth/ssodh/init`. */
+  /**
+   * `/iserver/reauthenticate` (`compete` true: the gateway's own login competes whenever it is
+   * not authenticated) or `/iserver/auth/ssodh/init` (`compete` as the body asks).
+   */
   reauthenticate(compete: boolean, viaInit: boolean): Reply {
     if (this.sso !== 'valid') return { status: 200, body: { error: 'not logged in' } };
     const latency = this.settings.reauthOutcome === 'fail' ? Math.max(REAUTH_GIVE_UP_MS, this.settings.reauthLatencyMs) : this.settings.reauthLatencyMs;
@@ -248,8 +303,14 @@ export class GatewayModel {
     };
   }
 
-  /** `/iserver/accounts`, an ordinary brokerage call: 400 "Init session first" unless authenticated. */
-  accounts(): Reply {
+  /**
+   * Any other `/iserver/*` call, as brokerage calls answer: after a drop (no brokerage session at
+   * all) 401 `not authenticated`; connected but not authenticated, 400 `Init session first`
+   * (both captured, docs/gateway.md). `/iserver/accounts` is the one the simulator knows.
+   */
+  iserver(api: string): Reply {
+    if (this.brokerage === 'disconnected') return { status: 401, body: { error: 'not authenticated', statusCode: 401 } };
+    if (api !== '/iserver/accounts') return { status: 404, body: `Unknown path ${api}` };
     if (this.brokerage !== 'authenticated') return { status: 400, body: { error: 'Init session first', statusCode: 400 } };
     return { status: 200, body: { accounts: [SIM_USER.account], selectedAccount: SIM_USER.account, isPaper: SIM_USER.paper } };
   }
@@ -261,6 +322,7 @@ export class GatewayModel {
       brokerage: this.brokerage,
       reauthenticating: this.reauthenticating,
       fail: this.fail,
+      otherLogin: { holdsSession: this.#rivalHolds, takesBackAfterMs: this.#rival?.afterMs ?? null, takeBacks: this.takeBacks },
       ssoExpires: this.ssoExpires(),
       idleForMs: this.#now() - this.#lastActivity,
       settings: { ...this.settings },

@@ -1,7 +1,8 @@
 /**
- * The gateway simulator: HTTPS on loopback with a fresh self-signed certificate, answering the
- * session endpoints as the real gateway does (docs/gateway.md), rate limits and faults included, with a
- * clock that tests can jump. Tests, the demo and the benchmark all use this one simulator.
+ * The gateway simulator: HTTPS on loopback (IPv4 only, as the real gateway) with a fresh
+ * certificate shaped like IBKR's, answering the session endpoints as the real gateway does
+ * (docs/gateway.md), rate limits and faults included, with a clock that tests can jump. Tests,
+ * the demo and the benchmark all use this one simulator.
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,12 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { UserError } from '../session/errors.ts';
 import { generateCertificate, type SimCertificate } from './certificate.ts';
 import { eventSchema, type FaultKind, type Scenario, type SimEvent, type SimEventInput } from './events.ts';
-import { LOGIN_REDIRECT, loginPage } from './login-page.ts';
+import { loginPage } from './login-page.ts';
 import { GatewayModel, SIM_USER, type ModelSettings, type Reply } from './model.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { routeOf, sendAccessDenied, sendDemoPage, sendRedirect } from './routes.ts';
 
 export interface SimulatorOptions {
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1 (the real gateway listens on IPv4 only: `[::1]` is refused). */
   readonly host?: string;
   /** Default 0: any free port. */
   readonly port?: number;
@@ -22,6 +24,13 @@ export interface SimulatorOptions {
   readonly loggedOut?: boolean;
   readonly settings?: Partial<ModelSettings>;
   readonly scenario?: Scenario;
+  /**
+   * A certificate valid now with a subjectAltName for localhost and 127.0.0.1, instead of one
+   * shaped like IBKR's (expired since 2019, no subjectAltName), for clients that check those.
+   */
+  readonly modernCertificate?: boolean;
+  /** Start with IBKR unreachable: API requests and the login page are never answered. */
+  readonly unreachable?: boolean;
   /** Told of every request once it is answered (or cut off). */
   readonly onRequest?: (record: RequestRecord) => void;
 }
@@ -32,10 +41,11 @@ export interface RequestRecord {
   /** Simulated time, ISO 8601. */
   readonly at: string;
   readonly method: string;
-  /** The path, `/v1/portal` rewritten to `/v1/api`. */
+  /** The path, `/v1/portal` rewritten to `/v1/api`, without the query. */
   readonly path: string;
   status: number | null;
-  outcome: 'answered' | 'rate-limited' | 'reset' | 'truncated';
+  /** `unanswered`: held open while IBKR is unreachable, until the client gave up or the simulator stopped. */
+  outcome: 'answered' | 'rate-limited' | 'reset' | 'truncated' | 'unanswered';
 }
 
 interface Fault {
@@ -46,7 +56,7 @@ interface Fault {
 }
 
 interface Outage {
-  readonly kind: 'access-denied' | 'restart' | 'no-bridge';
+  readonly kind: 'access-denied' | 'restart' | 'no-bridge' | 'unreachable';
   readonly until: number | undefined;
 }
 
@@ -64,6 +74,8 @@ export class Simulator {
   #records: RequestRecord[] = [];
   #seq = 0;
   #restartAnswers = 0;
+  #goneAnswers = 0;
+  readonly #modernCertificate: boolean;
   #inFlight = 0;
   /** The most requests the simulator has had under way at once (the keeper sends one at a time). */
   maxInFlight = 0;
@@ -75,7 +87,9 @@ export class Simulator {
 
   private constructor(certificate: SimCertificate, options: SimulatorOptions) {
     this.#certificate = certificate;
+    this.#modernCertificate = options.modernCertificate ?? false;
     this.#onRequest = options.onRequest;
+    if (options.unreachable) this.#outage = { kind: 'unreachable', until: undefined };
     this.model = new GatewayModel(() => this.now(), options.settings);
     if (!options.loggedOut) this.model.login();
     this.#startedAt = this.now();
@@ -90,7 +104,7 @@ export class Simulator {
 
   /** Starts a simulator; rejects with a clear message when the port is taken. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
-    const sim = new Simulator(await generateCertificate(), options);
+    const sim = new Simulator(await generateCertificate({ modern: options.modernCertificate ?? false }), options);
     await new Promise<void>((resolve, reject) => {
       sim.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -154,7 +168,7 @@ export class Simulator {
         this.model.unauthenticate();
         break;
       case 'compete':
-        this.model.compete(event.kicked);
+        this.model.compete(event.kicked, event.takeBackAfter === undefined ? undefined : { afterMs: event.takeBackAfter }, event.shows);
         break;
       case 'expire-sso':
         this.model.expireSso();
@@ -164,6 +178,7 @@ export class Simulator {
         break;
       case 'restart':
       case 'no-bridge':
+      case 'unreachable':
         this.#outage = { kind: event.type, until: until(event.duration) };
         break;
       case 'fault':
@@ -178,9 +193,10 @@ export class Simulator {
         this.#outage = undefined;
         this.#faults = [];
         this.limiter.clear();
+        this.model.endRivalry();
         break;
       case 'rotate-certificate':
-        this.#certificate = await generateCertificate();
+        this.#certificate = await generateCertificate({ modern: this.#modernCertificate });
         this.#server.setSecureContext({ key: this.#certificate.key, cert: this.#certificate.cert });
         this.#server.closeAllConnections();
         break;
@@ -224,6 +240,7 @@ export class Simulator {
     return {
       url: this.url,
       fingerprint256: this.fingerprint256,
+      certificate: this.#modernCertificate ? 'modern: valid now, for localhost and 127.0.0.1' : "shaped like IBKR's: expired, no subjectAltName",
       now: new Date(this.now()).toISOString(),
       clockOffsetMs: this.#offsetMs,
       ...this.model.snapshot(),
@@ -262,8 +279,8 @@ export class Simulator {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://gateway');
-    const path = url.pathname.replace(/^\/v1\/portal(?=\/|$)/, '/v1/api');
+    const route = routeOf(req.url ?? '/');
+    const path = route.path;
     const record: RequestRecord = { seq: ++this.#seq, at: new Date(this.now()).toISOString(), method: req.method ?? 'GET', path, status: null, outcome: 'answered' };
     this.#records.push(record);
     this.#inFlight += 1;
@@ -279,8 +296,25 @@ export class Simulator {
       this.#send(res, status, payload, type);
     };
 
-    if (this.#outage?.kind === 'access-denied') return reply(404, 'Access Denied', 'text/plain');
-    if (!path.startsWith('/v1/api/')) return this.#page(req.method ?? 'GET', path, reply, res);
+    // The gateway's own answers come first (the allow list before anything), then what it proxies.
+    if (this.#outage?.kind === 'access-denied') {
+      record.status = 404;
+      return sendAccessDenied(res);
+    }
+    if (route.kind === 'redirect') {
+      record.status = 302;
+      return sendRedirect(req, res, route.location);
+    }
+    if (route.kind === 'demo') {
+      record.status = 200;
+      return sendDemoPage(res, new Date(this.#startedAt));
+    }
+    if (this.#outage?.kind === 'unreachable') {
+      // Accepted and never answered; stop() closes the connection if the client does not.
+      record.outcome = 'unanswered';
+      return;
+    }
+    if (route.kind === 'sso') return this.#loginPages(req.method ?? 'GET', path, reply);
     const api = path.slice('/v1/api'.length);
 
     if (this.limiter.admit(req.socket.remoteAddress ?? '?', api, this.now()) !== undefined) {
@@ -329,8 +363,11 @@ export class Simulator {
       case '/iserver/auth/status':
         return { status: 200, body: this.model.authStatus() };
       case '/iserver/reauthenticate':
-        return this.model.reauthenticate(false, false);
+        // The gateway's own login competes: a plain reauthenticate takes the session over too.
+        return this.model.reauthenticate(true, false);
       case '/iserver/auth/ssodh/init': {
+        // After /logout: 410 Gone or 503 (captured 2024); reauthenticate is the fallback.
+        if (this.model.sso === 'ended') return { status: this.#goneAnswers++ % 2 === 0 ? 410 : 503, body: '' };
         const parsed = parseJson(body);
         if (method !== 'POST' || parsed === undefined || typeof parsed !== 'object') {
           return { status: 400, body: { error: 'Bad Request: expected {"publish":true,"compete":<bool>}', statusCode: 400 } };
@@ -342,19 +379,13 @@ export class Simulator {
       case '/logout':
         this.model.logout();
         return { status: 200, body: { status: true } };
-      case '/iserver/accounts':
-        return this.model.accounts();
       default:
-        return { status: 404, body: `Unknown path ${api}` };
+        return api.startsWith('/iserver/') ? this.model.iserver(api) : { status: 404, body: `Unknown path ${api}` };
     }
   }
 
-  /** The pages outside the API: the redirect to the login page, the page, and its form. */
-  #page(method: string, path: string, reply: (status: number, payload: unknown, type?: string) => void, res: ServerResponse): void {
-    if (path === '/' && method === 'GET') {
-      res.setHeader('location', LOGIN_REDIRECT);
-      return reply(302, '', 'text/plain');
-    }
+  /** `/sso/*`, which the real gateway proxies to IBKR: here the login page and its form. */
+  #loginPages(method: string, path: string, reply: (status: number, payload: unknown, type?: string) => void): void {
     if (path === '/sso/Login' && method === 'GET') return reply(200, loginPage(SIM_USER.userName), 'text/html;charset=utf-8');
     if (path === '/sso/Login' && method === 'POST') {
       this.model.login();
@@ -371,10 +402,10 @@ export class Simulator {
     return fault;
   }
 
-  /** Writes an answer in chunks, as the real gateway proxies IBKR's (no Content-Length). */
+  /** Writes an answer in chunks, as the real gateway proxies IBKR's (no Content-Length, even when empty). */
   #send(res: ServerResponse, status: number, payload: unknown, type = 'application/json;charset=utf-8'): void {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    res.writeHead(status, { 'content-type': type });
+    res.writeHead(status, res.req.method === 'HEAD' ? { 'content-type': type } : { 'content-type': type, 'transfer-encoding': 'chunked' });
     if (text !== '') res.write(text);
     res.end();
   }

@@ -2,9 +2,11 @@
  * The benchmark's baseline: ibeam's published keep-alive algorithm, as the issue states it.
  * Every 60 s a tickle and an `/sso/validate`; when not authenticated, reauthenticate and poll the
  * auth status every second; when competing, log out and reauthenticate. Raw HTTPS with the
- * simulator's certificate as authority (verification on), no pacing of its own.
+ * simulator's certificate pinned (it is shaped like IBKR's: expired, no subjectAltName), no
+ * pacing of its own.
  */
-import https from 'node:https';
+import type https from 'node:https';
+import { PinnedAgent } from '../../main/session/tls.ts';
 import { exchange } from '../../main/session/transport.ts';
 import type { Simulator } from '../../main/simulator/server.ts';
 import type { VirtualTime } from '../../main/simulator/virtual-time.ts';
@@ -23,7 +25,7 @@ export class IbeamBaseline {
   constructor(sim: Simulator, time: VirtualTime) {
     this.#sim = sim;
     this.#time = time;
-    this.#agent = new https.Agent({ ca: [sim.certificatePem], keepAlive: true, maxSockets: 1 });
+    this.#agent = new PinnedAgent(sim.fingerprint256, { keepAlive: true, maxSockets: 1, timeoutMs: 5_000 });
   }
 
   start(): void {

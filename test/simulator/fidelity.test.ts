@@ -1,10 +1,13 @@
 /**
- * The simulator answers as GATEWAY.md says the real gateway does, state by state, over real
- * HTTPS with certificate verification on (the simulator's certificate as the only authority).
+ * The simulator answers as the captures in docs/gateway.md say the real gateway does, state by
+ * state, over real HTTPS with its certificate pinned (what can be seen from the real gateway here
+ * is compared side by side in real-fidelity.test.ts).
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { raw, startSim } from '../helpers.ts';
+import { checkSession } from '../../main/session/check.ts';
+import { clientFor, raw, startSim } from '../helpers.ts';
 
 const API = '/v1/api';
 
@@ -87,7 +90,7 @@ describe('simulated gateway, session states', () => {
     assert.deepEqual(accounts.json, { error: 'Init session first', statusCode: 400 });
   });
 
-  test('competing: authenticated and competing, then kicked; reauthenticating without compete leaves the real fail text', async (t) => {
+  test('competing: authenticated and competing, then kicked; ssodh/init without compete leaves the real fail text', async (t) => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
     await sim.apply({ type: 'compete', kicked: false });
     let status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
@@ -95,11 +98,90 @@ describe('simulated gateway, session states', () => {
     await sim.apply({ type: 'compete', kicked: true });
     status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
     assert.deepEqual([status.authenticated, status.competing], [false, true]);
-    assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
+    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false })).status, 200);
     await sim.apply({ type: 'advance', by: '2s' });
     status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.equal(status.competing, true);
+    assert.deepEqual([status.authenticated, status.competing], [false, true]);
     assert.equal(status.fail, 'Force compete capability must be used together with compete flag');
+  });
+
+  test("a plain reauthenticate takes the session from another login, as the gateway's own login competes", async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+    await sim.apply({ type: 'compete', kicked: true });
+    assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
+    await sim.apply({ type: 'advance', by: '2s' });
+    const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+    assert.deepEqual([status.authenticated, status.competing, status.connected, status.fail], [true, false, true, '']);
+    assert.deepEqual((sim.snapshot()['otherLogin'] as any).holdsSession, false, 'the other login was kicked');
+  });
+
+  test('a tug of war: the other login takes the session back a set time after each reauthentication', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 5_000 } });
+    await sim.apply({ type: 'compete', kicked: true, takeBackAfter: '30s' });
+    const auth = async (): Promise<boolean[]> => {
+      const s = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      return [s.authenticated, s.competing];
+    };
+    for (let round = 1; round <= 2; round += 1) {
+      await raw(sim, 'POST', `${API}/iserver/reauthenticate`);
+      await sim.apply({ type: 'advance', by: '5s' });
+      assert.deepEqual(await auth(), [true, false], `round ${round}: this gateway holds the session`);
+      await sim.apply({ type: 'advance', by: '29s' });
+      assert.deepEqual(await auth(), [true, false], `round ${round}: not yet taken back`);
+      await sim.apply({ type: 'advance', by: '1s' });
+      assert.deepEqual(await auth(), [false, true], `round ${round}: taken back 30 s after it was lost`);
+    }
+    assert.equal(sim.model.takeBacks, 2);
+    await sim.apply({ type: 'recover' });
+    await raw(sim, 'POST', `${API}/iserver/reauthenticate`);
+    await sim.apply({ type: 'advance', by: '4m' });
+    assert.deepEqual(await auth(), [true, false], 'recover ended the fight');
+  });
+
+  test('a tug of war that looks like plain drops: taken, and taken back, as not authenticated, not competing', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+    await sim.apply({ type: 'compete', kicked: true, takeBackAfter: '10s', shows: 'not-authenticated' });
+    const first = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+    assert.deepEqual([first.authenticated, first.competing, first.connected], [false, false, true]);
+    await raw(sim, 'POST', `${API}/iserver/reauthenticate`);
+    await sim.apply({ type: 'advance', by: '1s' });
+    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
+    await sim.apply({ type: 'advance', by: '10s' });
+    const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+    assert.deepEqual([status.authenticated, status.competing, status.connected], [false, false, true]);
+    assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
+    await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false });
+    await sim.apply({ type: 'advance', by: '2s' });
+    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).fail, 'Force compete capability must be used together with compete flag', 'the other login holds it');
+  });
+
+  test('after a drop: /iserver calls answer 401 "not authenticated", while the auth status and reauthenticate still work', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+    await sim.apply({ type: 'drop' });
+    for (const path of ['/iserver/accounts', '/iserver/secdef/search']) {
+      const a = await raw(sim, 'GET', `${API}${path}`);
+      assert.equal(a.status, 401, path);
+      assert.deepEqual(a.json, { error: 'not authenticated', statusCode: 401 }, path);
+    }
+    const status = await raw(sim, 'POST', `${API}/iserver/auth/status`);
+    assert.equal(status.status, 200);
+    assert.deepEqual([(status.json as any).authenticated, (status.json as any).connected], [false, false]);
+    assert.equal(((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT, true, 'the login is still valid');
+    assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
+    await sim.apply({ type: 'advance', by: '2s' });
+    assert.equal((await raw(sim, 'GET', `${API}/iserver/accounts`)).status, 200);
+  });
+
+  test('after /logout, ssodh/init answers 410 Gone or 503; the keeper sees the login ended', async (t) => {
+    const sim = await startSim(t);
+    assert.deepEqual((await raw(sim, 'POST', `${API}/logout`)).json, { status: true });
+    const statuses = [];
+    for (let i = 0; i < 2; i += 1) statuses.push((await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: true })).status);
+    assert.deepEqual(statuses.sort(), [410, 503]);
+    const tickle = (await raw(sim, 'POST', `${API}/tickle`)).json as any;
+    assert.deepEqual([tickle.iserver.authStatus.authenticated, tickle.iserver.authStatus.connected, tickle.ssoExpires], [false, false, 600_000]);
+    await sim.apply({ type: 'advance', by: '2m' });
+    assert.equal((await checkSession(clientFor(t, sim))).state, 'login-required');
   });
 
   test('ssodh/init with compete:true takes the session over after the reauthentication latency', async (t) => {
@@ -137,14 +219,14 @@ describe('simulated gateway, session states', () => {
     assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
   });
 
-  test('IP not allowed: 404 plain text "Access Denied" everywhere', async (t) => {
+  test('IP not allowed: 404 "Access Denied" everywhere, the login page and redirects included, with no content type', async (t) => {
     const sim = await startSim(t);
     await sim.apply({ type: 'access-denied' });
-    for (const path of [`${API}/tickle`, '/']) {
-      const a = await raw(sim, 'GET', path);
+    for (const path of [`${API}/tickle`, '/', '/sso/Login', '/x']) {
+      const a = await raw(sim, 'GET', path, undefined, { keepAlive: true });
       assert.equal(a.status, 404);
       assert.equal(a.text, 'Access Denied');
-      assert.match(String(a.headers['content-type']), /^text\/plain/);
+      assert.deepEqual(a.rawHeaders, ['Content-Length', '13']);
     }
   });
 
@@ -297,14 +379,105 @@ describe('simulated gateway, faults', () => {
     assert.equal(((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT, false);
   });
 
-  test('certificate rotation: the gateway presents a new certificate', async (t) => {
+  test('certificate rotation: the gateway presents a new certificate of the same shape', async (t) => {
     const sim = await startSim(t);
     const before = sim.fingerprint256;
-    const oldPem = sim.certificatePem;
     await sim.apply({ type: 'rotate-certificate' });
     assert.notEqual(sim.fingerprint256, before);
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 200, 'the new certificate verifies');
-    const stale = { ...sim, certificatePem: oldPem, url: sim.url } as unknown as typeof sim;
-    await assert.rejects(raw(stale, 'POST', `${API}/iserver/auth/status`), 'the old one no longer does');
+    assert.equal(new X509Certificate(sim.certificatePem).subject.split('\n').at(-1), 'CN=Client Portal Web API');
+    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 200, 'the new certificate is accepted by its pin');
+    await assert.rejects(raw({ url: sim.url, fingerprint256: before }, 'POST', `${API}/iserver/auth/status`), /not the pinned/, 'the old pin no longer is');
+  });
+});
+
+describe('simulated gateway, certificates', () => {
+  test("by default shaped like IBKR's, made fresh at every start; the keeper pins it and is ready", async (t) => {
+    const [a, b] = [await startSim(t), await startSim(t)];
+    assert.notEqual(a.fingerprint256, b.fingerprint256, 'a new key at every start');
+    const cert = new X509Certificate(a.certificatePem);
+    assert.equal(cert.subject, cert.issuer);
+    assert.equal(cert.subjectAltName, undefined);
+    assert.ok(new Date(cert.validTo).getTime() < Date.now(), `expired (${cert.validTo})`);
+    assert.equal(cert.publicKey.asymmetricKeyType, 'rsa');
+    assert.equal((await checkSession(clientFor(t, a))).state, 'ready');
+  });
+
+  test('modernCertificate: valid now, for localhost and 127.0.0.1, and verifiable as a CA by an ordinary client', async (t) => {
+    const sim = await startSim(t, { modernCertificate: true });
+    const cert = new X509Certificate(sim.certificatePem);
+    assert.equal(cert.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
+    assert.ok(new Date(cert.validFrom).getTime() <= Date.now() && Date.now() < new Date(cert.validTo).getTime());
+    const https = await import('node:https');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = https.request(`${sim.url}${API}/iserver/auth/status`, { method: 'POST', ca: [sim.certificatePem], agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    await sim.apply({ type: 'rotate-certificate' });
+    assert.ok(new X509Certificate(sim.certificatePem).subjectAltName, 'a rotation keeps the kind');
+  });
+
+  test('IPv4 only: [::1] is refused; https://localhost still reaches it (Node tries 127.0.0.1 after ::1)', async (t) => {
+    const sim = await startSim(t);
+    await assert.rejects(raw({ url: `https://[::1]:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'GET', '/'), { code: /^(ECONNREFUSED|EADDRNOTAVAIL)$/ });
+    const viaLocalhost = await raw({ url: `https://localhost:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'POST', `${API}/iserver/auth/status`);
+    assert.equal((viaLocalhost.json as any).authenticated, true);
+  });
+});
+
+describe('simulated gateway, routing', () => {
+  test('paths outside /v1/api/ and /sso/ redirect to api.ibkr.com, / to the login page; queries dropped, paths normalised', async (t) => {
+    const sim = await startSim(t);
+    const cases: Array<[string, string]> = [
+      ['/', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
+      ['/?a=b', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
+      ['/x?a=b', 'https://api.ibkr.com/x'],
+      ['/v1', 'https://api.ibkr.com/v1'],
+      ['/v1/api', 'https://api.ibkr.com/v1/api'],
+      ['/v1/portal', 'https://api.ibkr.com/v1/portal'],
+      ['/sso', 'https://api.ibkr.com/sso'],
+      ['/a/../b', 'https://api.ibkr.com/b'],
+    ];
+    for (const [path, location] of cases) {
+      const a = await raw(sim, 'POST', path, undefined, { keepAlive: true });
+      assert.equal(a.status, 302, path);
+      assert.deepEqual(a.rawHeaders, ['Location', location, 'Transfer-Encoding', 'chunked'], path);
+      assert.equal(a.text, '', path);
+    }
+    assert.equal(sim.requests().filter((r) => r.status === 302).length, cases.length, 'counted');
+  });
+});
+
+describe('simulated gateway, IBKR unreachable', () => {
+  test('API requests and the login page are accepted and never answered; redirects still are; recover ends it', async (t) => {
+    const sim = await startSim(t);
+    await sim.apply({ type: 'unreachable' });
+    for (const path of [`${API}/tickle`, '/v1/portal/iserver/auth/status', '/sso/Login']) {
+      await assert.rejects(raw(sim, 'POST', path, undefined, { timeoutMs: 500 }), { name: 'AbortError' }, path);
+    }
+    assert.equal((await raw(sim, 'GET', '/')).status, 302);
+    assert.deepEqual(sim.requests().map((r) => [r.path, r.status, r.outcome]).slice(0, 3), [
+      ['/v1/api/tickle', null, 'unanswered'],
+      ['/v1/api/iserver/auth/status', null, 'unanswered'],
+      ['/sso/Login', null, 'unanswered'],
+    ]);
+    const client = clientFor(t, sim);
+    const down = await checkSession(client);
+    assert.equal(down.state, 'gateway-down');
+    assert.match(down.reason, /did not answer/);
+    await sim.apply({ type: 'recover' });
+    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
+  });
+
+  test('stop closes the connections it held open', async (t) => {
+    const sim = await startSim(t, { unreachable: true });
+    const pending = raw(sim, 'POST', `${API}/tickle`, undefined, { timeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sim.stop();
+    await assert.rejects(pending, { code: 'ECONNRESET' });
   });
 });

@@ -3,7 +3,6 @@
  * gateway does to a session, in seconds (virtual time). Prints each change of state at its
  * simulated time, the notifications a person would see, and what the gateway received.
  */
-import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { Keeper } from '../../session/keeper.ts';
 import { NotificationPolicy } from '../../session/notifications.ts';
 import { memoryLedger } from '../../session/pacing.ts';
 import { memoryBudget, RecoveryBudget } from '../../session/policy.ts';
+import { PinnedAgent } from '../../session/tls.ts';
 import { exchange } from '../../session/transport.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import type { SimEventInput } from '../../simulator/events.ts';
@@ -39,7 +39,8 @@ const DAY: Array<{ at: number; say: string; events?: SimEventInput[]; flood?: tr
 
 /** Twelve tickles at once, from a client that keeps no pace, as a careless script would send. */
 async function flood(sim: Simulator): Promise<void> {
-  const agent = new https.Agent({ ca: [sim.certificatePem], keepAlive: true });
+  // The simulator's certificate is shaped like IBKR's (expired, no subjectAltName): pinned, as any client must.
+  const agent = new PinnedAgent(sim.fingerprint256, { keepAlive: true, timeoutMs: 5_000 });
   const send = (): Promise<unknown> => exchange(`${sim.url}/v1/api/tickle`, { method: 'POST', agent, headers: {}, timeoutMs: 5_000 }).catch(() => undefined);
   await Promise.all(Array.from({ length: 12 }, send));
   agent.destroy();

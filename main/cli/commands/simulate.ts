@@ -12,6 +12,8 @@ interface SimulateOptions {
   scenario?: string;
   idleTimeout?: number;
   reauthLatency?: number;
+  modernCertificate?: boolean;
+  unreachable?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -26,8 +28,25 @@ export function registerSimulateCommand(program: Command): void {
     .option('--scenario <file>', 'a JSON timeline of events to play (see the README)')
     .option('--idle-timeout <seconds>', 'seconds without requests before the session times out', positiveNumber('--idle-timeout'))
     .option('--reauth-latency <seconds>', 'seconds a reauthentication takes', positiveNumber('--reauth-latency', 0))
+    .option('--modern-certificate', "a certificate valid now, for localhost and 127.0.0.1 (default: one shaped like IBKR's, expired since 2019, with no subjectAltName)")
+    .option('--unreachable', 'start with IBKR unreachable: API requests and the login page are accepted and never answered (event "recover" ends it)')
     .option('--json', 'print the addresses as one JSON line')
     .option('--verbose', 'print every request received')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Like the real gateway, it listens on IPv4 only (127.0.0.1), redirects / to the login page and',
+        'every path outside /v1/api/ and /sso/ to https://api.ibkr.com, and makes a new certificate at',
+        'every start. Events for POST /events on the control port (and for --scenario files), e.g.',
+        `  curl -s http://127.0.0.1:${SIMULATOR_PORT + 1}/events -d '{"type":"drop"}'`,
+        '  login, logout, drop, unauthenticate, expire-sso, recover, rotate-certificate,',
+        '  compete (kicked; shows: kicked | not-authenticated; takeBackAfter: the other login takes',
+        '    the session back this long after each time it loses it), access-denied, restart, no-bridge,',
+        '  unreachable (IBKR cannot be reached: API requests hang), fault, advance, configure.',
+        'The README\'s "The gateway simulator" describes each one.',
+      ].join('\n'),
+    )
     .action(async (options: SimulateOptions) => {
       // Loaded here, so that the other commands never carry the simulator in memory.
       const [{ ControlServer }, { SIM_USER }, { loadScenario }, { Simulator }] = await Promise.all([
@@ -41,12 +60,14 @@ export function registerSimulateCommand(program: Command): void {
         port: options.port,
         loggedOut: options.loggedOut ?? false,
         scenario,
+        modernCertificate: options.modernCertificate ?? false,
+        unreachable: options.unreachable ?? false,
         settings: {
           ...(options.idleTimeout === undefined ? {} : { idleTimeoutMs: options.idleTimeout * 1_000 }),
           ...(options.reauthLatency === undefined ? {} : { reauthLatencyMs: options.reauthLatency * 1_000 }),
         },
         onRequest: options.verbose
-          ? (r) => process.stderr.write(`${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' ? '' : ` (${r.outcome})`}\n`)
+          ? (r) => process.stderr.write(`${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' || r.status === null ? '' : ` (${r.outcome})`}\n`)
           : undefined,
       });
       let control: Awaited<ReturnType<typeof ControlServer.start>>;
@@ -64,9 +85,11 @@ export function registerSimulateCommand(program: Command): void {
             'IBKR Client Portal Gateway simulator',
             `  gateway:     ${sim.url}`,
             `  certificate: SHA-256 ${sim.fingerprint256}`,
+            `               ${options.modernCertificate ? 'valid now, for localhost and 127.0.0.1' : "shaped like IBKR's: expired since 2019, no subjectAltName (pin it by fingerprint)"}`,
             `  control:     ${control.url}  (GET /state, POST /events, GET /requests)`,
             `  user:        ${SIM_USER.userName} (paper), ${options.loggedOut ? 'not logged in: open the gateway address in a browser' : 'logged in'}`,
             `  scenario:    ${scenario ? `${options.scenario} (${scenario.events.length} events)` : 'none'}`,
+            ...(options.unreachable ? ['  IBKR:        unreachable: API requests are never answered (send {"type":"recover"} to end it)'] : []),
             '',
             `Try:  npx ibkr-keeper status --gateway ${sim.url}`,
             `      curl -s ${control.url}/events -d '{"type":"drop"}'`,

@@ -87,7 +87,8 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
       return exit(6);
     }
     store.record(origin, { fingerprint256: seen.fingerprint256, pem: seen.pem, source: 'user' });
-    out(options, [`Now trusting SHA-256 ${seen.fingerprint256} (${seen.subject}) for ${origin}${before && before !== seen.fingerprint256 ? ` (instead of ${before})` : ''}.`], {
+    // A subject of several parts (IBKR's has six) comes one per line from X509Certificate: keep one line.
+    out(options, [`Now trusting SHA-256 ${seen.fingerprint256} (${seen.subject.split('\n').join(', ')}) for ${origin}${before && before !== seen.fingerprint256 ? ` (instead of ${before})` : ''}.`], {
       gateway: origin,
       trusted: seen.fingerprint256,
       previous: before ?? null,
