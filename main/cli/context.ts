@@ -17,6 +17,8 @@ export interface GatewayOptions {
   configDir?: string;
   json?: boolean;
   timeout: number;
+  /** The gateway's folder, to explain Access Denied from its conf.yaml. */
+  gatewayDir?: string;
 }
 
 /** Adds `--gateway`, `--config-dir`, `--json` and `--timeout` to a command. */
@@ -25,7 +27,8 @@ export function gatewayOptions(command: Command): Command {
     .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
     .option('--config-dir <dir>', 'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
     .option('--json', 'print one JSON object instead of a line')
-    .option('--timeout <seconds>', 'seconds to wait for each answer', positiveNumber('--timeout'), 10);
+    .option('--timeout <seconds>', 'seconds to wait for each answer', positiveNumber('--timeout'), 10)
+    .option('--gateway-dir <dir>', "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml");
 }
 
 /** A commander parser for a positive number, with a message naming the flag. */
@@ -59,6 +62,8 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     timeoutMs: options.timeout * 1_000,
     onFirstUseTrust: ({ origin, fingerprint256 }) =>
       process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n`),
+    // Loaded only when the gateway answers Access Denied (it brings the YAML reader).
+    explainAccessDenied: async (address) => (await import('../gateway/access-denied.ts')).accessDeniedExplainer(options.gatewayDir)(address),
   });
 }
 

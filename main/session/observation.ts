@@ -41,6 +41,8 @@ export interface HttpError<E extends Endpoint> extends Base<E> {
   readonly status: number;
   /** The body's text, trimmed and shortened. */
   readonly text: string;
+  /** For a 404 `Access Denied`: why, and what to change (GatewayClientOptions.explainAccessDenied). */
+  readonly explanation?: string;
 }
 
 /** A 2xx answer that is not JSON, or JSON of an unexpected shape. */
