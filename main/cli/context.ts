@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Classification } from '../session/classify.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
+import { checkGatewayFolder } from '../gateway/folder.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { redactBody } from '../session/redact.ts';
 import { STATE_INFO } from '../session/states.ts';
@@ -51,9 +52,10 @@ export function port(flag: string): (value: string) => number {
   };
 }
 
-/** The client for the command's gateway; the URL is checked first, so a bad one exits 2. */
+/** The client for the command's gateway; the URL and the folder are checked first, so a bad one exits 2. */
 export function makeClient(options: GatewayOptions): GatewayClient {
   parseGatewayUrl(options.gateway);
+  if (options.gatewayDir !== undefined) checkGatewayFolder(options.gatewayDir);
   const configDir = resolveConfigDir(options.configDir);
   return new GatewayClient({
     gateway: options.gateway,

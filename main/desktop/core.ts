@@ -184,7 +184,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       timeoutMs: deps.timeoutMs,
       sleep: deps.sleep,
       onFirstUseTrust: ({ origin, fingerprint256 }) => this.emit('log', `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}`),
-      explainAccessDenied: accessDeniedExplainer(this.#settings.gatewayDir ?? undefined),
+      explainAccessDenied: accessDeniedExplainer(this.#settings.gatewayDir ?? undefined, "The gateway's folder in the settings (gatewayDir)"),
     });
     this.#keeper = new Keeper({
       client: this.#client,

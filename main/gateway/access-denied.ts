@@ -54,20 +54,23 @@ export interface AccessDeniedAdvice {
 
 const line = (advice: AccessDeniedAdvice): string => `${advice.why} ${advice.fix}`;
 
-/** The advice when the gateway's folder is not known. */
-export function adviceWithoutFolder(target: ExplainTarget): AccessDeniedAdvice {
+/** How a front end lets a person name the gateway's folder (the CLI's, by default). */
+export const CLI_FOLDER_HINT = "--gateway-dir DIR (the gateway's folder)";
+
+/** The advice when the gateway's folder is not known; `hint` says how to give it. */
+export function adviceWithoutFolder(target: ExplainTarget, hint = CLI_FOLDER_HINT): AccessDeniedAdvice {
   const address = addressSeenByGateway(target.hostname);
   return {
     why: `The gateway refuses ${address ? `${address}, this computer as the gateway sees it` : "this computer's address"} (Access Denied).`,
     fix:
       `Its root/conf.yaml must admit it under "ips: allow:" and not refuse it under "ips: deny:" (${ALLOW_LIST_RULES}); restart the gateway after a change. ` +
-      "--gateway-dir DIR (the gateway's folder) tells the exact line to add.",
+      `${hint} tells the exact line to add.`,
   };
 }
 
 /** The reason given when the gateway's folder is not known. */
-export function accessDeniedWithoutFolder(target: ExplainTarget): string {
-  return line(adviceWithoutFolder(target));
+export function accessDeniedWithoutFolder(target: ExplainTarget, hint = CLI_FOLDER_HINT): string {
+  return line(adviceWithoutFolder(target, hint));
 }
 
 /**
@@ -81,7 +84,7 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
     opened = openGatewayFolder(dir);
   } catch (error) {
     const general = adviceWithoutFolder(target);
-    return { why: `${general.why} The gateway folder given could not be read: ${(error as Error).message}`, fix: general.fix.replace(/ --gateway-dir DIR.*$/, '') };
+    return { why: `${general.why} The gateway folder given could not be read: ${(error as Error).message}`, fix: general.fix.replace(/; restart the gateway after a change\. .*$/, '; restart the gateway after a change.') };
   }
   const { folder, conf } = opened;
   const where = conf.path;
@@ -136,7 +139,10 @@ export function explainAccessDenied(dir: string, target: ExplainTarget): string 
   return line(accessDeniedAdvice(dir, target));
 }
 
-/** A reason maker for `GatewayClientOptions.explainAccessDenied`: with the folder when known. */
-export function accessDeniedExplainer(gatewayDir: string | undefined): (target: ExplainTarget) => string {
-  return (target) => (gatewayDir ? explainAccessDenied(gatewayDir, target) : accessDeniedWithoutFolder(target));
+/**
+ * A reason maker for `GatewayClientOptions.explainAccessDenied`: from the folder when known, else
+ * the rules and `hint` (how to give the folder in this front end).
+ */
+export function accessDeniedExplainer(gatewayDir: string | undefined, hint = CLI_FOLDER_HINT): (target: ExplainTarget) => string {
+  return (target) => (gatewayDir ? explainAccessDenied(gatewayDir, target) : accessDeniedWithoutFolder(target, hint));
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UserError } from '../session/errors.ts';
 
 /** What makes a folder a gateway folder, for messages. */
-export const GATEWAY_FOLDER_EXPECTED = 'bin/run.sh (or bin\\run.bat), root/conf.yaml and dist/*.jar, as in the folder where you unzipped clientportal.gw.zip';
+export const GATEWAY_FOLDER_EXPECTED = 'bin/run.sh or bin\\run.bat, root/conf.yaml and dist/*.jar, as in the folder where you unzipped clientportal.gw.zip';
 
 /** The paths of a gateway folder that the keeper uses. */
 export interface GatewayFolder {

@@ -13,6 +13,7 @@ import { javaVersionSupported, parseJavaVersion } from '../../main/gateway/java.
 import { checkSession } from '../../main/session/check.ts';
 import { GatewayClient } from '../../main/session/gateway-client.ts';
 import { memoryLedger } from '../../main/session/pacing.ts';
+import { checkSettings, DEFAULT_SETTINGS } from '../../main/session/settings.ts';
 import { TrustStore } from '../../main/session/trust-store.ts';
 import { startSim, tempDir } from '../helpers.ts';
 import { GATEWAY_SOURCE } from '../real-gateway.ts';
@@ -54,6 +55,15 @@ describe('the gateway folder', () => {
     mkdirSync(path.join(dir, 'bin'));
     writeFileSync(path.join(dir, 'bin/run.bat'), '');
     assert.throws(() => checkGatewayFolder(dir), /it has no root\/conf\.yaml, no dist\/\*\.jar/);
+  });
+
+  test('the setting gatewayDir takes a gateway folder or null, and says what a folder lacks', (t) => {
+    const dir = fakeGateway(t, STOCK_CONF);
+    assert.deepEqual(checkSettings({ gatewayDir: dir }, DEFAULT_SETTINGS), { ok: true, settings: { ...DEFAULT_SETTINGS, gatewayDir: dir } });
+    assert.equal(checkSettings({ gatewayDir: null }, DEFAULT_SETTINGS).ok, true);
+    const refused = checkSettings({ gatewayDir: tempDir(t) }, DEFAULT_SETTINGS);
+    assert.equal(refused.ok, false);
+    assert.match((refused as { errors: { gatewayDir?: string } }).errors.gatewayDir ?? '', /is not a Client Portal Gateway folder: it has no bin\/run\.sh/);
   });
 
   test('a bad conf.yaml names the key and what it must be', () => {

@@ -140,4 +140,20 @@ describe('the gateway tools, against the real gateway', { timeout: 240_000 }, ()
     }
     assert.equal(readdirSync(config).includes('trust.json'), false, 'nothing pinned');
   });
+
+  test('doctor with the gateway stopped: the port to start, the stock certificate read from its keystore, the rest not asked', async (t) => {
+    const dir = copyGateway(t, await freePort());
+    const config = tempDir(t);
+    const doctor = await runCli(['doctor', '--config-dir', config, '--timeout', '2', '--gateway-dir', dir]);
+    assert.equal(doctor.code, 10, doctor.stdout + doctor.stderr);
+    assert.match(doctor.stdout, /\n✗ port: nothing accepts connections on 127\.0\.0\.1:\d+ \(refused\)\. Fix: Start the gateway: cd /);
+    assert.ok(doctor.stdout.includes(`Start the gateway: cd ${dir} && bin/run.sh root/conf.yaml`), doctor.stdout);
+    assert.match(doctor.stdout, /\n✗ certificate: its keystore \(.*root\/vertx\.jks\) holds IBKR's stock certificate/);
+    assert.match(doctor.stdout, /\n✓ allow list: .*admits 127\.0\.0\.1 \(allow pattern "127\.0\.0\.1"\)\. It cannot use "host\.docker\.internal"/);
+    assert.match(doctor.stdout, /\n- answers: not asked/);
+    const notFolder = await runCli(['status', '--config-dir', config, '--gateway-dir', config]);
+    assert.equal(notFolder.code, 2, 'a --gateway-dir that is not the gateway\'s folder is bad input');
+    assert.match(notFolder.stderr, /is not a Client Portal Gateway folder/);
+    assert.equal(readdirSync(config).includes('trust.json'), false, 'doctor pinned nothing: nothing was sent');
+  });
 });

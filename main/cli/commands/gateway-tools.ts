@@ -9,7 +9,7 @@ import { SettingsFile } from '../../session/settings.ts';
 import { probeCertificate } from '../../session/tls.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import { makeGatewayCertificate } from '../../gateway/certificate.ts';
-import { gatewayUrl, openGatewayFolder } from '../../gateway/conf.ts';
+import { checkGatewayFolder, gatewayUrl, openGatewayFolder } from '../../gateway/conf.ts';
 import { runDoctor, type DoctorCheck } from '../../gateway/doctor.ts';
 import { makeClient, type GatewayOptions } from '../context.ts';
 import type { CertificateOptions } from './gateway.ts';
@@ -65,6 +65,15 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
   }
 }
 
+function isGatewayFolder(dir: string): boolean {
+  try {
+    checkGatewayFolder(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const MARK: Record<DoctorCheck['status'], string> = { pass: '✓', fail: '✗', skip: '-' };
 
 /**
@@ -86,7 +95,9 @@ export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: bo
   const address = parseGatewayUrl(gateway);
   const trust = new TrustStore(configDir);
   const pin = trust.get(address.origin);
-  const client = makeClient({ ...options, gateway, ...(gatewayDir !== undefined ? { gatewayDir } : {}) });
+  // A folder that is not the gateway's is a line of the checklist, not a reason to stop.
+  const folderOk = gatewayDir !== undefined && isGatewayFolder(gatewayDir);
+  const client = makeClient({ ...options, gateway, gatewayDir: folderOk ? gatewayDir : undefined });
   let report;
   try {
     report = await runDoctor({ client, pin, gatewayDir, timeoutMs: options.timeout * 1_000 });
