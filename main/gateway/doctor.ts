@@ -15,7 +15,7 @@ import { probeCertificate, type CertificateInfo } from '../session/tls.ts';
 import type { Pin } from '../session/trust-store.ts';
 import { accessDeniedAdvice, addressSeenByGateway, adviceWithoutFolder, lastForbiddenInLog } from './access-denied.ts';
 import { decide, patternProblems } from './allow-list.ts';
-import { gatewayUrl, keystoreFile, openGatewayFolder, STOCK_CERTIFICATE_FINGERPRINT, type GatewayConf, type GatewayFolder } from './conf.ts';
+import { checkGatewayFolder, gatewayUrl, keystoreFile, readGatewayConf, STOCK_CERTIFICATE_FINGERPRINT, type GatewayConf, type GatewayFolder } from './conf.ts';
 import { findJava, MINIMUM_JAVA, type Java } from './java.ts';
 import { readKeystoreCertificate } from './keystore.ts';
 
@@ -98,10 +98,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       checks.push(check('java', 'Java', 'fail', (error as Error).message.replace(/ Install .*$/, ''), `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME.`));
     }
     try {
-      const opened = openGatewayFolder(options.gatewayDir);
-      folder = opened.folder;
-      conf = opened.conf;
+      folder = checkGatewayFolder(options.gatewayDir);
       checks.push(check('folder', 'folder', 'pass', `${folder.dir} is a Client Portal Gateway folder.`));
+    } catch (error) {
+      checks.push(check('folder', 'folder', 'fail', (error as Error).message, 'Give --gateway-dir the folder where you unzipped the gateway.'));
+      checks.push(check('conf', 'conf.yaml', 'skip', 'not read: no gateway folder.'));
+    }
+    if (folder) {
+      try {
+        conf = readGatewayConf(folder.conf);
+      } catch (error) {
+        checks.push(check('conf', 'conf.yaml', 'fail', (error as Error).message, "Fix that line, or restore conf.yaml from the gateway's download."));
+      }
+    }
+    if (conf) {
       const c = conf.config;
       const keystore = c.sslCertDefault ? 'the stock vertx.jks' : c.sslCert;
       checks.push(
@@ -109,18 +119,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           ? check('conf', 'conf.yaml', 'pass', `${conf.path}: listenPort ${c.listenPort}, listenSsl true, keystore ${keystore}.`)
           : check('conf', 'conf.yaml', 'fail', `${conf.path}: listenSsl is false, so the gateway speaks plain HTTP, which the keeper does not.`, 'Set "listenSsl: true" and restart the gateway.'),
       );
-    } catch (error) {
-      const message = (error as Error).message;
-      const folderProblem = /not a Client Portal Gateway folder|does not exist|is a file/.test(message);
-      checks.push(
-        folderProblem ? check('folder', 'folder', 'fail', message, 'Give --gateway-dir the folder where you unzipped the gateway.') : check('folder', 'folder', 'pass', `${options.gatewayDir} is a Client Portal Gateway folder.`),
-        folderProblem ? check('conf', 'conf.yaml', 'skip', 'not read: no gateway folder.') : check('conf', 'conf.yaml', 'fail', message, 'Fix that line, or restore conf.yaml from the gateway\'s download.'),
-      );
     }
   }
 
   // The port, and IPv4.
-  const target = await resolveTarget(address, timeoutMs);
+  const target = await resolveTarget(address);
   const portFromConf = conf?.config.listenPort;
   const url = address.origin;
   let listening = false;
@@ -183,7 +186,7 @@ interface Target {
   readonly all: readonly string[];
 }
 
-async function resolveTarget(address: GatewayAddress, _timeoutMs: number): Promise<Target> {
+async function resolveTarget(address: GatewayAddress): Promise<Target> {
   const host = address.hostname;
   if (isIP(host) !== 0) return { ipv4: isIP(host) === 4 ? host : undefined, all: [host] };
   try {

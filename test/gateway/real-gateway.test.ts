@@ -151,6 +151,17 @@ describe('the gateway tools, against the real gateway', { timeout: 240_000 }, ()
     assert.match(doctor.stdout, /\n✗ certificate: its keystore \(.*root\/vertx\.jks\) holds IBKR's stock certificate/);
     assert.match(doctor.stdout, /\n✓ allow list: .*admits 127\.0\.0\.1 \(allow pattern "127\.0\.0\.1"\)\. It cannot use "host\.docker\.internal"/);
     assert.match(doctor.stdout, /\n- answers: not asked/);
+    editConf(dir, (text) => `${text}\nlistenSsl: "maybe"\n`.replace(/^listenSsl: true\n/m, ''));
+    const broken = await runCli(['doctor', '--config-dir', config, '--timeout', '2', '--gateway-dir', dir, '--json']);
+    assert.equal(broken.code, 10);
+    const conf = json(broken.stdout).checks.find((c: { id: string }) => c.id === 'conf');
+    assert.equal(conf.status, 'fail');
+    assert.match(conf.detail, /conf\.yaml: "listenSsl" must be true or false \(found "maybe"\)/);
+    const v6 = json((await runCli(['doctor', '--gateway', 'https://[::1]:5000', '--config-dir', config, '--timeout', '2', '--json'])).stdout);
+    const ipv4 = v6.checks.find((c: { id: string }) => c.id === 'ipv4');
+    assert.equal(ipv4.status, 'fail');
+    assert.match(ipv4.detail, /IPv6, and the gateway listens on IPv4 only/);
+    assert.match(ipv4.fix, /Use --gateway https:\/\/127\.0\.0\.1:5000/);
     const notFolder = await runCli(['status', '--config-dir', config, '--gateway-dir', config]);
     assert.equal(notFolder.code, 2, 'a --gateway-dir that is not the gateway\'s folder is bad input');
     assert.match(notFolder.stderr, /is not a Client Portal Gateway folder/);
