@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Classification } from '../session/classify.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
+import { checkGatewayFolder } from '../gateway/folder.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { quoteInput, redactBody } from '../session/redact.ts';
 import { STATE_INFO } from '../session/states.ts';
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   configDir?: string;
   json?: boolean;
   timeout: number;
+  /** The gateway's folder, to explain Access Denied from its conf.yaml. */
+  gatewayDir?: string;
 }
 
 /** Adds `--gateway`, `--config-dir`, `--json` and `--timeout` to a command. */
@@ -26,7 +29,8 @@ export function gatewayOptions(command: Command): Command {
     .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
     .option('--config-dir <dir>', 'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
     .option('--json', 'print one JSON object instead of a line')
-    .option('--timeout <seconds>', 'seconds to wait for each answer (0.5 to 120)', boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum), 10);
+    .option('--timeout <seconds>', 'seconds to wait for each answer (0.5 to 120)', boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum), 10)
+    .option('--gateway-dir <dir>', "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml");
 }
 
 /** A commander parser for a positive number, with a message naming the flag. */
@@ -63,9 +67,10 @@ export function port(flag: string): (value: string) => number {
   };
 }
 
-/** The client for the command's gateway; the URL is checked first, so a bad one exits 2. */
+/** The client for the command's gateway; the URL and the folder are checked first, so a bad one exits 2. */
 export function makeClient(options: GatewayOptions): GatewayClient {
   parseGatewayUrl(options.gateway);
+  if (options.gatewayDir !== undefined) checkGatewayFolder(options.gatewayDir);
   const configDir = resolveConfigDir(options.configDir);
   return new GatewayClient({
     gateway: options.gateway,
@@ -76,6 +81,8 @@ export function makeClient(options: GatewayOptions): GatewayClient {
       const notice = publiclyKnownNotice(fingerprint256);
       process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`);
     },
+    // Loaded only when the gateway answers Access Denied (it brings the YAML reader).
+    explainAccessDenied: async (address) => (await import('../gateway/access-denied.ts')).accessDeniedExplainer(options.gatewayDir)(address),
   });
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `ibkr-keeper`, the headless front end: `watch` (the keeper), one-shot commands for each session
- * endpoint, `history`, `trust`, `simulate` and `demo`. Exit codes: 0 ready (or done), 2 bad usage, 3-9 the state (README).
+ * endpoint, `history`, `trust`, `gateway certificate`, `doctor`, `simulate` and `demo`. Exit codes: 0 ready (or done),
+ * 2 bad usage, 3-9 the state, 10 a failed `doctor` check (README).
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../session/errors.ts';
+import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
@@ -23,6 +25,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerSessionCommands(program, exit);
   registerHistoryCommand(program, exit);
   registerTrustCommands(program, exit);
+  registerGatewayCommands(program, exit);
   registerSimulateCommand(program);
   program
     .command('demo')

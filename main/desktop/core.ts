@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Action, DetailsState, SaveResult } from '../contract.ts';
+import { accessDeniedExplainer } from '../gateway/access-denied.ts';
 import { GatewayClient } from '../session/gateway-client.ts';
 import { History } from '../session/history.ts';
 import { Keeper, type ActionResult, type KeeperStatus } from '../session/keeper.ts';
@@ -183,6 +184,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       timeoutMs: deps.timeoutMs,
       sleep: deps.sleep,
       onFirstUseTrust: ({ origin, fingerprint256 }) => this.emit('log', `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}`),
+      explainAccessDenied: accessDeniedExplainer(this.#settings.gatewayDir ?? undefined, "The gateway's folder in the settings (gatewayDir)"),
     });
     this.#keeper = new Keeper({
       client: this.#client,

@@ -174,7 +174,7 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
       }
       if (o.status === 401) return { state: 'login-required', reason: `Nobody is logged in to the gateway: open ${origin} in a browser and log in.` };
       if (o.status === 404 && /access denied/i.test(o.text)) {
-        return down("The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.");
+        return down(o.explanation ?? "The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.");
       }
       if (o.status >= 500) return down(`The gateway answers HTTP ${o.status}: IBKR may be restarting (daily reset or maintenance).`);
       return down(`The gateway answered HTTP ${o.status}${o.text ? ` ("${o.text}")` : ''}: is ${origin} a Client Portal Gateway?`);

@@ -90,6 +90,11 @@ export interface GatewayClientOptions {
   readonly sleep?: (ms: number) => Promise<unknown>;
   /** Told when a loopback gateway's certificate is trusted on first use. */
   readonly onFirstUseTrust?: (event: { origin: string; fingerprint256: string; subject: string }) => void;
+  /**
+   * Gives the reason of a 404 `Access Denied` (e.g. from the gateway's conf.yaml, see
+   * main/gateway/access-denied.ts); it goes into the observation's `explanation`.
+   */
+  readonly explainAccessDenied?: (address: GatewayAddress) => string | Promise<string>;
 }
 
 /** The client of one gateway. */
@@ -100,6 +105,7 @@ export class GatewayClient {
   readonly #timeoutMs: number;
   readonly #onFirstUseTrust: GatewayClientOptions['onFirstUseTrust'];
   readonly #sleep: (ms: number) => Promise<unknown>;
+  readonly #explainAccessDenied: GatewayClientOptions['explainAccessDenied'];
   #agent: https.Agent | undefined;
   #agentKey = '';
   #queue: Promise<unknown> = Promise.resolve();
@@ -111,6 +117,7 @@ export class GatewayClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#onFirstUseTrust = options.onFirstUseTrust;
     this.#sleep = options.sleep ?? sleep;
+    this.#explainAccessDenied = options.explainAccessDenied;
   }
 
   /** The fingerprint trusted for this gateway now, if any (read from the trust store). */
@@ -145,9 +152,19 @@ export class GatewayClient {
 
   /** One request, queued behind any other in flight. */
   call<E extends Endpoint>(endpoint: E, body?: unknown): Promise<Observation<E>> {
-    const run = this.#queue.then(() => this.#send(endpoint, body));
+    const run = this.#queue.then(() => this.#send(endpoint, body)).then((o) => this.#explain(o));
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** An `Access Denied` answer with the reason `explainAccessDenied` gives, when there is one. */
+  async #explain<E extends Endpoint>(o: Observation<E>): Promise<Observation<E>> {
+    if (this.#explainAccessDenied === undefined || o.kind !== 'http-error' || o.status !== 404 || !/access denied/i.test(o.text)) return o;
+    try {
+      return { ...o, explanation: await this.#explainAccessDenied(this.address) };
+    } catch {
+      return o;
+    }
   }
 
   /** Closes the connections. */

@@ -43,6 +43,8 @@ export interface HttpError<E extends Endpoint> extends Base<E> {
   readonly text: string;
   /** Where a 3xx redirect points (never followed). */
   readonly location?: string;
+  /** For a 404 `Access Denied`: why, and what to change (GatewayClientOptions.explainAccessDenied). */
+  readonly explanation?: string;
 }
 
 /** A 2xx answer that is not JSON, or JSON of an unexpected shape. */

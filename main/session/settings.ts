@@ -9,6 +9,7 @@ import * as z from './zod.ts';
 import { UserError } from './errors.ts';
 import { DEFAULT_GATEWAY, parseGatewayUrl } from './gateway-client.ts';
 import { NOTIFICATION_KINDS, type NotificationKind } from './notifications.ts';
+import { checkGatewayFolder } from '../gateway/folder.ts';
 
 /** The longest interval: the gateway ends an idle session after about 5 minutes. */
 export const MAX_INTERVAL_SECONDS = 240;
@@ -21,6 +22,19 @@ const gatewayField = z.string().check(
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
     }
   }),
+);
+
+/** A gateway folder (where bin/run.sh, root/conf.yaml and dist/*.jar are), or null when not known. */
+const gatewayDirField = z.nullable(
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      try {
+        checkGatewayFolder(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  ),
 );
 
 export const settingsSchema = z.object({
@@ -36,6 +50,8 @@ export const settingsSchema = z.object({
   notifications: z.object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, z.boolean()])) as Record<NotificationKind, z.ZodMiniBoolean>),
   /** Launch at login: null until decided, then on by default after the first successful session. */
   launchAtLogin: z.nullable(z.boolean()),
+  /** The gateway's folder, for explanations (Access Denied) and `doctor`; null when not known. */
+  gatewayDir: gatewayDirField,
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsField = keyof Settings;
@@ -45,6 +61,7 @@ export const DEFAULT_SETTINGS: Settings = {
   intervalSeconds: 60,
   notifications: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, true])) as Record<NotificationKind, boolean>,
   launchAtLogin: null,
+  gatewayDir: null,
 };
 
 /** The outcome of checking settings a person changed. */

@@ -122,7 +122,7 @@ describe('details window', () => {
     await w.sim.apply({ type: 'access-denied' });
     await shows(w.page, 'gateway-down');
     assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
-    assert.match(await text(w.page, 'reason'), /Access Denied.*ips\.allow/);
+    assert.match(await text(w.page, 'reason'), /Access Denied.*ips: allow:/);
     assert.match(await text(w.page, 'advice'), /Check that the Client Portal Gateway is running/);
     await w.sim.apply({ type: 'recover' });
     await shows(w.page, 'ready', 30_000);

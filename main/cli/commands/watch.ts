@@ -53,6 +53,7 @@ export function registerWatchCommand(program: Command): void {
     const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
     if (!given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = settings.gateway;
     if (!given('interval')) options.interval = settings.intervalSeconds;
+    if (!given('gatewayDir') && settings.gatewayDir !== null) options.gatewayDir = settings.gatewayDir;
     const client = makeClient(options);
     const history = new History(configDir);
     const keeper = new Keeper({

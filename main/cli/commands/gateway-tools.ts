@@ -1,0 +1,117 @@
+/**
+ * The work of `ibkr-keeper gateway certificate` and `ibkr-keeper doctor` (registered in
+ * gateway.ts, loaded when one of them runs).
+ */
+import { resolveConfigDir } from '../../session/config-dir.ts';
+import { UserError } from '../../session/errors.ts';
+import { parseGatewayUrl } from '../../session/gateway-client.ts';
+import { SettingsFile } from '../../session/settings.ts';
+import { probeCertificate } from '../../session/tls.ts';
+import { TrustStore } from '../../session/trust-store.ts';
+import { makeGatewayCertificate } from '../../gateway/certificate.ts';
+import { checkGatewayFolder, gatewayUrl, openGatewayFolder } from '../../gateway/conf.ts';
+import { runDoctor, type DoctorCheck } from '../../gateway/doctor.ts';
+import { makeClient, type GatewayOptions } from '../context.ts';
+import type { CertificateOptions } from './gateway.ts';
+
+/** `doctor`'s exit code when a check failed (0 when none did). */
+export const DOCTOR_FAILED = 10;
+
+/** The setting gatewayDir, or undefined (a broken settings file is no reason to stop here). */
+function gatewayDirSetting(configDir: string): string | undefined {
+  try {
+    return SettingsFile.open(configDir).read().settings.gatewayDir ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runGatewayCertificate(options: CertificateOptions): Promise<number> {
+  const configDir = resolveConfigDir(options.configDir);
+  const dir = options.dir ?? gatewayDirSetting(configDir);
+  try {
+    if (dir === undefined) throw new UserError("Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are).");
+    const result = await makeGatewayCertificate({ dir, trust: new TrustStore(configDir) });
+    const port = new URL(result.gateway).port;
+    // A gateway running now still presents the old certificate until it restarts.
+    const running = await probeCertificate('127.0.0.1', Number(port), 2_000).then(
+      (c) => c.fingerprint256 !== result.fingerprint256,
+      () => false,
+    );
+    const restart = running
+      ? `The gateway on port ${port} is running with its old certificate, which the keeper now refuses: restart it (stop it, then bin/run.sh root/conf.yaml in ${result.gatewayDir}).`
+      : `Start the gateway (bin/run.sh root/conf.yaml in ${result.gatewayDir}): it presents the new certificate, trusted without a prompt.`;
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), changed: true, ...result, restartNeeded: running })}\n`);
+    } else {
+      const others = result.origins.slice(1);
+      process.stdout.write(
+        [
+          `The gateway in ${result.gatewayDir} has a certificate of its own: SHA-256 ${result.fingerprint256}`,
+          `  keystore   ${result.keystore} (JKS, for localhost and 127.0.0.1, valid until ${result.validTo})`,
+          `  conf.yaml  sslCert and sslPwd now name it (they named ${result.previousKeystore}); the file as it was: ${result.backup}`,
+          `  trusted    for ${result.origins[0]}${others.length > 0 ? ` and ${others.join(', ')}` : ''}`,
+          restart,
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    if (options.json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), changed: false, error: error.message })}\n`);
+    process.stderr.write(`ibkr-keeper: ${error.message}\n`);
+    return error.exitCode;
+  }
+}
+
+function isGatewayFolder(dir: string): boolean {
+  try {
+    checkGatewayFolder(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MARK: Record<DoctorCheck['status'], string> = { pass: '✓', fail: '✗', skip: '-' };
+
+/**
+ * `doctor`: the gateway is `--gateway` when given (or $IBKR_KEEPER_GATEWAY), else the one of the
+ * folder's conf.yaml, else the settings' gateway; the folder is `--gateway-dir`, else the setting.
+ */
+export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: boolean): Promise<number> {
+  const configDir = resolveConfigDir(options.configDir);
+  const gatewayDir = options.gatewayDir ?? gatewayDirSetting(configDir);
+  let gateway = options.gateway;
+  if (!gatewayGiven && !process.env['IBKR_KEEPER_GATEWAY']) {
+    try {
+      if (gatewayDir !== undefined) gateway = gatewayUrl(openGatewayFolder(gatewayDir).conf.config);
+      else gateway = SettingsFile.open(configDir).read().settings.gateway;
+    } catch {
+      // The folder's own check says what is wrong with it; the default address stands meanwhile.
+    }
+  }
+  const address = parseGatewayUrl(gateway);
+  const trust = new TrustStore(configDir);
+  const pin = trust.get(address.origin);
+  // A folder that is not the gateway's is a line of the checklist, not a reason to stop.
+  const folderOk = gatewayDir !== undefined && isGatewayFolder(gatewayDir);
+  const client = makeClient({ ...options, gateway, gatewayDir: folderOk ? gatewayDir : undefined });
+  let report;
+  try {
+    report = await runDoctor({ client, pin, gatewayDir, timeoutMs: options.timeout * 1_000 });
+  } finally {
+    await client.close();
+  }
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...report })}\n`);
+  } else {
+    const lines = [`ibkr-keeper doctor: ${report.gateway}${report.gatewayDir ? `, gateway folder ${report.gatewayDir}` : ''}`];
+    for (const c of report.checks) lines.push(`${MARK[c.status]} ${c.title}: ${c.detail}${c.fix ? ` Fix: ${c.fix}` : ''}`);
+    lines.push(failed === 0 ? 'Every check passed.' : `${failed} check${failed === 1 ? '' : 's'} failed: fix them from the top, then run ibkr-keeper doctor again.`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return failed === 0 ? 0 : DOCTOR_FAILED;
+}
