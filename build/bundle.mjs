@@ -69,5 +69,7 @@ await build({
   minify: true,
   sourcemap: true,
   plugins: [onDemand, withoutAjv],
+  // Loads its prebuilt binary from its own folder (main/session/file-lock.ts): required from node_modules as it is.
+  external: ['fs-native-extensions'],
   logLevel: 'warning',
 });
