@@ -18,7 +18,7 @@ const { createServer } = process.getBuiltinModule('node:http');
 export class HealthServer {
   readonly #server: http.Server;
 
-  private constructor(keeper: Keeper) {
+  private constructor(keeper: Pick<Keeper, 'status' | 'alive'>) {
     this.#server = createServer((req, res) => {
       const port = (this.#server.address() as AddressInfo).port;
       const send = (status: number, body: unknown): void => {
@@ -44,7 +44,7 @@ export class HealthServer {
     });
   }
 
-  static async start(keeper: Keeper, port: number): Promise<HealthServer> {
+  static async start(keeper: Pick<Keeper, 'status' | 'alive'>, port: number): Promise<HealthServer> {
     const health = new HealthServer(keeper);
     await new Promise<void>((resolve, reject) => {
       health.#server.once('error', (error: NodeJS.ErrnoException) =>
