@@ -8,9 +8,32 @@
  * says why this library and not a lock directory (proper-lockfile).
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import nativeLocks from 'fs-native-extensions';
+import { fileURLToPath } from 'node:url';
+import type * as NativeLocks from 'fs-native-extensions';
 import { UserError } from './errors.ts';
+
+let native: typeof NativeLocks | undefined;
+
+/**
+ * The locking library, loaded on first use: a system it has no binary for (musl libc, a rare
+ * processor) gets a clear error, naming what to do, where a lock is needed, not a crash at start.
+ */
+function locks(): typeof NativeLocks {
+  if (native !== undefined) return native;
+  // This file runs as an ES module (desktop, tests) and inside the command line's CommonJS bundle.
+  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  try {
+    native = createRequire(here)('fs-native-extensions') as typeof NativeLocks;
+  } catch (error) {
+    throw new UserError(
+      `File locks are not available on this system (${process.platform}-${process.arch}: ${(error as Error).message.split('\n')[0]}); run the keeper on Linux (glibc), macOS or Windows, x64 or arm64.`,
+      1,
+    );
+  }
+  return native;
+}
 
 /** A lock this process holds until `release` (or until it ends). */
 export class HeldLock {
@@ -27,7 +50,7 @@ export class HeldLock {
     const fd = openLockFile(file);
     let granted = false;
     try {
-      granted = nativeLocks.tryLock(fd);
+      granted = locks().tryLock(fd);
     } finally {
       if (!granted) closeSync(fd);
     }
@@ -44,7 +67,7 @@ export class HeldLock {
     const fd = this.#fd;
     this.#fd = undefined;
     try {
-      nativeLocks.unlock(fd);
+      locks().unlock(fd);
     } finally {
       closeSync(fd);
     }

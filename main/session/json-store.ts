@@ -48,7 +48,10 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
   /** The lock file that `exclusive` takes (beside the file: the file itself is replaced on write). */
   readonly lockPath: string;
 
-  constructor(options: { dir: string; name: string; schema: z.ZodMiniType<T>; empty: () => T; maxBytes?: number }) {
+  readonly #durable: boolean;
+
+  constructor(options: { dir: string; name: string; schema: z.ZodMiniType<T>; empty: () => T; maxBytes?: number; durable?: boolean }) {
+    this.#durable = options.durable ?? true;
     this.path = path.join(options.dir, `${options.name}.json`);
     this.lockPath = path.join(options.dir, `${options.name}.lock`);
     this.#schema = options.schema;
@@ -73,7 +76,7 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
 
   /** Replaces the file's content. */
   write(value: T): void {
-    writeJsonFile(this.path, value);
+    writeJsonFile(this.path, value, { durable: this.#durable });
   }
 
   exclusive<R>(step: () => R): R {
@@ -130,10 +133,11 @@ export function readJsonObject(file: string, maxBytes = MAX_STATE_FILE_BYTES): R
  * Writes `value` to `file` atomically (mode 0600), refusing a symbolic link: the keeper writes
  * only its own files, never through a link to somewhere else.
  */
-export function writeJsonFile(file: string, value: unknown): void {
+export function writeJsonFile(file: string, value: unknown, options: { durable?: boolean } = {}): void {
   refuseLink(file);
   try {
-    atomicWriteFileSync(file, `${JSON.stringify(value, undefined, '\t')}\n`, { mode: 0o600 });
+    // `durable: false` skips the fsync, for a file that only informs and is rewritten every check.
+    atomicWriteFileSync(file, `${JSON.stringify(value, undefined, '\t')}\n`, { mode: 0o600, fsync: options.durable !== false });
   } catch (error) {
     throw new UserError(`Could not write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the folder's permissions.`);
   }

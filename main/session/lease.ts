@@ -79,7 +79,7 @@ export class GatewayLease {
     const name = leaseName(options.origin);
     this.origin = options.origin;
     this.lockPath = path.join(dir, `${name}.lock`);
-    this.#file = new JsonStore({ dir, name, schema: leaseFileSchema, empty: () => ({}) as LeaseFile });
+    this.#file = new JsonStore({ dir, name, schema: leaseFileSchema, empty: () => ({}) as LeaseFile, durable: false });
     this.#self = { pid: options.pid ?? process.pid, program: options.program };
   }
 

@@ -22,7 +22,7 @@ const FINGERPRINT = `${'AB:'.repeat(31)}AB`;
 const STORES: Array<{ file: string; read: (dir: string) => unknown; write: (dir: string) => unknown }> = [
   { file: 'trust.json', read: (dir) => new TrustStore(dir).list(), write: (dir) => new TrustStore(dir).record('https://127.0.0.1:5000', { fingerprint256: FINGERPRINT, source: 'user' }) },
   { file: 'pacing.json', read: (dir) => new Pacer(fileLedger(dir), 'https://127.0.0.1:5000').decide('tickle'), write: (dir) => new Pacer(fileLedger(dir), 'https://127.0.0.1:5000').recordRateLimited() },
-  { file: 'recovery.json', read: (dir) => new RecoveryBudget(fileBudget(dir)).attemptsThisDrop(), write: (dir) => new RecoveryBudget(fileBudget(dir)).record(Date.now()) },
+  { file: 'recovery.json', read: (dir) => new RecoveryBudget(fileBudget(dir)).permission(Date.now()), write: (dir) => new RecoveryBudget(fileBudget(dir)).record(Date.now()) },
 ];
 
 describe('state files that are not the keeper\'s', () => {
