@@ -69,5 +69,9 @@ await build({
   minify: true,
   sourcemap: true,
   plugins: [onDemand, withoutAjv],
+  // fs-native-extensions loads its prebuilt binary from its own folder, so file-lock.ts requires it
+  // from node_modules at run time (through __filename here; import.meta.url, empty here, in the ES build).
+  external: ['fs-native-extensions'],
+  logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
 });

@@ -4,12 +4,15 @@
  * renderer carries none of the engine). A channel missing here is a compile error everywhere.
  */
 import type { ActionResult, KeeperStatus, Transition } from './session/keeper.ts';
+import type { KeeperRole } from './session/leased-keeper.ts';
 import type { Settings, SettingsField } from './session/settings.ts';
 import type { StateInfo } from './session/states.ts';
 
 /** Everything the details window shows. */
 export interface DetailsState {
   readonly status: KeeperStatus;
+  /** Whether this app keeps the session, or follows another keeper of the same gateway (pid, program). */
+  readonly role: KeeperRole;
   readonly info: StateInfo;
   /** Changes of state in the last 24 hours, oldest first. */
   readonly history: Transition[];

@@ -15,6 +15,15 @@ import { Simulator, type SimulatorOptions } from '../main/simulator/server.ts';
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** What a person (or another program) might leave in a state file: valid JSON, not the keeper's. */
+export const NOT_OURS: Array<[string, string]> = [
+  ['a list', '[]'],
+  ['null', 'null'],
+  ['a number', '42'],
+  ['a string', '"x"'],
+  ['the wrong shape', '{"version":1,"pins":[],"origins":[],"attempts":{}}'],
+];
+
 /** A temporary folder, removed after the test. */
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-test-'));

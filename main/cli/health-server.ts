@@ -21,7 +21,7 @@ export const MAX_HEALTH_CONNECTIONS = 64;
 export class HealthServer {
   readonly #server: http.Server;
 
-  private constructor(keeper: Keeper) {
+  private constructor(keeper: Pick<Keeper, 'status' | 'alive'>) {
     // A connection that does not send its request within 5 s is closed (checked every second).
     const limits = { headersTimeout: 5_000, requestTimeout: 5_000, keepAliveTimeout: 2_000, connectionsCheckingInterval: 1_000 };
     this.#server = createServer(limits, (req, res) => {
@@ -51,7 +51,7 @@ export class HealthServer {
     this.#server.setTimeout(10_000, (socket) => socket.destroy());
   }
 
-  static async start(keeper: Keeper, port: number): Promise<HealthServer> {
+  static async start(keeper: Pick<Keeper, 'status' | 'alive'>, port: number): Promise<HealthServer> {
     const health = new HealthServer(keeper);
     await new Promise<void>((resolve, reject) => {
       health.#server.once('error', (error: NodeJS.ErrnoException) =>

@@ -10,12 +10,14 @@ import { accessDeniedExplainer } from '../gateway/access-denied.ts';
 import { GatewayClient } from '../session/gateway-client.ts';
 import { History } from '../session/history.ts';
 import { Keeper, type ActionResult, type KeeperStatus } from '../session/keeper.ts';
+import { describeHolder, GatewayLease } from '../session/lease.ts';
+import { LeasedKeeper } from '../session/leased-keeper.ts';
 import { NotificationPolicy, type Notification } from '../session/notifications.ts';
 import type { NotificationSink } from '../session/notifier.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { fileBudget, RecoveryBudget } from '../session/policy.ts';
 import { redactBody } from '../session/redact.ts';
-import { checkSettings, type Settings, type SettingsFile } from '../session/settings.ts';
+import { checkSettings, DEFAULT_SETTINGS, type Settings, type SettingsFile } from '../session/settings.ts';
 import { STATE_INFO } from '../session/states.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
 import { normalizeFingerprint, publiclyKnownNotice } from '../session/tls.ts';
@@ -24,6 +26,8 @@ import { TrustStore } from '../session/trust-store.ts';
 export interface CoreDeps {
   readonly configDir: string;
   readonly settings: Pick<SettingsFile, 'read' | 'write'>;
+  /** How often a core that follows another keeper reads its state (default 1 s). */
+  readonly followEveryMs?: number;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly notifier: NotificationSink;
@@ -48,8 +52,11 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   readonly #history: History;
   #settings: Settings;
   #settingsProblems: string[];
+  #unreadableSettings: string | undefined;
   #client!: GatewayClient;
   #keeper!: Keeper;
+  /** The keeper behind the gateway's lease: it keeps the session, or follows the process that does. */
+  #seat!: LeasedKeeper;
   #policy!: NotificationPolicy;
 
   constructor(deps: CoreDeps) {
@@ -57,7 +64,15 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     this.#deps = deps;
     this.#trust = new TrustStore(deps.configDir);
     this.#history = new History(deps.configDir);
-    const read = deps.settings.read();
+    let read: ReturnType<SettingsFile['read']>;
+    try {
+      read = deps.settings.read();
+    } catch (error) {
+      // A settings.json that cannot be read (not JSON, not an object, too large) is named in the
+      // window, the defaults stand in, and nothing is written over it (saving is refused).
+      read = { settings: DEFAULT_SETTINGS, problems: [(error as Error).message] };
+      this.#unreadableSettings = (error as Error).message;
+    }
     this.#settings = read.settings;
     this.#settingsProblems = read.problems;
     this.#build();
@@ -73,22 +88,28 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   }
 
   start(): void {
-    this.#keeper.start();
+    this.#seat.start();
   }
 
   async stop(): Promise<void> {
-    await this.#keeper.stop();
+    await this.#seat.stop();
     await this.#client.close();
   }
 
   /** Everything the window shows, now. */
   state(): DetailsState {
-    const status = redactBody(this.#keeper.status()) as KeeperStatus;
-    const pin = this.#trust.get(this.#client.address.origin);
+    const status = redactBody(this.#seat.status()) as KeeperStatus;
+    let pin;
+    try {
+      pin = this.#trust.get(this.#client.address.origin);
+    } catch {
+      pin = undefined; // a broken trust.json: the keeper's state names it
+    }
     return {
       status,
+      role: this.#seat.role(),
       info: STATE_INFO[status.state],
-      history: this.#history.read(this.#deps.clock.wall() - 86_400_000).transitions,
+      history: this.#recentHistory(),
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
       trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt, notice: publiclyKnownNotice(pin.fingerprint256) } : null,
@@ -99,6 +120,13 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   /** One of the menu's and the window's actions. */
   async act(action: Action): Promise<ActionResult> {
     const keeper = this.#keeper;
+    const role = this.#seat.role();
+    if (role.role === 'following' && action !== 'open-login-page') {
+      // Another process keeps this gateway's session: this app only shows its state.
+      const who = role.holder === undefined ? 'Another keeper' : describeHolder(role.holder);
+      const what = action === 'check' ? 'It checks the session; this app shows what it sees' : 'Do that there, or stop it: this app takes over at once';
+      return { ok: action === 'check', message: `${who} keeps this gateway's session. ${what}.` };
+    }
     switch (action) {
       case 'check':
         await keeper.checkNow();
@@ -131,6 +159,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   async saveSettings(change: unknown): Promise<SaveResult> {
     const check = checkSettings(change, this.#settings);
     if (!check.ok) return check;
+    if (this.#unreadableSettings !== undefined) return { ok: false, errors: { gateway: `Not saved: ${this.#unreadableSettings}` } };
     const before = this.#settings;
     const next = check.settings;
     this.#deps.settings.write(next);
@@ -160,7 +189,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     } catch (error) {
       return { ok: false, message: (error as Error).message };
     }
-    const presented = this.#keeper.status().facts.presentedFingerprint;
+    const presented = this.#seat.status().facts.presentedFingerprint;
     if (presented !== wanted) return { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' };
     this.#trust.record(this.#client.address.origin, { fingerprint256: wanted, source: 'user' });
     await this.#keeper.checkNow();
@@ -193,21 +222,47 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       budget: new RecoveryBudget(fileBudget(deps.configDir)),
       intervalMs: this.#settings.intervalSeconds * 1_000,
     });
-    this.#policy = this.#newPolicy();
-    this.#keeper.on('transition', (t) => {
-      try {
-        this.#history.append(t);
-      } catch (error) {
-        this.emit('log', `Could not write the history (${(error as Error).message}).`);
-      }
-      if (t.state === 'ready' && this.#settings.launchAtLogin === null) void this.#launchAtLoginByDefault();
+    this.#seat = new LeasedKeeper({
+      keeper: this.#keeper,
+      lease: new GatewayLease({ configDir: deps.configDir, origin: this.#client.address.origin, program: 'desktop' }),
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      followEveryMs: deps.followEveryMs,
     });
-    this.#keeper.on('status', (status) => {
+    this.#policy = this.#newPolicy();
+    this.#seat.on('transition', (t) => {
+      if (this.#seat.role().role === 'keeping') {
+        try {
+          this.#history.append(t);
+        } catch (error) {
+          this.emit('log', `Could not write the history (${(error as Error).message}).`);
+        }
+      }
+      if (t.state === 'ready' && this.#settings.launchAtLogin === null) this.#launchAtLoginByDefault();
+    });
+    this.#seat.on('status', (status) => {
       for (const note of this.#policy.update(status, deps.clock.monotonic())) void this.#show(note);
       this.#emitState();
     });
-    this.#keeper.on('log', (line) => this.emit('log', line));
+    this.#seat.on('role', (role) => {
+      if (role.role === 'following' && role.holder !== undefined) this.emit('log', `Following ${describeHolder(role.holder)}, which keeps the session of ${this.#client.address.origin}: this app sends nothing and takes over when it stops.`);
+      this.#emitState();
+    });
+    this.#seat.on('log', (line) => this.emit('log', line));
   }
+
+  /** The last 24 hours of changes; none when the history file cannot be read (its name goes to the log, once). */
+  #recentHistory(): DetailsState['history'] {
+    try {
+      return this.#history.read(this.#deps.clock.wall() - 86_400_000).transitions;
+    } catch (error) {
+      if (this.#historyProblem !== (error as Error).message) this.emit('log', (error as Error).message);
+      this.#historyProblem = (error as Error).message;
+      return [];
+    }
+  }
+
+  #historyProblem = '';
 
   #newPolicy(): NotificationPolicy {
     const off = Object.entries(this.#settings.notifications).filter(([, on]) => !on).map(([kind]) => kind);
@@ -218,9 +273,22 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     await this.#deps.notifier.show(note);
   }
 
-  /** After the first successful session, launch at login becomes on unless the user decided. */
-  async #launchAtLoginByDefault(): Promise<void> {
-    await this.saveSettings({ launchAtLogin: true });
+  /**
+   * After the first successful session, launch at login becomes on unless the user decided. Only
+   * that key is written: the rest of settings.json (unknown keys, values the user has yet to fix)
+   * stays exactly as it is.
+   */
+  #launchAtLoginByDefault(): void {
+    if (this.#unreadableSettings !== undefined) return;
+    try {
+      this.#deps.settings.write({ launchAtLogin: true });
+    } catch (error) {
+      this.emit('log', `Launch at login not turned on: ${(error as Error).message}`);
+      return;
+    }
+    this.#settings = { ...this.#settings, launchAtLogin: true };
+    this.#deps.applyLaunchAtLogin(true);
+    this.#emitState();
   }
 
   #emitState(): void {

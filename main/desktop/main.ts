@@ -4,14 +4,13 @@
  * Everything it wires is tested with fakes of these APIs; this file only passes the real ones.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, session, shell, Tray } from 'electron';
-import ElectronStore from 'electron-store';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { parseGatewayUrl } from '../session/gateway-client.ts';
 import { DesktopNotifier } from '../session/notifier.ts';
-import { SettingsFile, storeOptions } from '../session/settings.ts';
+import { SettingsFile } from '../session/settings.ts';
 import { realClock, realScheduler } from '../session/time.ts';
 import { TrustStore } from '../session/trust-store.ts';
 import { verifyProc } from './certificates.ts';
@@ -38,7 +37,9 @@ export async function main(): Promise<void> {
   app.dock?.hide();
 
   const configDir = resolveConfigDir();
-  const settings = new SettingsFile(new ElectronStore<Record<string, unknown>>({ ...storeOptions(configDir), name: 'settings' }));
+  // settings.json, in electron-store's format, read and written by SettingsFile itself so that a
+  // broken file is reported rather than failing the start, and nothing is written until a save.
+  const settings = SettingsFile.open(configDir);
   const loginItems = app.isPackaged
     ? setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath })
     : NOT_PACKAGED;

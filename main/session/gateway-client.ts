@@ -181,9 +181,11 @@ export class GatewayClient {
       if (held !== undefined) return held;
       const agent = await this.#prepareAgent(endpoint);
       if (!(agent instanceof https.Agent)) return agent as Observation<E>;
+      // lease: decided and recorded in one step under the ledger's lock (another process may have sent meanwhile).
+      const sentAt = await this.#claim(endpoint);
+      if (typeof sentAt !== 'number') return sentAt;
       const started = performance.now();
       const latency = (): number => Math.round(performance.now() - started);
-      const sentAt = this.#pacer.recordSent(endpoint);
       let response: Exchange;
       try {
         response = await exchange(`${this.address.apiBase}${path}`, {
@@ -219,6 +221,16 @@ export class GatewayClient {
         return { kind: 'not-sent', endpoint, latencyMs: 0, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
       }
       await this.#sleep(decision.ms);
+    }
+  }
+
+  /** lease: the pacer's slot for this request, waiting as it says; the observation when it refuses. */
+  async #claim<E extends Endpoint>(endpoint: E): Promise<number | Observation<E>> {
+    for (;;) {
+      const sentAt = this.#pacer.claim(endpoint);
+      if (sentAt !== undefined) return sentAt;
+      const held = await this.#pace(endpoint);
+      if (held !== undefined) return held;
     }
   }
 

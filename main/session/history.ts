@@ -3,11 +3,12 @@
  * to `history.1.jsonl` past a size so it stays bounded. It feeds `ibkr-keeper history` and the
  * details window's timeline.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import * as z from './zod.ts';
 import type { Transition } from './keeper.ts';
 import { UserError } from './errors.ts';
+import { refuseLink } from './json-store.ts';
 import { redactBody } from './redact.ts';
 import { SESSION_STATES } from './states.ts';
 
@@ -30,11 +31,21 @@ export class History {
     this.#maxBytes = options.maxBytes ?? 1_048_576;
   }
 
-  /** Appends one transition; rotates first when the file is full. */
+  /** Appends one transition; rotates first when the file is full. Never through a symbolic link. */
   append(transition: Transition): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    if (existsSync(this.file) && statSync(this.file).size >= this.#maxBytes) renameSync(this.file, this.#rotated);
-    appendFileSync(this.file, `${JSON.stringify(redactBody(transition))}\n`, { mode: 0o600 });
+    refuseLink(this.file);
+    if (existsSync(this.file) && statSync(this.file).size >= this.#maxBytes) {
+      refuseLink(this.#rotated);
+      renameSync(this.file, this.#rotated);
+    }
+    // O_NOFOLLOW (where the system has it) closes the gap between the check above and the open.
+    const fd = openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(redactBody(transition))}\n`);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Transitions since `sinceMs` (epoch ms), oldest first; lines that do not parse are skipped and counted. */
@@ -53,13 +64,7 @@ export class History {
     let skipped = 0;
     for (const file of [this.#rotated, this.file]) {
       if (!existsSync(file)) continue;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new UserError(`Could not read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check its permissions, or move it away.`);
-      }
-      for (const line of text.split('\n')) {
+      for (const line of this.#text(file).split('\n')) {
         if (line.trim() === '') continue;
         let parsed;
         try {
@@ -75,5 +80,20 @@ export class History {
       }
     }
     return { all: transitions, skipped };
+  }
+
+  /** A history file's text; one that cannot be read, or is far larger than the keeper writes, is a UserError naming it. */
+  #text(file: string): string {
+    try {
+      const size = statSync(file).size;
+      // The keeper rotates at maxBytes; a file several times larger is not its own (and would cost memory to read).
+      if (size > Math.max(this.#maxBytes * 4, 4 * 1_048_576)) {
+        throw new UserError(`${file} is ${(size / 1_048_576).toFixed(1)} MB, far more than the keeper's history grows to: move it away or delete it.`);
+      }
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(`Could not read the history in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix or delete the file.`);
+    }
   }
 }

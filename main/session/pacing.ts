@@ -2,10 +2,14 @@
  * Request pacing, so that nothing the keeper sends can trip the gateway's rate limits (docs/gateway.md:
  * `/tickle` 1/s, `/sso/validate` 1/min, 10/s overall, then a 10-minute penalty box), even across
  * processes: the ledger lives in `pacing.json` of the config directory, so running `status` in a
- * loop stays within the limits. Our own limits keep a margin below IBKR's.
+ * loop stays within the limits. Our own limits keep a margin below IBKR's. Every read-change-write
+ * of the ledger holds its lock (`pacing.lock`, an operating-system lock: see file-lock.ts), and a
+ * request is decided and recorded in one such step (`claim`), so any number of processes sharing
+ * the folder never send more than one process would.
  */
+import { randomInt } from 'node:crypto';
 import * as z from './zod.ts';
-import { JsonStore, memoryStore, type Store } from './json-store.ts';
+import { exclusively, JsonStore, memoryStore, type Store } from './json-store.ts';
 
 /** The calls the keeper makes, by name. */
 export type Endpoint = 'tickle' | 'authStatus' | 'reauthenticate' | 'ssoInit' | 'validate' | 'logout';
@@ -20,6 +24,10 @@ export const PACING = {
   perSecond: 5,
   /** How long to send nothing after a 429 (IBKR's penalty box). */
   penaltyMs: 600_000,
+  /** How often to look again while the limit is taken by requests still in flight. */
+  inFlightPollMs: 50,
+  /** A request in flight longer than this is forgotten (its process must have lost it). */
+  inFlightMaxMs: 120_000,
 } as const;
 
 /** The last `/sso/validate` answer, without secrets, so a run that may not ask again can still tell. */
@@ -38,6 +46,11 @@ const originSchema = z.object({
   last: z.record(z.string(), z.number()),
   penaltyUntil: z.optional(z.number()),
   sso: z.optional(ssoMemorySchema),
+  /**
+   * Requests sent and not answered yet, by any process: the gateway may count each of them at
+   * any moment until its answer, so they count as sent "now" until then.
+   */
+  inFlight: z.optional(z.array(z.object({ endpoint: z.string(), at: z.number(), pid: z.number(), pacer: z.number() }))),
 });
 const ledgerSchema = z.object({ version: z.literal(1), origins: z.record(z.string(), originSchema) });
 export type Ledger = z.infer<typeof ledgerSchema>;
@@ -71,15 +84,33 @@ export class Pacer {
   readonly #storage: LedgerStorage;
   readonly #origin: string;
   readonly #now: () => number;
+  readonly #pid: number;
+  /** Tells this pacer's requests in flight from those of other pacers (processes, or clients in one). */
+  readonly #id = randomInt(2 ** 31);
 
-  constructor(storage: LedgerStorage, origin: string, now: () => number = Date.now) {
+  constructor(storage: LedgerStorage, origin: string, now: () => number = Date.now, pid = process.pid) {
     this.#storage = storage;
     this.#origin = origin;
     this.#now = now;
+    this.#pid = pid;
   }
 
   /** Whether `endpoint` may be requested now. */
   decide(endpoint: Endpoint): PaceDecision {
+    return exclusively(this.#storage, () => this.#decide(endpoint));
+  }
+
+  /**
+   * Decides and, when the request may go now, records it as sent, in one step under the ledger's
+   * lock, so that no other process (another `status`, the keeper) can take the same slot between
+   * the decision and the record. Returns the time recorded (for `recordDone`), or undefined when
+   * the request may not go now (ask `decide` again: it says how long to wait, or why not at all).
+   */
+  claim(endpoint: Endpoint): number | undefined {
+    return exclusively(this.#storage, () => (this.#decide(endpoint).action === 'send' ? this.recordSent(endpoint) : undefined));
+  }
+
+  #decide(endpoint: Endpoint): PaceDecision {
     const now = this.#now();
     const ledger = this.#storage.read();
     const entry = this.#entry(ledger, now);
@@ -95,16 +126,23 @@ export class Pacer {
     if (entry.penaltyUntil !== undefined && entry.penaltyUntil > now) {
       return { action: 'refuse', reason: 'penalty', retryAfterMs: entry.penaltyUntil - now };
     }
+    // This pacer's own requests never overlap (its client sends one at a time): only others' count.
+    const flying = (entry.inFlight ?? []).filter((f) => f.pacer !== this.#id);
+    const inFlight = (e: Endpoint): boolean => flying.some((f) => f.endpoint === e);
     if (endpoint === 'validate') {
-      const since = sinceLast(entry, 'validate', now);
+      const since = inFlight('validate') ? 0 : sinceLast(entry, 'validate', now);
       if (since < PACING.validateGapMs) return { action: 'refuse', reason: 'too-soon', retryAfterMs: PACING.validateGapMs - since };
     }
     let waitMs = 0;
-    if (endpoint === 'tickle') waitMs = Math.max(waitMs, PACING.tickleGapMs - sinceLast(entry, 'tickle', now));
-    if (entry.recent.length >= PACING.perSecond) {
-      const oldest = entry.recent[entry.recent.length - PACING.perSecond]!;
-      waitMs = Math.max(waitMs, oldest + 1_000 - now);
-    }
+    if (endpoint === 'tickle') waitMs = Math.max(PACING.tickleGapMs - sinceLast(entry, 'tickle', now), inFlight('tickle') ? PACING.inFlightPollMs : 0);
+    const times = [...entry.recent].sort((a, b) => a - b);
+    if (times.length >= PACING.perSecond) waitMs = Math.max(waitMs, times[times.length - PACING.perSecond]! + 1_000 - now);
+    // Requests of other processes still in flight count as sent now: the gateway may count them at
+    // any moment until they are answered (a slow handshake on a busy computer: seconds).
+    const answered = [...times];
+    for (const f of flying) if (answered.includes(f.at)) answered.splice(answered.indexOf(f.at), 1);
+    const over = answered.length + flying.length - PACING.perSecond + 1;
+    if (over > 0) waitMs = Math.max(waitMs, over <= answered.length ? answered[over - 1]! + 1_000 - now : PACING.inFlightPollMs);
     return waitMs > 0 ? { action: 'wait', ms: waitMs } : { action: 'send' };
   }
 
@@ -115,6 +153,7 @@ export class Pacer {
       ...entry,
       recent: [...entry.recent, now],
       last: { ...entry.last, [endpoint]: now },
+      inFlight: [...(entry.inFlight ?? []), { endpoint, at: now, pid: this.#pid, pacer: this.#id }],
     }));
     return now;
   }
@@ -123,14 +162,19 @@ export class Pacer {
    * Moves a request's time from when it went out to when its answer (or its failure) came back.
    * The gateway counts a request when it arrives, somewhere in between; spacing the next one from
    * the end keeps every gap at least as wide at the gateway as here, however late the last one
-   * arrived (a busy computer, a slow network), since requests never overlap.
+   * arrived (a busy computer, a slow network). Requests of several processes do overlap: until
+   * this is called, the request counts as in flight (see `inFlight`).
    */
   recordDone(endpoint: Endpoint, sentAt: number): void {
     const now = this.#now();
     this.#change(now, (entry) => {
       const at = entry.recent.lastIndexOf(sentAt);
+      const flying = [...(entry.inFlight ?? [])];
+      const mine = flying.findIndex((f) => f.endpoint === endpoint && f.at === sentAt && f.pacer === this.#id);
+      if (mine !== -1) flying.splice(mine, 1);
       return {
         ...entry,
+        inFlight: flying,
         recent: at === -1 ? [...entry.recent, now] : entry.recent.map((t, i) => (i === at ? now : t)),
         last: { ...entry.last, [endpoint]: Math.max(entry.last[endpoint] ?? now, now) },
       };
@@ -166,16 +210,33 @@ export class Pacer {
     return until !== undefined && until > now ? until : undefined;
   }
 
+  /** A read-change-write of this origin's entry, under the ledger's lock (other processes share the file). */
   #change(now: number, change: (entry: OriginLedger) => OriginLedger): void {
-    const ledger = this.#storage.read();
-    ledger.origins[this.#origin] = change(this.#entry(ledger, now));
-    this.#storage.write(ledger);
+    exclusively(this.#storage, () => {
+      const ledger = this.#storage.read();
+      ledger.origins[this.#origin] = change(this.#entry(ledger, now));
+      this.#storage.write(ledger);
+    });
   }
 
-  /** This origin's entry with timestamps older than a second dropped (and none in the future). */
+  /**
+   * This origin's entry with timestamps older than a second dropped (and none in the future), and
+   * requests in flight forgotten once their process is gone or they are far too old.
+   */
   #entry(ledger: Ledger, now: number): OriginLedger {
     const entry = ledger.origins[this.#origin] ?? { recent: [], last: {} };
-    return { ...entry, recent: entry.recent.filter((t) => t > now - 1_000 && t <= now) };
+    const inFlight = entry.inFlight?.filter((f) => now - f.at < PACING.inFlightMaxMs && (f.pid === this.#pid || isRunning(f.pid)));
+    return { ...entry, recent: entry.recent.filter((t) => t > now - 1_000 && t <= now), ...(inFlight === undefined ? {} : { inFlight }) };
+  }
+}
+
+/** Whether a process is still there (a request it had in flight may still reach the gateway). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

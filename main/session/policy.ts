@@ -136,8 +136,16 @@ export class RecoveryBudget {
     });
   }
 
-  /** Attempts so far in the current drop. */
+  /**
+   * Attempts so far in the current drop, for display (the keeper's status): 0 when recovery.json
+   * cannot be read, since a status must always be given; every step that acts on the budget still
+   * meets the error, which names the file.
+   */
   attemptsThisDrop(): number {
-    return this.#storage.read().drop?.attempts ?? 0;
+    try {
+      return this.#storage.read().drop?.attempts ?? 0;
+    } catch {
+      return 0;
+    }
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The settings: one schema with defaults and migrations, kept in `settings.json` of the config
- * folder, by electron-store on the desktop and by `conf` headless (electron-store is conf: same
- * file, same format). A bad value, typed by a person or found in the file, gets a message that
- * names the field and what to give; a bad file never crashes the app and is never overwritten.
+ * The settings: one schema with defaults, kept in `settings.json` of the config folder in the
+ * format of electron-store and conf. A bad value, typed by a person or found in the file, gets a
+ * message that names the field and what to give; a bad file never crashes the app and is never
+ * overwritten.
  */
-import Conf from 'conf';
+import path from 'node:path';
 import * as z from './zod.ts';
-import { UserError } from './errors.ts';
+import { readJsonObject, writeJsonFile } from './json-store.ts';
 import { DEFAULT_GATEWAY, parseGatewayUrl } from './gateway-client.ts';
 import { NOTIFICATION_KINDS, type NotificationKind } from './notifications.ts';
 import { checkGatewayFolder } from '../gateway/folder.ts';
@@ -82,75 +82,50 @@ export function checkSettings(change: unknown, current: Settings): SettingsCheck
   return { ok: false, errors };
 }
 
-/**
- * Migrations by project version (conf and electron-store run them on start). 0.1.0: a gateway
- * saved with its API path (`https://localhost:5000/v1/api`) is kept as its address alone.
- */
-export const SETTINGS_MIGRATIONS: Record<string, (store: Conf<Record<string, unknown>>) => void> = {
-  '0.1.0': (store) => {
-    const gateway = store.get('gateway');
-    if (typeof gateway === 'string') {
-      try {
-        store.set('gateway', parseGatewayUrl(gateway).origin);
-      } catch {
-        // Left as it is: reading reports it and uses the default.
-      }
-    }
-  },
-};
-
-/** The options both conf and electron-store are given, so they read and write the same file. */
-export function storeOptions(configDir: string): {
-  cwd: string;
-  defaults: Record<string, unknown>;
-  projectVersion: string;
-  migrations: typeof SETTINGS_MIGRATIONS;
-  accessPropertiesByDotNotation: false;
-  clearInvalidConfig: false;
-} {
-  return { cwd: configDir, defaults: DEFAULT_SETTINGS, projectVersion: '0.1.0', migrations: SETTINGS_MIGRATIONS, accessPropertiesByDotNotation: false, clearInvalidConfig: false };
-}
-
 /** Settings read from a store, with a message for every field that was bad and replaced by its default. */
 export interface SettingsRead {
   readonly settings: Settings;
   readonly problems: string[];
 }
 
-/** The settings of a conf-like store (conf headless, electron-store on the desktop). */
+/**
+ * `settings.json` of the config folder, in the format electron-store and conf use (the desktop app
+ * and `ibkr-keeper` share it). Read without writing anything: a value that is not valid is named
+ * and its default used; a file that is not a JSON object is an error naming it, never read as
+ * empty. Written only when the user saves (and once for launch at login, see DesktopCore), and
+ * then only the keys saved change: keys this version does not know are kept as they are.
+ */
 export class SettingsFile {
-  readonly #store: Pick<Conf<Record<string, unknown>>, 'store' | 'path'>;
+  readonly path: string;
 
-  constructor(store: Pick<Conf<Record<string, unknown>>, 'store' | 'path'>) {
-    this.#store = store;
+  constructor(configDir: string) {
+    this.path = path.join(configDir, 'settings.json');
   }
 
-  /** `settings.json` of the config folder through conf. */
+  /** `settings.json` of the config folder. */
   static open(configDir: string): SettingsFile {
-    try {
-      return new SettingsFile(new Conf<Record<string, unknown>>({ ...storeOptions(configDir), configName: 'settings' }));
-    } catch (error) {
-      throw new UserError(`Could not read the settings in ${configDir}/settings.json (${(error as Error).message}): fix or delete the file.`);
-    }
-  }
-
-  get path(): string {
-    return this.#store.path;
+    return new SettingsFile(configDir);
   }
 
   read(): SettingsRead {
-    const raw = { ...DEFAULT_SETTINGS, ...this.#store.store } as Record<string, unknown>;
+    const raw = { ...DEFAULT_SETTINGS, ...this.#raw() } as Record<string, unknown>;
     const settings = { ...DEFAULT_SETTINGS };
     const problems: string[] = [];
     for (const field of Object.keys(DEFAULT_SETTINGS) as SettingsField[]) {
+      // checkSettings also keeps a gateway saved with its API path (`.../v1/api`, before 0.1.0) as its address alone.
       const check = checkSettings({ [field]: raw[field] }, DEFAULT_SETTINGS);
       if (check.ok) (settings as Record<string, unknown>)[field] = check.settings[field];
-      else problems.push(`${this.#store.path}: "${field}" ${JSON.stringify(raw[field])} is not valid (${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`);
+      else problems.push(`${this.path}: "${field}" ${JSON.stringify(raw[field])} is not valid (${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`);
     }
     return { settings, problems };
   }
 
-  write(settings: Settings): void {
-    this.#store.store = { ...settings };
+  /** Writes the given settings over those in the file; every other key in it stays as it is. */
+  write(change: Partial<Settings>): void {
+    writeJsonFile(this.path, { ...this.#raw(), ...change });
+  }
+
+  #raw(): Record<string, unknown> {
+    return readJsonObject(this.path) ?? {};
   }
 }

@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { History } from '../../session/history.ts';
 import { Keeper, type Transition } from '../../session/keeper.ts';
+import { describeHolder, GatewayLease, type LeaseHolder } from '../../session/lease.ts';
+import { LeasedKeeper } from '../../session/leased-keeper.ts';
 import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notifications.ts';
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
@@ -24,6 +26,11 @@ interface WatchOptions extends GatewayOptions {
 
 /** States the keeper cannot fix by itself: their lines say what to do. */
 const NEEDS_YOU = new Set(['competing', 'login-required', 'untrusted-certificate', 'gateway-down']);
+
+/** What a `watch` that follows another keeper says, once, on stderr. */
+export function followingLine(holder: LeaseHolder, origin: string): string {
+  return `Following ${describeHolder(holder)}, which has kept the session of ${origin} since ${localTimestamp(holder.since)}: this one sends nothing and takes over when it stops.`;
+}
 
 /** One line a person reads: local time, state, reason. */
 export function transitionLine(t: Transition): string {
@@ -56,15 +63,29 @@ export function registerWatchCommand(program: Command): void {
     if (!given('gatewayDir') && settings.gatewayDir !== null) options.gatewayDir = settings.gatewayDir;
     const client = makeClient(options);
     const history = new History(configDir);
-    const keeper = new Keeper({
-      client,
+    // One keeper per gateway: this one keeps the session only while it holds the gateway's lease,
+    // else it follows the holder's state and takes over when the holder ends (leased-keeper.ts).
+    const keeper = new LeasedKeeper({
+      keeper: new Keeper({
+        client,
+        clock: realClock,
+        scheduler: realScheduler,
+        budget: new RecoveryBudget(fileBudget(configDir)),
+        intervalMs: options.interval * 1_000,
+      }),
+      lease: new GatewayLease({ configDir, origin: client.address.origin, program: 'watch' }),
       clock: realClock,
       scheduler: realScheduler,
-      budget: new RecoveryBudget(fileBudget(configDir)),
-      intervalMs: options.interval * 1_000,
+    });
+    keeper.on('role', (role) => {
+      // Said once the holder has said who it is (its state file follows its lock by a moment).
+      if (role.role === 'following' && role.holder !== undefined) warn(followingLine(role.holder, client.address.origin));
     });
     keeper.on('transition', (t) => {
-      process.stdout.write(options.json ? `${JSON.stringify(redactBody({ ...t, gateway: client.address.origin }))}\n` : `${transitionLine(t)}\n`);
+      const role = keeper.role();
+      const following = role.role === 'following' && role.holder ? { following: role.holder } : {};
+      process.stdout.write(options.json ? `${JSON.stringify(redactBody({ ...t, gateway: client.address.origin, ...following }))}\n` : `${transitionLine(t)}\n`);
+      if (role.role !== 'keeping') return; // the holder writes the history
       try {
         history.append(t);
       } catch (error) {
@@ -74,7 +95,13 @@ export function registerWatchCommand(program: Command): void {
     keeper.on('log', warn);
     // IBKR's stock certificate pinned by an earlier run: say once what it does not prove (a first
     // use in this run says it with the trust line).
-    const stockNotice = publiclyKnownNotice(client.trustedFingerprint());
+    let pinned: string | undefined;
+    try {
+      pinned = client.trustedFingerprint();
+    } catch {
+      // A damaged trust.json: the keeper's first step shows it as keeper-error.
+    }
+    const stockNotice = publiclyKnownNotice(pinned);
     if (stockNotice) keeper.once('status', () => warn(`Note: ${stockNotice}`));
     if (options.notify) {
       const { DesktopNotifier } = await import('../../session/notifier.ts');
