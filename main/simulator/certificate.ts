@@ -70,6 +70,28 @@ async function modernCertificate(): Promise<{ key: string; cert: string }> {
   return { key: await pkcs8Pem(keys.privateKey), cert: cert.toString('pem') };
 }
 
+/**
+ * A self-signed certificate with the given names and dates (P-256), for tests of what the keeper
+ * accepts: a pin is a fingerprint, whatever the names and dates say.
+ */
+export async function customCertificate(options: { name: string; notBefore: Date; notAfter: Date; altNames?: Array<{ type: 'dns' | 'ip'; value: string }> }): Promise<SimCertificate> {
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const extensions: x509.Extension[] = [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)];
+  if (options.altNames) extensions.push(new x509.SubjectAlternativeNameExtension(options.altNames));
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(8),
+    name: options.name,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    signingAlgorithm: algorithm,
+    keys,
+    extensions,
+  });
+  const pem = cert.toString('pem');
+  return { key: await pkcs8Pem(keys.privateKey), cert: pem, fingerprint256: new X509Certificate(pem).fingerprint256 };
+}
+
 /** A random positive serial number of `bytes` bytes, in hex (IBKR's has 4). */
 function serial(bytes: number): string {
   const value = webcrypto.getRandomValues(new Uint8Array(bytes));

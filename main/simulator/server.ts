@@ -29,6 +29,8 @@ export interface SimulatorOptions {
    * shaped like IBKR's (expired since 2019, no subjectAltName), for clients that check those.
    */
   readonly modernCertificate?: boolean;
+  /** A certificate of the caller's making (tests of odd certificates: not yet valid, other names). */
+  readonly certificate?: SimCertificate;
   /** Start with IBKR unreachable: API requests and the login page are never answered. */
   readonly unreachable?: boolean;
   /** Told of every request once it is answered (or cut off). */
@@ -104,7 +106,7 @@ export class Simulator {
 
   /** Starts a simulator; rejects with a clear message when the port is taken. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
-    const sim = new Simulator(await generateCertificate({ modern: options.modernCertificate ?? false }), options);
+    const sim = new Simulator(options.certificate ?? (await generateCertificate({ modern: options.modernCertificate ?? false })), options);
     await new Promise<void>((resolve, reject) => {
       sim.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -330,10 +332,14 @@ export class Simulator {
     if (fault?.kind === 'slow') await delay(fault.delayMs, this.#slow.signal);
     if (fault?.kind === 'server-error') return reply(500, '', 'text/plain');
     if (fault?.kind === 'empty') return reply(200, '', 'application/json;charset=utf-8');
-    if (fault?.kind === 'malformed') return reply(200, '{"session":"4a1f","iserver":{"authStatus":{"authenticated":tr', 'application/json;charset=utf-8');
+    if (fault?.kind === 'malformed') {
+      // Cut off inside the body, after the session id (whole, as a real body carries it).
+      return reply(200, `{"session":"${this.model.session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877'}","iserver":{"authStatus":{"authenticated":tr`, 'application/json;charset=utf-8');
+    }
     if (fault?.kind === 'unexpected-shape') return reply(200, { authenticated: 'yes', connected: 1, session: 42 });
 
-    const answer = this.#route(req.method ?? 'GET', api, body, fault?.kind === 'sso-invalid');
+    let answer = this.#route(req.method ?? 'GET', api, body, fault?.kind === 'sso-invalid');
+    if (fault?.kind === 'leak-session') answer = { ...answer, body: leakSession(answer.body, this.model.session) };
     if (fault?.kind === 'truncated') {
       record.outcome = 'truncated';
       record.status = answer.status;
@@ -439,4 +445,24 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * The `leak-session` fault: the session id put where no gateway should put it, in every string of
+ * the answer (and the key `fail`, and the error text of an `{"error"}` answer), to prove that the
+ * keeper redacts it by value wherever it appears.
+ */
+function leakSession(body: unknown, session: string): unknown {
+  const id = session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877';
+  const leak = (value: unknown, key = ''): unknown => {
+    if (typeof value === 'string') return key === 'session' ? value : `${value} ${id}`;
+    if (Array.isArray(value)) return value.map((v) => leak(v));
+    if (value !== null && typeof value === 'object') {
+      const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, leak(v, k)]));
+      if ('authenticated' in out) out['fail'] = `session ${id} refused`;
+      return out;
+    }
+    return value;
+  };
+  return typeof body === 'string' ? `${body} ${id}` : leak(body);
 }

@@ -9,6 +9,7 @@ import { classify } from '../../main/session/classify.ts';
 import { GatewayClient } from '../../main/session/gateway-client.ts';
 import { memoryLedger } from '../../main/session/pacing.ts';
 import { TrustStore } from '../../main/session/trust-store.ts';
+import { customCertificate } from '../../main/simulator/certificate.ts';
 import type { SimEventInput } from '../../main/simulator/events.ts';
 import { clientFor, raw, startSim, tempDir } from '../helpers.ts';
 
@@ -177,6 +178,42 @@ describe('certificate trust', () => {
     assert.equal(pin?.source, 'first-use');
     await checkSession(client);
     assert.equal(seen.length, 1, 'trusted once');
+  });
+
+  test('a pinned certificate is accepted by its fingerprint alone: expired, not yet valid, without a SAN, for other names', async (t) => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const variants = {
+      "IBKR's shape: expired since 2019, no SAN": undefined,
+      'not yet valid': await customCertificate({ name: 'CN=localhost', notBefore: new Date(now + 30 * day), notAfter: new Date(now + 400 * day), altNames: [{ type: 'ip', value: '127.0.0.1' }] }),
+      'no subjectAltName, valid now': await customCertificate({ name: 'CN=localhost', notBefore: new Date(now - day), notAfter: new Date(now + day) }),
+      'names another host': await customCertificate({ name: 'CN=evil.example', notBefore: new Date(now - day), notAfter: new Date(now + day), altNames: [{ type: 'dns', value: 'evil.example' }] }),
+    };
+    for (const [name, certificate] of Object.entries(variants)) {
+      const sim = await startSim(t, certificate ? { certificate } : {});
+      const dir = tempDir(t);
+      const result = await checkSession(clientFor(t, sim, { dir, fileLedger: true }));
+      assert.equal(result.state, 'ready', `${name}: ${result.reason}`);
+      assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, sim.fingerprint256, name);
+      // A fresh client with the pin (no first use) too; the shared ledger keeps IBKR's limits.
+      assert.equal((await checkSession(clientFor(t, sim, { dir, fileLedger: true }))).state, 'ready', `${name}, pinned`);
+      assert.equal(sim.limiter.violations, 0);
+    }
+  });
+
+  test('another certificate of the very same names and dates is refused before anything is sent', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    await checkSession(clientFor(t, sim, { dir }));
+    const { X509Certificate } = await import('node:crypto');
+    const before = new X509Certificate(sim.certificatePem);
+    await sim.apply({ type: 'rotate-certificate' });
+    const after = new X509Certificate(sim.certificatePem);
+    assert.deepEqual([after.subject, after.issuer, after.validFrom, after.validTo], [before.subject, before.issuer, before.validFrom, before.validTo]);
+    const received = sim.requests().length;
+    const result = await checkSession(clientFor(t, sim, { dir }));
+    assert.equal(result.state, 'untrusted-certificate');
+    assert.equal(sim.requests().length, received, 'not one request reached it');
   });
 
   test('a changed certificate is untrusted-certificate, names both fingerprints, and nothing is sent over it', async (t) => {
