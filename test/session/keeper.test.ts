@@ -78,6 +78,18 @@ describe('drops and recovery', () => {
     assert.equal(rig.keeper.status().state, 'ready');
   });
 
+  test('no tug of war with a TWS that takes the session back 45 s after each loss (the gateway shows a plain drop)', async (t) => {
+    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'compete', kicked: true, takeBackAfter: '45s', shows: 'not-authenticated' });
+    await rig.time.runFor(20 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'competing');
+    assert.match(rig.keeper.status().reason, /takes the session back each time the keeper reauthenticates/);
+    assert.ok(rig.count('/iserver/reauthenticate') <= 3, `${rig.count('/iserver/reauthenticate')} reauthentications`);
+    assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
+    assert.equal(rig.sim.limiter.violations, 0);
+  });
+
   test('a session lost long after a reauthentication is an ordinary drop, recovered each time', async (t) => {
     const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
     await rig.time.runFor(1_000);
