@@ -3,7 +3,7 @@
  * instance, no dock icon on macOS, the keeper running with every window closed, a clean quit.
  * Everything it wires is tested with fakes of these APIs; this file only passes the real ones.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, screen, session, shell, Tray } from 'electron';
 import ElectronStore from 'electron-store';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { TrustStore } from '../session/trust-store.ts';
 import { verifyProc } from './certificates.ts';
 import { DesktopCore } from './core.ts';
 import { createHandlers } from './handlers.ts';
+import { trayIconFile } from './icons.ts';
 import { ownWindowsOnly, setupIpc } from './ipc.ts';
 import { setupLaunchAtLogin } from './login-items.ts';
 import { setupPower } from './power.ts';
@@ -40,8 +41,12 @@ export async function main(): Promise<void> {
   const configDir = resolveConfigDir();
   const settings = new SettingsFile(new ElectronStore<Record<string, unknown>>({ ...storeOptions(configDir), name: 'settings' }));
   const loginItems = setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath });
+  let trayIcon: Tray | undefined;
   const windows = setupWindows({
     createWindow: (options) => new BrowserWindow(options),
+    // Next to the tray icon (its bounds on macOS and Windows, the pointer on Linux).
+    trayBounds: () => trayIcon?.getBounds(),
+    screen,
     preloadPath: path.join(ROOT, 'dist/main/desktop/preload.cjs'),
     indexPath: path.join(ROOT, 'dist/renderer/index.html'),
     icon: path.join(ROOT, 'assets/icon.png'),
@@ -75,12 +80,13 @@ export async function main(): Promise<void> {
   const state = core.state();
   const tray = setupTray(
     {
-      createTray: (image) => new Tray(image),
+      createTray: (image) => (trayIcon = new Tray(image)),
       buildMenu: (template) => Menu.buildFromTemplate(template),
-      image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', process.platform === 'linux' ? `${s}-32.png` : `${s}.png`)),
+      image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', trayIconFile(s, process.platform))),
       confirm: (message, detail) => dialog.showMessageBoxSync({ type: 'question', buttons: ['Log out', 'Cancel'], defaultId: 1, cancelId: 1, message, detail }) === 0,
       act: (action) => void core.act(action),
       showDetails: () => windows.show(),
+      toggleDetails: () => windows.toggle(),
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
       quit: () => app.quit(),
     },
