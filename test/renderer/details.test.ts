@@ -27,7 +27,11 @@ async function shows(page: Page, state: string, timeoutMs = 20_000): Promise<voi
 }
 const text = (page: Page, id: string): Promise<string> => page.locator(`#${id}`).innerText();
 const css = (hex: string): string => `rgb(${rgb(hex).join(', ')})`;
-const shot = (w: WindowRig, name: string): Promise<Buffer> => w.page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+/** A screenshot as a person sees the window: the pointer moved off it, so nothing shows hovered. */
+async function shot(w: WindowRig, name: string): Promise<void> {
+  await w.page.mouse.move(WINDOW_SIZE.width + 10, WINDOW_SIZE.height + 10);
+  await w.page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
 async function message(page: Page, pattern: RegExp): Promise<string> {
   await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#message')?.textContent ?? ''), pattern.source);
   return text(page, 'message');
