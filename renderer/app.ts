@@ -5,31 +5,17 @@
  * Each part is redrawn only when what it shows changed, so focus, selection and what a screen
  * reader is reading stay put; only the countdowns move every second.
  */
-import { controlsFor, type Action, type DetailsState, type InvokeChannel, type InvokeContract, type KeeperBridge } from '../main/contract.ts';
+import { controlsFor, type Action, type DetailsState } from '../main/contract.ts';
 import { stateHex } from '../main/session/palette.ts';
-import type { Settings } from '../main/session/settings.ts';
 import { STATE_INFO, type SessionState } from '../main/session/states.ts';
+import { $, ask, closeConfirm, el, say, setText, wireConfirms, wireTabs } from './dom.ts';
 import { ago, span, timeline, timelineSummary, when, DAY_MS } from './format.ts';
+import { editing, fillSettings, wireSettings } from './settings.ts';
 
-declare global {
-  interface Window {
-    keeper: KeeperBridge;
-  }
-}
-
-const NOTIFICATION_LABELS: Record<string, string> = {
-  drop: 'Drops', recovery: 'Recoveries', competing: 'Another login', 'login-required': 'Login needed',
-  'gateway-down': 'Gateway down', 'rate-limited': 'Rate limits', 'certificate-changed': 'New certificate', 'recovery-stopped': 'Recovery given up',
-};
 /** The button that does what a state asks for, shown first and emphasised. */
 const PRIMARY: Partial<Record<SessionState, Action>> = {
   competing: 'take-over', 'login-required': 'open-login-page', 'not-authenticated': 'reauthenticate', paused: 'resume',
 };
-/** How long an answer may take before the window says it has none (a slow gateway takes up to ~30 s). */
-const ANSWER_TIMEOUT_MS = 45_000;
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] => Object.assign(document.createElement(tag), props);
 const title = (state: SessionState): string => STATE_INFO[state].title;
 
 let current: DetailsState | undefined;
@@ -41,34 +27,8 @@ const changed = (part: string, value: unknown): boolean => {
   shown.set(part, key);
   return true;
 };
-const setText = (node: HTMLElement, text: string): void => {
-  if (node.textContent !== text) node.textContent = text;
-};
 
-// ---- talking to the main process: every failure is said, nothing waits forever ------------------
-
-function say(text: string, bad = false): void {
-  $('message').textContent = text;
-  $('message').classList.toggle('bad', bad);
-}
-
-/** One request; a rejection or a missing answer becomes a message that says what failed. */
-async function ask<C extends InvokeChannel>(channel: C, request: InvokeContract[C]['request'], doing: string): Promise<InvokeContract[C]['response'] | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer after ${ANSWER_TIMEOUT_MS / 1_000} s`)), ANSWER_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([window.keeper.invoke(channel, request), timeout]);
-  } catch (error) {
-    const why = (error instanceof Error ? error.message : String(error)).replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
-    say(`Could not ${doing}: ${why}. The keeper goes on; try again, or restart the app if this persists.`, true);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
+/** One action at a time; its answer, or why there is none, goes to the message line. */
 let busy = false;
 async function act(action: Action, label: string): Promise<void> {
   if (busy) return;
@@ -108,7 +68,7 @@ function render(state: DetailsState): void {
   if (changed('presented', status.state === 'untrusted-certificate' ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint] : null)) renderPresented(state);
   if (changed('history', state.history.map((t) => t.time))) renderHistory(state);
   if (changed('trust', state.trust)) renderTrust(state);
-  if (!dirty && changed('settings', state.settings)) fillSettings(state.settings);
+  if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
   if (changed('problems', state.settingsProblems)) $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
   tick();
 }
@@ -212,113 +172,20 @@ function renderTrust(state: DetailsState): void {
   if (t === null) closeConfirm('confirm-forget');
 }
 
-// ---- settings -------------------------------------------------------------------------------------
-
-let dirty = false;
-/** Launch at login is sent only when the person changed it: undecided (null) stays undecided. */
-let launchTouched = false;
-const FIELDS = { gateway: 'gateway', intervalSeconds: 'interval', launchAtLogin: 'launch', notifications: 'notifications' } as const;
-
-function fillSettings(settings: Settings): void {
-  $<HTMLInputElement>('gateway').value = settings.gateway;
-  $<HTMLInputElement>('interval').value = String(settings.intervalSeconds);
-  const launch = $<HTMLInputElement>('launch');
-  launch.checked = settings.launchAtLogin === true;
-  launch.indeterminate = settings.launchAtLogin === null;
-  launchTouched = false;
-  setText($('hint-launch'), settings.launchAtLogin === null ? 'Not decided yet: it turns on after the first successful session, unless you decide now.' : '');
-  const box = $('notifications');
-  if (box.querySelectorAll('input').length === 0) {
-    for (const kind of Object.keys(settings.notifications)) {
-      const input = el('input', { type: 'checkbox', name: kind });
-      input.dataset['kind'] = kind;
-      const label = el('label', { className: 'check' });
-      label.append(input, ` ${NOTIFICATION_LABELS[kind] ?? kind}`);
-      box.append(label);
-    }
-  }
-  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-kind]')) input.checked = settings.notifications[input.dataset['kind'] as keyof Settings['notifications']];
-}
-
-async function saveSettings(event: SubmitEvent): Promise<void> {
-  event.preventDefault();
-  const interval = $<HTMLInputElement>('interval').value.trim();
-  const change: Record<string, unknown> = {
-    gateway: $<HTMLInputElement>('gateway').value,
-    intervalSeconds: interval === '' || Number.isNaN(Number(interval)) ? interval : Number(interval),
-    notifications: Object.fromEntries([...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [i.dataset['kind'], i.checked])),
-  };
-  if (launchTouched) change['launchAtLogin'] = $<HTMLInputElement>('launch').checked;
-  setText($('settings-message'), 'Saving.');
-  const result = await ask('settings:save', change as Partial<Settings>, 'save the settings');
-  if (result === undefined) return setText($('settings-message'), 'Not saved.');
-  let first: HTMLElement | undefined;
-  for (const [field, id] of Object.entries(FIELDS)) {
-    const message = result.ok ? '' : (result.errors[field as keyof Settings] ?? '');
-    setText($(`error-${field}`), message);
-    $(id).setAttribute('aria-invalid', String(message !== ''));
-    if (message !== '') first ??= $(id);
-  }
-  setText($('settings-message'), result.ok ? 'Saved.' : 'Not saved: see the messages above.');
-  $('settings-message').classList.toggle('bad', !result.ok);
-  if (result.ok) {
-    dirty = false;
-    shown.delete('settings');
-    if (current) render({ ...current, settings: result.settings, settingsProblems: [] });
-  } else {
-    // The first refused field, with its message read out (aria-describedby).
-    (first?.querySelector('input') ?? first)?.focus();
-  }
-}
-
-// ---- tabs, confirmations, wiring --------------------------------------------------------------------
-
-function select(tab: HTMLElement, focus = true): void {
-  for (const t of document.querySelectorAll<HTMLElement>('[role="tab"]')) {
-    const on = t === tab;
-    t.setAttribute('aria-selected', String(on));
-    t.tabIndex = on ? 0 : -1;
-    $(t.getAttribute('aria-controls')!).hidden = !on;
-  }
-  if (focus) tab.focus();
-}
-
-function wireTabs(): void {
-  const tabs = [...document.querySelectorAll<HTMLElement>('[role="tab"]')];
-  for (const tab of tabs) {
-    tab.addEventListener('click', () => select(tab));
-    tab.addEventListener('keydown', (e) => {
-      const i = tabs.indexOf(tab);
-      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
-      if (next === undefined) return;
-      e.preventDefault();
-      select(tabs[(next + tabs.length) % tabs.length]!);
-    });
-  }
-}
-
-function openConfirm(id: string): void {
-  $(id).hidden = false;
-  $(id).querySelector<HTMLButtonElement>('.cancel')!.focus();
-}
-function closeConfirm(id: string, refocus = false): void {
-  if ($(id).hidden) return;
-  $(id).hidden = true;
-  if (refocus) document.querySelector<HTMLElement>(`[data-confirm="${id}"]`)?.focus();
-}
+// ---- wiring -------------------------------------------------------------------------------------
 
 function wire(): void {
   wireTabs();
+  wireConfirms();
+  wireSettings((settings) => {
+    shown.delete('settings');
+    if (current) render({ ...current, settings, settingsProblems: [] });
+  });
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
     button.addEventListener('click', () => {
       closeConfirm('confirm-logout');
       void act(button.dataset['action'] as Action, button.textContent ?? '');
     });
-  }
-  for (const opener of document.querySelectorAll<HTMLElement>('[data-confirm]')) opener.addEventListener('click', () => openConfirm(opener.dataset['confirm']!));
-  for (const box of document.querySelectorAll<HTMLElement>('.confirm')) {
-    box.querySelector('.cancel')!.addEventListener('click', () => closeConfirm(box.id, true));
-    box.addEventListener('keydown', (e) => e.key === 'Escape' && closeConfirm(box.id, true));
   }
   $('forget-yes').addEventListener('click', async () => {
     closeConfirm('confirm-forget');
@@ -331,9 +198,6 @@ function wire(): void {
     const result = await ask('trust:accept', { fingerprint256 }, 'trust the certificate');
     if (result) say(result.message, !result.ok);
   });
-  $('settings').addEventListener('submit', (e) => void saveSettings(e as SubmitEvent));
-  $('settings').addEventListener('input', () => void (dirty = true));
-  $('launch').addEventListener('change', () => void (launchTouched = true));
   $('retry').addEventListener('click', () => void load());
   $('more').addEventListener('click', () => clampReason(false));
   window.keeper.onState(render);
