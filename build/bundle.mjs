@@ -1,8 +1,8 @@
 // Bundles what is loaded outside Node's module system or kept small: the details window (one
-// script, Chart.js included), the preload (a sandboxed renderer needs a single CommonJS file), and
+// script, with the tray icons it shows beside it), the preload (a sandboxed renderer needs a single CommonJS file), and
 // the command line.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 mkdirSync('dist/renderer', { recursive: true });
@@ -17,6 +17,8 @@ await build({
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'style.css']) copyFileSync(`renderer/${file}`, `dist/renderer/${file}`);
+// The window shows each state with its tray icon (the same shapes, for who cannot tell colours).
+cpSync('assets/tray', 'dist/renderer/icons', { recursive: true, filter: (src) => !src.includes('Template') });
 await build({
   entryPoints: ['main/desktop/preload.ts'],
   bundle: true,

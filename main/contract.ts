@@ -6,7 +6,7 @@
 import type { ActionResult, KeeperStatus, Transition } from './session/keeper.ts';
 import type { KeeperRole } from './session/leased-keeper.ts';
 import type { Settings, SettingsField } from './session/settings.ts';
-import type { StateInfo } from './session/states.ts';
+import type { SessionState, StateInfo } from './session/states.ts';
 
 /** Everything the details window shows. */
 export interface DetailsState {
@@ -33,6 +33,41 @@ export interface DetailsState {
 /** What a person can ask of the keeper, from the menu or the window. */
 export const ACTIONS = ['check', 'reauthenticate', 'take-over', 'logout', 'pause', 'resume', 'open-login-page'] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/** Whether a control of the menu or the window is shown and usable, and why not. */
+export interface ControlState {
+  readonly visible: boolean;
+  readonly enabled: boolean;
+  /** Why it is disabled, in a sentence (a tooltip in the window). */
+  readonly why?: string;
+}
+
+/**
+ * The one rule for which actions the tray's menu and the window offer in a state, so the two
+ * never disagree. Disabled: what the keeper would refuse or could not send (nothing goes to a
+ * gateway whose certificate changed, nothing during a rate-limit penalty, nothing while paused).
+ */
+export function controlsFor(state: SessionState): Readonly<Record<Action, ControlState>> {
+  const on: ControlState = { visible: true, enabled: true };
+  const off = (why: string): ControlState => ({ visible: true, enabled: false, why });
+  const blocked =
+    state === 'paused'
+      ? off('Keeping alive is paused: resume first.')
+      : state === 'untrusted-certificate'
+        ? off("The gateway's certificate changed: nothing is sent to it until you trust the new one.")
+        : state === 'rate-limited'
+          ? off('The gateway is rate-limiting: nothing is sent until the 10 minutes are over.')
+          : undefined;
+  return {
+    check: state === 'paused' ? off('Keeping alive is paused: resume first.') : on,
+    reauthenticate: blocked ?? (state === 'reauthenticating' ? off('A reauthentication is under way.') : on),
+    'take-over': { visible: state === 'competing', enabled: state === 'competing' },
+    logout: blocked ?? on,
+    pause: { visible: state !== 'paused', enabled: true },
+    resume: { visible: state === 'paused', enabled: true },
+    'open-login-page': on,
+  };
+}
 
 export type SaveResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
 

@@ -1,215 +1,221 @@
 /**
- * The details window: the state with its reason and what to do, the facts, the last 24 hours as a
- * timeline, the changes, the actions and the settings. It talks only to `window.keeper` (the
- * preload's bridge); everything it shows comes from the main process, as text, never as HTML.
+ * The details window: the state always on top (announced when it changes), then three views as
+ * tabs: Status (what to do, actions, facts, the last 24 hours), History and Settings. It talks
+ * only to `window.keeper` (the preload's bridge) and shows everything as text, never as HTML.
+ * Each part is redrawn only when what it shows changed, so focus, selection and what a screen
+ * reader is reading stay put; only the countdowns move every second.
  */
-import { BarController, BarElement, Chart, LinearScale, CategoryScale, Tooltip } from 'chart.js';
-import type { Action, DetailsState, KeeperBridge } from '../main/contract.ts';
-import type { Settings } from '../main/session/settings.ts';
+import { controlsFor, type Action, type DetailsState } from '../main/contract.ts';
+import { stateHex } from '../main/session/palette.ts';
+import { STATE_INFO, type SessionState } from '../main/session/states.ts';
+import { $, ask, closeConfirm, el, say, setText, wireConfirms, wireTabs } from './dom.ts';
+import { ago, span, timeline, timelineSummary, when, DAY_MS } from './format.ts';
+import { editing, fillSettings, wireSettings } from './settings.ts';
 
-Chart.register(BarController, BarElement, LinearScale, CategoryScale, Tooltip);
-
-declare global {
-  interface Window {
-    keeper: KeeperBridge;
-  }
-}
-
-const COLOURS: Record<string, string> = {
-  grey: '#8a8f98',
-  green: '#2ea043',
-  amber: '#d29922',
-  orange: '#e8590c',
-  red: '#d1242f',
-  purple: '#8250df',
-  hollow: '#c9ced6',
+/** The button that does what a state asks for, shown first and emphasised. */
+const PRIMARY: Partial<Record<SessionState, Action>> = {
+  competing: 'take-over', 'login-required': 'open-login-page', 'not-authenticated': 'reauthenticate', paused: 'resume',
 };
-/** Colour names of the states, as the main process's table gives them. */
-const STATE_COLOUR: Record<string, string> = {
-  starting: 'grey', ready: 'green', 'not-authenticated': 'amber', reauthenticating: 'amber', competing: 'orange',
-  'login-required': 'red', 'gateway-down': 'grey', 'rate-limited': 'purple', 'untrusted-certificate': 'red', paused: 'hollow', 'keeper-error': 'red',
-};
-const NOTIFICATION_LABELS: Record<string, string> = {
-  drop: 'Session dropped', recovery: 'Session back', competing: 'Another login holds it', 'login-required': 'Login needed',
-  'gateway-down': 'Gateway down', 'rate-limited': 'Rate limit', 'certificate-changed': 'Certificate changed', 'recovery-stopped': 'Recovery stopped',
-};
+const title = (state: SessionState): string => STATE_INFO[state].title;
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 let current: DetailsState | undefined;
-let chart: Chart<'bar', [number, number][]> | undefined;
-let formDirty = false;
+/** What each part shows now, to redraw it only when that changes. */
+const shown = new Map<string, string>();
+const changed = (part: string, value: unknown): boolean => {
+  const key = JSON.stringify(value);
+  if (shown.get(part) === key) return false;
+  shown.set(part, key);
+  return true;
+};
 
-function ago(iso: string | null, now: number): string {
-  if (iso === null) return '—';
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1_000));
-  return s < 60 ? `${s} s ago` : `${Math.floor(s / 60)} min ${s % 60} s ago`;
+/** One action at a time; its answer, or why there is none, goes to the message line. */
+let busy = false;
+async function act(action: Action, label: string): Promise<void> {
+  if (busy) return;
+  busy = true;
+  $('actions').setAttribute('aria-busy', 'true');
+  say(`${label}: asking the keeper.`);
+  const result = await ask('keeper:act', { action }, label.toLowerCase());
+  if (result) say(result.message, !result.ok);
+  busy = false;
+  $('actions').removeAttribute('aria-busy');
 }
 
-function span(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1_000));
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
+// ---- drawing ------------------------------------------------------------------------------------
 
 function render(state: DetailsState): void {
   current = state;
+  if (!$('retry').hidden) $('retry').hidden = true;
   const { status, info } = state;
+  if (changed('header', [status.state, status.reason])) {
+    const header = $('state');
+    header.dataset['state'] = status.state;
+    header.dataset['colour'] = info.colour;
+    header.style.setProperty('--c', stateHex(info));
+    const icon = $<HTMLImageElement>('state-icon');
+    icon.src = `icons/${status.state}-32.png`;
+    icon.srcset = `icons/${status.state}-32@2x.png 2x`;
+    setText($('title'), info.title);
+    setText($('reason'), status.reason);
+    clampReason(true);
+  }
+  if (changed('advice', info.advice)) {
+    $('advice').hidden = info.advice === '';
+    setText($('advice'), info.advice);
+  }
+  if (changed('actions', status.state)) renderActions(status.state);
+  if (changed('facts', [status.facts, status.gateway])) renderFacts(state);
+  if (changed('presented', status.state === 'untrusted-certificate' ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint] : null)) renderPresented(state);
+  if (changed('history', state.history.map((t) => t.time))) renderHistory(state);
+  if (changed('trust', state.trust)) renderTrust(state);
+  if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
+  if (changed('problems', state.settingsProblems)) $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
+  tick();
+}
+
+/** Cuts a long reason at three lines, with a button that shows it all (and cuts it again). */
+function clampReason(reset: boolean): void {
+  const reason = $('reason');
+  const more = $<HTMLButtonElement>('more');
+  const expanded = !reset && more.getAttribute('aria-expanded') !== 'true';
+  reason.classList.toggle('clamped', !expanded);
+  more.setAttribute('aria-expanded', String(expanded));
+  more.textContent = expanded ? 'Show less' : 'Show all';
+  more.hidden = !expanded && reason.scrollHeight <= reason.clientHeight + 1;
+}
+
+function renderActions(state: SessionState): void {
+  const can = controlsFor(state);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#actions button[data-action]')) {
+    const control = can[button.dataset['action'] as Action];
+    button.hidden = !control.visible;
+    button.disabled = !control.enabled;
+    button.title = control.why ?? '';
+    button.classList.toggle('primary', PRIMARY[state] === button.dataset['action']);
+  }
+  $<HTMLButtonElement>('logout').disabled = !can.logout.enabled;
+  $<HTMLButtonElement>('logout').title = can.logout.why ?? '';
+  if (!can.logout.enabled) closeConfirm('confirm-logout');
+}
+
+function renderFacts(state: DetailsState): void {
+  const f = state.status.facts;
+  setText($('fact-user'), f.userName ? `${f.userName}${f.account ? ` (${f.account})` : ''}` : '—');
+  setText($('fact-server'), f.serverName ? `${f.serverName}${f.serverVersion ? `, ${f.serverVersion.replace(/^Build /, 'build ')}` : ''}` : '—');
+  setText($('fact-latency'), f.latencyMs !== undefined ? `${f.latencyMs} ms` : '—');
+  setText($('fact-gateway'), state.status.gateway);
+}
+
+/** The countdowns: the only text that changes every second. */
+function tick(): void {
+  if (current === undefined) return;
+  const { status } = current;
   const now = Date.now();
-  $('state').dataset['colour'] = info.colour;
-  $('state').dataset['state'] = status.state;
-  $('title').textContent = info.title;
-  $('reason').textContent = status.reason;
-  $('advice').textContent = info.advice;
-  const f = status.facts;
-  $('fact-user').textContent = f.userName ?? '—';
-  $('fact-account').textContent = f.account ?? '—';
-  $('fact-server').textContent = f.serverName ? `${f.serverName}${f.serverVersion ? ` (${f.serverVersion})` : ''}` : '—';
-  $('fact-tickle').textContent = ago(status.lastTickleAt, now);
-  $('fact-latency').textContent = f.latencyMs !== undefined ? `${f.latencyMs} ms` : '—';
+  setText($('fact-tickle'), ago(status.lastTickleAt, now));
+  setText($('fact-next'), status.nextCheckAt ? `in ${span(Date.parse(status.nextCheckAt) - now)}` : status.state === 'paused' ? 'paused' : 'none scheduled');
   const seen = status.lastTickleAt ? Date.parse(status.lastTickleAt) : now;
-  $('fact-sso').textContent = f.ssoExpiresInMs !== undefined && status.state === 'ready' ? span(f.ssoExpiresInMs - (now - seen)) : '—';
-  $('fact-next').textContent = status.nextCheckAt ? `in ${span(Date.parse(status.nextCheckAt) - now)}` : 'none scheduled';
-  $('fact-gateway').textContent = status.gateway;
-  const show = (action: Action, visible: boolean): void => void ((document.querySelector(`[data-action="${action}"]`) as HTMLElement).hidden = !visible);
-  show('take-over', status.state === 'competing');
-  show('pause', status.state !== 'paused');
-  show('resume', status.state === 'paused');
-  renderHistory(state);
-  renderTimeline(state, now);
-  renderTrust(state);
-  if (!formDirty) fillSettings(state.settings);
-  const problems = $('settings-problems');
-  problems.replaceChildren(...state.settingsProblems.map((p) => Object.assign(document.createElement('li'), { textContent: p })));
+  const sso = status.facts.ssoExpiresInMs;
+  setText($('fact-sso'), sso !== undefined && status.state === 'ready' ? `within ${span(sso - (now - seen))}` : '—');
+  // The timeline moves by a pixel every few minutes: redrawn once a minute at most.
+  renderTimeline(current, now);
+}
+
+function renderTimeline(state: DetailsState, now: number): void {
+  const minute = Math.floor(now / 60_000);
+  if (!changed('timeline', [minute, state.status.state, state.status.since, state.history.length])) return;
+  const segments = timeline(state.history, state.status, now);
+  const bar = $('timeline');
+  bar.replaceChildren(
+    ...segments.map((s) => {
+      const part = el('span', { className: 'segment', title: `${title(s.state)}: ${when(new Date(s.from).toISOString(), now)} to ${s.to >= now ? 'now' : when(new Date(s.to).toISOString(), now)}` });
+      part.dataset['state'] = s.state;
+      part.style.left = `${((s.from - (now - DAY_MS)) / DAY_MS) * 100}%`;
+      part.style.width = `${((s.to - s.from) / DAY_MS) * 100}%`;
+      part.style.background = stateHex(STATE_INFO[s.state]);
+      return part;
+    }),
+  );
+  setText($('timeline-summary'), timelineSummary(segments, title));
 }
 
 function renderHistory(state: DetailsState): void {
-  const rows = [...state.history].reverse().slice(0, 50).map((t) => {
-    const tr = document.createElement('tr');
-    const time = Object.assign(document.createElement('td'), { textContent: new Date(t.time).toLocaleString(), className: 'time' });
-    const st = Object.assign(document.createElement('td'), { textContent: t.state, className: 'state' });
-    st.dataset['colour'] = STATE_COLOUR[t.state] ?? 'grey';
-    const why = Object.assign(document.createElement('td'), { textContent: t.reason });
-    tr.append(time, st, why);
-    return tr;
+  const now = Date.now();
+  const rows = [...state.history].reverse().slice(0, 100).map((t) => {
+    const icon = el('img', { src: `icons/${t.state}.png`, srcset: `icons/${t.state}@2x.png 2x`, width: 16, height: 16, alt: '' });
+    const head = el('p', { className: 'what' });
+    head.append(el('strong', { textContent: title(t.state) }), ' ', el('time', { dateTime: t.time, textContent: when(t.time, now) }));
+    const body = el('div');
+    body.append(head, el('p', { className: 'why', textContent: t.reason }));
+    const li = el('li');
+    li.dataset['state'] = t.state;
+    li.append(icon, body);
+    return li;
   });
   $('history').replaceChildren(...rows);
+  $('history-empty').hidden = rows.length > 0;
 }
 
-/** The last 24 hours: one coloured span per state, hours before now on the axis. */
-function renderTimeline(state: DetailsState, now: number): void {
-  const from = now - 86_400_000;
-  const points = state.history.map((t) => ({ at: Math.max(from, Date.parse(t.time)), state: t.state }));
-  if (points.length === 0 || points[points.length - 1]!.state !== state.status.state) points.push({ at: Math.max(from, Date.parse(state.status.since)), state: state.status.state });
-  const hours = (t: number): number => (t - now) / 3_600_000;
-  const datasets = points.map((p, i) => ({
-    label: p.state,
-    data: [[hours(p.at), hours(points[i + 1]?.at ?? now)]] as [number, number][],
-    backgroundColor: COLOURS[STATE_COLOUR[p.state] ?? 'grey'],
-    grouped: false,
-    barPercentage: 1,
-    categoryPercentage: 1,
-  }));
-  if (chart === undefined) {
-    chart = new Chart($<HTMLCanvasElement>('timeline'), {
-      type: 'bar',
-      data: { labels: [''], datasets },
-      options: {
-        indexAxis: 'y',
-        animation: false,
-        maintainAspectRatio: false,
-        scales: {
-          x: { type: 'linear', min: -24, max: 0, ticks: { stepSize: 3, callback: (v) => (v === 0 ? 'now' : `${v} h`) } },
-          y: { grid: { display: false } },
-        },
-        plugins: { tooltip: { callbacks: { label: (ctx) => ctx.dataset.label ?? '' } } },
-      },
-    });
-  } else {
-    chart.data.datasets = datasets;
-    chart.update();
-  }
+function renderPresented(state: DetailsState): void {
+  const { presentedFingerprint: presented, pinnedFingerprint: pinned } = state.status.state === 'untrusted-certificate' ? state.status.facts : {};
+  $('presented').hidden = presented === undefined;
+  setText($('presented-fp'), presented ? `SHA-256 ${presented}` : '');
+  $('pinned-wrap').hidden = pinned === undefined;
+  setText($('pinned-fp'), pinned ? `SHA-256 ${pinned}` : '');
 }
 
 function renderTrust(state: DetailsState): void {
   const t = state.trust;
-  $('trust').textContent = t ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})` : 'None yet: the gateway\'s certificate is trusted on first use.';
-  $('forget').hidden = t === null;
+  setText($('trust'), t ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})` : "None yet: the gateway's certificate is trusted on first use.");
   $('trust-notice').hidden = t?.notice === undefined;
-  $('trust-notice').textContent = t?.notice ?? '';
-  const presented = state.status.state === 'untrusted-certificate' ? state.status.facts.presentedFingerprint : undefined;
-  $('presented').hidden = presented === undefined;
-  $('presented-fp').textContent = presented ? `SHA-256 ${presented}` : '';
+  setText($('trust-notice'), t?.notice ?? '');
+  $('forget').hidden = t === null;
+  if (t === null) closeConfirm('confirm-forget');
 }
 
-function fillSettings(settings: Settings): void {
-  $<HTMLInputElement>('gateway').value = settings.gateway;
-  $<HTMLInputElement>('interval').value = String(settings.intervalSeconds);
-  $<HTMLInputElement>('launch').checked = settings.launchAtLogin === true;
-  const box = $('notifications');
-  if (box.querySelectorAll('input').length === 0) {
-    for (const kind of Object.keys(settings.notifications)) {
-      const label = Object.assign(document.createElement('label'), { className: 'check' });
-      const input = Object.assign(document.createElement('input'), { type: 'checkbox', name: kind });
-      input.dataset['kind'] = kind;
-      label.append(input, ` ${NOTIFICATION_LABELS[kind] ?? kind}`);
-      box.append(label);
-    }
-  }
-  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-kind]')) input.checked = settings.notifications[input.dataset['kind'] as keyof Settings['notifications']];
-}
-
-async function act(action: Action): Promise<void> {
-  $('message').textContent = '…';
-  const result = await window.keeper.invoke('keeper:act', { action });
-  $('message').textContent = result.message;
-}
-
-async function saveSettings(event: SubmitEvent): Promise<void> {
-  event.preventDefault();
-  const interval = $<HTMLInputElement>('interval').value.trim();
-  const notifications = Object.fromEntries([...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [i.dataset['kind'], i.checked]));
-  const change = {
-    gateway: $<HTMLInputElement>('gateway').value,
-    intervalSeconds: interval === '' || Number.isNaN(Number(interval)) ? interval : Number(interval),
-    notifications,
-    launchAtLogin: $<HTMLInputElement>('launch').checked,
-  } as unknown as Partial<Settings>;
-  const result = await window.keeper.invoke('settings:save', change);
-  for (const field of ['gateway', 'intervalSeconds', 'launchAtLogin']) {
-    const message = result.ok ? '' : (result.errors[field as keyof Settings] ?? '');
-    $(`error-${field}`).textContent = message;
-    const input = field === 'gateway' ? $('gateway') : field === 'intervalSeconds' ? $('interval') : $('launch');
-    input.setAttribute('aria-invalid', String(message !== ''));
-  }
-  $('settings-message').textContent = result.ok ? 'Saved.' : 'Not saved: see the messages above.';
-  $('settings-message').classList.toggle('bad', !result.ok);
-  if (result.ok) formDirty = false;
-}
+// ---- wiring -------------------------------------------------------------------------------------
 
 function wire(): void {
+  wireTabs();
+  wireConfirms();
+  wireSettings((settings) => {
+    shown.delete('settings');
+    if (current) render({ ...current, settings, settingsProblems: [] });
+  });
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
     button.addEventListener('click', () => {
-      $('confirm-logout').hidden = true;
-      void act(button.dataset['action'] as Action);
+      closeConfirm('confirm-logout');
+      void act(button.dataset['action'] as Action, button.textContent ?? '');
     });
   }
-  $('logout').addEventListener('click', () => void ($('confirm-logout').hidden = false));
-  $('cancel-logout').addEventListener('click', () => void ($('confirm-logout').hidden = true));
-  $('settings').addEventListener('submit', (e) => void saveSettings(e as SubmitEvent));
-  $('settings').addEventListener('input', () => void (formDirty = true));
-  $('forget').addEventListener('click', async () => {
-    const result = await window.keeper.invoke('trust:forget', null);
-    $('message').textContent = result.message;
+  $('forget-yes').addEventListener('click', async () => {
+    closeConfirm('confirm-forget');
+    const result = await ask('trust:forget', null, 'forget the certificate');
+    if (result) say(result.message, !result.ok);
   });
   $('trust-new').addEventListener('click', async () => {
     const fingerprint256 = current?.status.facts.presentedFingerprint;
     if (fingerprint256 === undefined) return;
-    const result = await window.keeper.invoke('trust:accept', { fingerprint256 });
-    $('message').textContent = result.message;
+    const result = await ask('trust:accept', { fingerprint256 }, 'trust the certificate');
+    if (result) say(result.message, !result.ok);
   });
+  $('retry').addEventListener('click', () => void load());
+  $('more').addEventListener('click', () => clampReason(false));
   window.keeper.onState(render);
-  // Countdowns move between states.
-  setInterval(() => current && render(current), 1_000);
+  setInterval(tick, 1_000);
+}
+
+async function load(): Promise<void> {
+  const state = await ask('state:get', null, "load the keeper's state");
+  if (state) {
+    if (!$('retry').hidden) say('');
+    return render(state);
+  }
+  $('retry').hidden = false;
+  if (current === undefined) {
+    setText($('title'), 'No answer from the keeper');
+    setText($('reason'), "The window could not load the session's state: see below.");
+  }
 }
 
 wire();
-void window.keeper.invoke('state:get', null).then(render);
+void load();

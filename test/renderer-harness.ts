@@ -1,8 +1,9 @@
 /**
- * The details window in Debian's Chromium (Playwright), connected to a real desktop core (keeper,
- * settings, history, trust) and the simulator. Only Electron's IPC transport is replaced: the
- * page's `window.keeper` calls the same handlers the IPC adapter registers, through a Playwright
- * binding, and every state the core emits is pushed to the page as the main process would.
+ * The details window in Debian's Chromium (Playwright), at the popover's size, connected to a real
+ * desktop core (keeper, settings, history, trust) and the simulator. Only Electron's IPC transport
+ * is replaced: the page's `window.keeper` calls the same handlers the IPC adapter registers,
+ * through a Playwright binding, and every state the core emits is pushed to the page as the main
+ * process would. A test can make a channel fail, as a broken main process would.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -18,19 +19,24 @@ import { createHandlers } from '../main/desktop/handlers.ts';
 import type { Notification } from '../main/session/notifications.ts';
 import { DEFAULT_SETTINGS, SettingsFile } from '../main/session/settings.ts';
 import { realClock, realScheduler } from '../main/session/time.ts';
+import { TrustStore } from '../main/session/trust-store.ts';
 import type { Simulator } from '../main/simulator/server.ts';
+import { WINDOW_SIZE } from '../main/desktop/windows.ts';
+import type { InvokeChannel } from '../main/contract.ts';
+import type { Settings } from '../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from './helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** Serves dist/renderer on 127.0.0.1, as the app's own files. */
+/** Serves dist/renderer on 127.0.0.1, as the app's own files (the icons in icons/ among them). */
 async function serveRenderer(t: TestContext): Promise<string> {
   const dir = path.join(ROOT, 'dist/renderer');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.png': 'image/png' };
   const server: Server = createServer(async (req, res) => {
-    const name = path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html';
+    const name = path.normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
     try {
+      if (name.startsWith('..')) throw new Error('outside dist/renderer');
       const body = await readFile(path.join(dir, name));
       res.writeHead(200, { 'content-type': types[path.extname(name)] ?? 'application/octet-stream' });
       res.end(body);
@@ -67,10 +73,29 @@ export interface WindowRig {
   notes: Notification[];
   /** Messages the page logged as errors (CSP violations among them). */
   errors: string[];
+  /** Makes every request on `channel` fail with `message` from now on (as a broken main process), or work again (undefined). */
+  fail(channel: InvokeChannel, message: string | undefined): void;
+  /** Pushes the core's state now, as the main process does after every step of the keeper. */
+  push(): void;
 }
 
-export async function openDetailsWindow(t: TestContext, options: { intervalSeconds?: number } = {}): Promise<WindowRig> {
-  const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+export interface WindowOptions {
+  intervalSeconds?: number;
+  /** Launch at login as settings.json has it (default: undecided, null). */
+  launchAtLogin?: Settings['launchAtLogin'];
+  /** The simulator starts with nobody logged in. */
+  loggedOut?: boolean;
+  colorScheme?: 'light' | 'dark';
+  /** Fail these channels before the page even loads. */
+  failing?: Partial<Record<InvokeChannel, string>>;
+  /** A certificate fingerprint the trust store holds for the simulator's address before the start. */
+  pin?: string;
+  /** Leave the keeper stopped (the test starts it with rig.core.start()). */
+  stopped?: boolean;
+}
+
+export async function openDetailsWindow(t: TestContext, options: WindowOptions = {}): Promise<WindowRig> {
+  const sim = await startSim(t, { loggedOut: options.loggedOut, settings: { reauthLatencyMs: 1_000 } });
   const dir = tempDir(t);
   // Yesterday's runs, as the history keeps them: the timeline has a day to show.
   const history = new History(dir);
@@ -89,8 +114,9 @@ export async function openDetailsWindow(t: TestContext, options: { intervalSecon
     history.append({ time: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), state, previous, reason, facts: {} });
     previous = state;
   }
+  if (options.pin) new TrustStore(dir).record(sim.url, { fingerprint256: options.pin, source: 'user' });
   const settings = SettingsFile.open(dir);
-  settings.write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: options.intervalSeconds ?? 2 });
+  settings.write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: options.intervalSeconds ?? 2, launchAtLogin: options.launchAtLogin ?? null });
   const opened: string[] = [];
   const launchAtLogin: boolean[] = [];
   const notes: Notification[] = [];
@@ -105,11 +131,16 @@ export async function openDetailsWindow(t: TestContext, options: { intervalSecon
     timeoutMs: 3_000,
   });
   const handlers = createHandlers(core);
-  const page = await (await launchChromium()).newPage({ viewport: { width: 900, height: 1200 } });
+  const page = await (await launchChromium()).newPage({ viewport: { ...WINDOW_SIZE }, colorScheme: options.colorScheme ?? 'light' });
+  const failing = new Map<InvokeChannel, string>(Object.entries(options.failing ?? {}) as Array<[InvokeChannel, string]>);
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.exposeBinding('__keeperInvoke', (_source, channel: keyof typeof handlers, request: unknown) => handlers[channel](request));
+  await page.exposeBinding('__keeperInvoke', async (_source, channel: InvokeChannel, request: unknown) => {
+    const failure = failing.get(channel);
+    if (failure !== undefined) throw new Error(failure);
+    return handlers[channel](request);
+  });
   await page.addInitScript(() => {
     const listeners = new Set<(s: unknown) => void>();
     const w = window as unknown as { keeper: unknown; __keeperPush: (s: unknown) => void; __keeperInvoke: (c: string, r: unknown) => Promise<unknown> };
@@ -132,6 +163,7 @@ export async function openDetailsWindow(t: TestContext, options: { intervalSecon
     await page.close();
   });
   await page.goto(await serveRenderer(t));
-  core.start();
-  return { page, sim, core, dir, opened, launchAtLogin, notes, errors };
+  if (!options.stopped) core.start();
+  const fail = (channel: InvokeChannel, message: string | undefined): void => void (message === undefined ? failing.delete(channel) : failing.set(channel, message));
+  return { page, sim, core, dir, opened, launchAtLogin, notes, errors, fail, push: () => push(core.state()) };
 }

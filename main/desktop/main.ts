@@ -3,7 +3,7 @@
  * instance, no dock icon on macOS, the keeper running with every window closed, a clean quit.
  * Everything it wires is tested with fakes of these APIs; this file only passes the real ones.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, screen, session, shell, Tray } from 'electron';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { TrustStore } from '../session/trust-store.ts';
 import { verifyProc } from './certificates.ts';
 import { DesktopCore } from './core.ts';
 import { createHandlers } from './handlers.ts';
+import { trayIconFile } from './icons.ts';
 import { ownWindowsOnly, setupIpc } from './ipc.ts';
 import { NOT_PACKAGED, setupLaunchAtLogin } from './login-items.ts';
 import { setupPower } from './power.ts';
@@ -43,8 +44,12 @@ export async function main(): Promise<void> {
   const loginItems = app.isPackaged
     ? setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath })
     : NOT_PACKAGED;
+  let trayIcon: Tray | undefined;
   const windows = setupWindows({
     createWindow: (options) => new BrowserWindow(options),
+    // Next to the tray icon (its bounds on macOS and Windows, the pointer on Linux).
+    trayBounds: () => trayIcon?.getBounds(),
+    screen,
     preloadPath: path.join(ROOT, 'dist/main/desktop/preload.cjs'),
     indexPath: path.join(ROOT, 'dist/renderer/index.html'),
     icon: path.join(ROOT, 'assets/icon.png'),
@@ -78,12 +83,13 @@ export async function main(): Promise<void> {
   const state = core.state();
   const tray = setupTray(
     {
-      createTray: (image) => new Tray(image),
+      createTray: (image) => (trayIcon = new Tray(image)),
       buildMenu: (template) => Menu.buildFromTemplate(template),
-      image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', process.platform === 'linux' ? `${s}-32.png` : `${s}.png`)),
+      image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', trayIconFile(s, process.platform))),
       confirm: (message, detail) => dialog.showMessageBoxSync({ type: 'question', buttons: ['Log out', 'Cancel'], defaultId: 1, cancelId: 1, message, detail }) === 0,
       act: (action) => void core.act(action),
       showDetails: () => windows.show(),
+      toggleDetails: () => windows.toggle(),
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
       quit: () => app.quit(),
     },

@@ -4,7 +4,7 @@
  * when the state changes and the menu only when what it shows changes (each set can flicker).
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import type { Action } from '../contract.ts';
+import { controlsFor, type Action } from '../contract.ts';
 import type { KeeperStatus } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import { STATE_INFO, type SessionState } from '../session/states.ts';
@@ -19,6 +19,8 @@ export interface TrayDeps {
   confirm(message: string, detail: string): boolean;
   act(action: Action): void;
   showDetails(): void;
+  /** A click on the icon: shows the window, or hides it when it is open (showDetails without it). */
+  toggleDetails?(): void;
   setLaunchAtLogin(enabled: boolean): void;
   quit(): void;
 }
@@ -33,17 +35,19 @@ export function tooltipFor(status: KeeperStatus): string {
 export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'quit'>): MenuItemConstructorOptions[] {
   const { state } = status;
   const paused = state === 'paused';
+  // The window offers the same actions under the same rule (main/contract.ts).
+  const can = controlsFor(state);
   return [
     { id: 'state', label: `${STATE_INFO[state].title}${status.facts.userName ? ` (${status.facts.userName})` : ''}`, enabled: false },
     { type: 'separator' },
     { id: 'details', label: 'Show details', click: () => deps.showDetails() },
     { id: 'login', label: 'Open login page', click: () => deps.act('open-login-page') },
-    { id: 'reauthenticate', label: 'Reauthenticate', enabled: !paused && state !== 'untrusted-certificate', click: () => deps.act('reauthenticate') },
-    { id: 'take-over', label: 'Take over from the other login', visible: state === 'competing', click: () => deps.act('take-over') },
+    { id: 'reauthenticate', label: 'Reauthenticate', enabled: can.reauthenticate.enabled, click: () => deps.act('reauthenticate') },
+    { id: 'take-over', label: 'Take over from the other login', visible: can['take-over'].visible, click: () => deps.act('take-over') },
     {
       id: 'logout',
       label: 'Log out…',
-      enabled: !paused,
+      enabled: can.logout.enabled,
       click: () => {
         if (deps.confirm('Log out of the IBKR gateway?', 'The session ends; you will log in again in a browser, with two-factor authentication.')) deps.act('logout');
       },
@@ -71,7 +75,7 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
   let shownTip = '';
   let shownMenu = '';
   let template: MenuItemConstructorOptions[] = [];
-  tray.on('click', () => deps.showDetails());
+  tray.on('click', () => (deps.toggleDetails ?? deps.showDetails)());
   const update = (next: KeeperStatus, nextSettings: Settings): void => {
     if (next.state !== shownState) {
       tray.setImage(deps.image(next.state));

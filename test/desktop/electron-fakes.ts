@@ -16,6 +16,9 @@ export class FakeWebContents extends EventEmitter {
   send(channel: string, payload: unknown): void {
     this.sent.push([channel, payload]);
   }
+  isDevToolsOpened(): boolean {
+    return false;
+  }
 }
 
 export class FakeBrowserWindow extends EventEmitter {
@@ -23,6 +26,7 @@ export class FakeBrowserWindow extends EventEmitter {
   readonly webContents = new FakeWebContents();
   url = '';
   visible = false;
+  bounds: { x: number; y: number; width: number; height: number } | undefined;
   destroyed = false;
   readonly options: Record<string, unknown>;
   constructor(options: Record<string, unknown>) {
@@ -36,6 +40,15 @@ export class FakeBrowserWindow extends EventEmitter {
   }
   show(): void {
     this.visible = true;
+  }
+  hide(): void {
+    this.visible = false;
+  }
+  isVisible(): boolean {
+    return this.visible;
+  }
+  setBounds(bounds: { x: number; y: number; width: number; height: number }): void {
+    this.bounds = bounds;
   }
   focus(): void {}
   isDestroyed(): boolean {
@@ -67,6 +80,10 @@ export class FakeTray extends EventEmitter {
     this.menu = menu;
   }
   destroy(): void {}
+  /** macOS and Windows give the icon's place; Linux gives zeros, as here. */
+  getBounds(): { x: number; y: number; width: number; height: number } {
+    return { x: 0, y: 0, width: 0, height: 0 };
+  }
 }
 
 class FakeApp extends EventEmitter {
@@ -111,6 +128,11 @@ export function electronFakes() {
     dialog: { showMessageBoxSync: () => 0 },
     ipcMain: { handle: (channel: string, fn: (event: unknown, request: unknown) => unknown) => void handlers.set(channel, fn), removeHandler: (channel: string) => void handlers.delete(channel), on: () => undefined },
     powerMonitor: new EventEmitter(),
+    // One 1920x1080 display with a 32 px panel at the top, the pointer on the panel's right.
+    screen: {
+      getCursorScreenPoint: () => ({ x: 1800, y: 16 }),
+      getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 32, width: 1920, height: 1048 } }),
+    },
     session: { defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) } },
     shell: { openExternal: async (url: string) => void opened.push(url) },
   };

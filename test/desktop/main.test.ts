@@ -56,6 +56,8 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   assert.equal(win.url, pathToFileURL(path.join(ROOT, 'dist/renderer/index.html')).href);
   assert.deepEqual((win.options['webPreferences'] as Record<string, unknown>)['sandbox'], true);
   assert.deepEqual(win.webContents.openHandler!(), { action: 'deny' });
+  // Below the panel at the top, under the pointer (Linux gives the tray no bounds), inside the screen.
+  assert.deepEqual(win.bounds, { x: 1920 - 380, y: 32 + 6, width: 380, height: 560 });
 
   // IPC answers the window, and only the window.
   const fromWindow = { sender: { id: win.webContents.id }, senderFrame: { url: win.url } };

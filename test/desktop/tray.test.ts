@@ -1,13 +1,18 @@
-/** The tray with a small fake of Electron's Tray and Menu: icons per state, menu per state, updates only on change. */
+/**
+ * The tray with a small fake of Electron's Tray and Menu: icons per state, menu per state, updates
+ * only on change; and the icon files themselves, read pixel by pixel.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Menu, MenuItem, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
 import { PNG } from 'pngjs';
-import type { Action } from '../../main/contract.ts';
+import { controlsFor, type Action } from '../../main/contract.ts';
+import { trayIconFile } from '../../main/desktop/icons.ts';
 import { menuTemplate, setupTray, tooltipFor, type TrayDeps } from '../../main/desktop/tray.ts';
 import type { KeeperStatus } from '../../main/session/keeper.ts';
+import { rgb, stateHex } from '../../main/session/palette.ts';
 import { DEFAULT_SETTINGS } from '../../main/session/settings.ts';
 import { SESSION_STATES, STATE_INFO, type SessionState } from '../../main/session/states.ts';
 import { ROOT } from '../helpers.ts';
@@ -16,35 +21,82 @@ const status = (state: SessionState, reason = 'why', userName?: string): KeeperS
   gateway: 'https://localhost:5000', state, previous: null, reason, facts: userName ? { userName } : {}, since: '', lastTickleAt: null, nextCheckAt: null, reauthAttempts: 0,
 });
 
-const RGB: Record<string, [number, number, number]> = {
-  grey: [0x8a, 0x8f, 0x98], green: [0x2e, 0xa0, 0x43], amber: [0xd2, 0x99, 0x22], orange: [0xe8, 0x59, 0x0c], red: [0xd1, 0x24, 0x2f], purple: [0x82, 0x50, 0xdf], hollow: [0x8a, 0x8f, 0x98],
-};
-
-function pixel(file: string, u: number, v: number): number[] {
+/** The alpha channel of an icon: its shape with every colour removed. */
+function alpha(file: string): { size: number; a: Uint8Array; rgb: Set<string> } {
   const png = PNG.sync.read(readFileSync(file));
-  const i = (Math.floor(v * png.height) * png.width + Math.floor(u * png.width)) * 4;
-  return [...png.data.subarray(i, i + 4)];
+  const a = new Uint8Array(png.width * png.height);
+  const rgb = new Set<string>();
+  for (let i = 0; i < a.length; i += 1) {
+    a[i] = png.data[i * 4 + 3]!;
+    if (a[i]! > 0) rgb.add([...png.data.subarray(i * 4, i * 4 + 3)].join(','));
+  }
+  return { size: png.width, a, rgb };
 }
+const icon = (name: string) => alpha(path.join(ROOT, 'assets/tray', name));
 
 describe('tray icons', () => {
-  test('every state has 16 and 32 px icons with @2x, in the colour of DESIGN.md\'s table', () => {
+  test('every state has 16 and 32 px icons with @2x, and macOS template images, of the right sizes', () => {
     for (const state of SESSION_STATES) {
-      for (const [suffix, size] of [['', 16], ['@2x', 32], ['-32', 32], ['-32@2x', 64]] as const) {
-        const file = path.join(ROOT, 'assets/tray', `${state}${suffix}.png`);
-        const png = PNG.sync.read(readFileSync(file));
-        assert.deepEqual([png.width, png.height], [size, size], file);
+      for (const [suffix, size] of [['', 16], ['@2x', 32], ['-32', 32], ['-32@2x', 64], ['Template', 16], ['Template@2x', 32]] as const) {
+        assert.equal(icon(`${state}${suffix}.png`).size, size, `${state}${suffix}.png`);
       }
-      const file = path.join(ROOT, 'assets/tray', `${state}-32@2x.png`);
-      const [r, g, b, a] = pixel(file, 0.2, 0.5);
-      assert.deepEqual([r, g, b], RGB[STATE_INFO[state].colour], `${state} is ${STATE_INFO[state].colour}`);
-      assert.equal(a, 255);
     }
   });
 
-  test('where colour alone would not tell, a mark does: paused is hollow, a changed certificate has "!"', () => {
-    assert.equal(pixel(path.join(ROOT, 'assets/tray/paused-32@2x.png'), 0.5, 0.5)[3], 0, 'hollow');
-    assert.deepEqual(pixel(path.join(ROOT, 'assets/tray/untrusted-certificate-32@2x.png'), 0.5, 0.4).slice(0, 3), [255, 255, 255]);
-    assert.deepEqual(pixel(path.join(ROOT, 'assets/tray/login-required-32@2x.png'), 0.5, 0.4).slice(0, 3), RGB['red']);
+  test("each icon is drawn in its state's colour from the one palette, and nothing else", () => {
+    for (const state of SESSION_STATES) {
+      const hex = stateHex(STATE_INFO[state]);
+      for (const suffix of ['', '-32', '-32@2x']) {
+        const { rgb: colours, a } = icon(`${state}${suffix}.png`);
+        assert.deepEqual([...colours], [rgb(hex).join(',')], `${state}${suffix}.png is ${STATE_INFO[state].colour} (${hex})`);
+        const ink = a.reduce((sum, v) => sum + v, 0) / 255 / a.length;
+        assert.ok(ink > 0.2, `${state}${suffix}.png covers ${Math.round(ink * 100)} % of its square: enough to be seen`);
+      }
+    }
+  });
+
+  test('macOS templates are black, with the same shape as the coloured icon', () => {
+    for (const state of SESSION_STATES) {
+      for (const [template, coloured] of [['Template', ''], ['Template@2x', '@2x']]) {
+        const t = icon(`${state}${template}.png`);
+        assert.deepEqual([...t.rgb], ['0,0,0'], `${state}${template}.png is monochrome`);
+        assert.deepEqual(t.a, icon(`${state}${coloured}.png`).a, `${state}${template}.png has the shape of ${state}${coloured}.png`);
+      }
+    }
+  });
+
+  test('with colour removed, every pair of states still differs in shape at 16 and 32 px', () => {
+    for (const [suffix, minimum] of [['', 16], ['-32', 64]] as const) {
+      const masks = SESSION_STATES.map((state) => ({ state, mask: icon(`${state}${suffix}.png`).a.map((v) => (v >= 128 ? 1 : 0)) }));
+      for (let i = 0; i < masks.length; i += 1) {
+        for (let j = i + 1; j < masks.length; j += 1) {
+          const differ = masks[i]!.mask.reduce((n, v, k) => n + (v === masks[j]!.mask[k] ? 0 : 1), 0);
+          assert.ok(differ >= minimum, `${masks[i]!.state} and ${masks[j]!.state} differ in ${differ} pixels at ${suffix || '16 px'} (at least ${minimum})`);
+        }
+      }
+    }
+  });
+
+  test('paused is hollow, a changed certificate has a cut-out "!", login required is a padlock with a keyhole', () => {
+    const at = (name: string, u: number, v: number): number => {
+      const { size, a } = icon(name);
+      return a[Math.floor(v * size) * size + Math.floor(u * size)]!;
+    };
+    assert.equal(at('paused-32@2x.png', 0.5, 0.5), 0, 'between the pause bars');
+    assert.equal(at('paused-32@2x.png', 0.5, 0.1), 255, 'the ring');
+    assert.equal(at('untrusted-certificate-32@2x.png', 0.5, 0.4), 0, 'the bar of "!"');
+    assert.equal(at('untrusted-certificate-32@2x.png', 0.25, 0.4), 255, 'the shield beside it');
+    assert.equal(at('login-required-32@2x.png', 0.5, 0.64), 0, 'the keyhole');
+    assert.equal(at('login-required-32@2x.png', 0.5, 0.25), 0, 'inside the shackle');
+  });
+
+  test('macOS shows a template where the colour says nothing the shape does not', () => {
+    assert.equal(trayIconFile('ready', 'darwin'), 'readyTemplate.png');
+    assert.equal(trayIconFile('paused', 'darwin'), 'pausedTemplate.png');
+    assert.equal(trayIconFile('login-required', 'darwin'), 'login-required.png');
+    assert.equal(trayIconFile('competing', 'darwin'), 'competing.png');
+    assert.equal(trayIconFile('ready', 'linux'), 'ready-32.png');
+    assert.equal(trayIconFile('keeper-error', 'win32'), 'keeper-error.png');
   });
 });
 
@@ -114,6 +166,21 @@ describe('tray', () => {
     assert.equal(item(menuTemplate(status('ready'), DEFAULT_SETTINGS, r.deps), 'state').enabled, false, 'the state line is not a button');
   });
 
+  test('the menu enables and shows what the window does, by the one rule of the contract', () => {
+    const r = rig();
+    for (const state of SESSION_STATES) {
+      const can = controlsFor(state);
+      const menu = menuTemplate(status(state), DEFAULT_SETTINGS, r.deps);
+      assert.equal(item(menu, 'reauthenticate').enabled, can.reauthenticate.enabled, `${state}: Reauthenticate`);
+      assert.equal(item(menu, 'logout').enabled, can.logout.enabled, `${state}: Log out`);
+      assert.equal(item(menu, 'take-over').visible, can['take-over'].visible, `${state}: Take over`);
+      assert.equal(item(menu, 'pause').label, can.pause.visible ? 'Pause keeping alive' : 'Resume keeping alive', `${state}: Pause`);
+    }
+    assert.equal(controlsFor('untrusted-certificate').reauthenticate.enabled, false, 'nothing goes to a gateway whose certificate changed');
+    assert.equal(controlsFor('rate-limited').logout.enabled, false, 'nothing is sent during a penalty');
+    assert.match(controlsFor('paused').logout.why ?? '', /resume first/);
+  });
+
   test('menu items act; Log out asks first; Launch at login is a checkbox that follows the setting', () => {
     const refuse = rig(false);
     click(menuTemplate(status('ready'), DEFAULT_SETTINGS, refuse.deps), 'logout');
@@ -138,5 +205,10 @@ describe('tray', () => {
     assert.equal(r.fake.calls.filter(([name]) => name === 'setContextMenu').length, 3);
     r.fake.handlers['click']!();
     assert.equal(r.details(), 1, 'a click on the icon opens the details where clicks arrive');
+    let toggled = 0;
+    const t = rig();
+    setupTray({ ...t.deps, toggleDetails: () => void (toggled += 1) }, status('ready'), DEFAULT_SETTINGS);
+    t.fake.handlers['click']!();
+    assert.deepEqual([toggled, t.details()], [1, 0], 'with a popover, the click opens or closes it');
   });
 });

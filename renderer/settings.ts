@@ -1,0 +1,79 @@
+/**
+ * The Settings form: filled from the main process's settings unless the person is editing it;
+ * refused values shown next to their field (aria-describedby, aria-invalid), the first one focused.
+ * Launch at login is sent only when the person changed it, so an undecided null stays undecided.
+ */
+import type { Settings } from '../main/session/settings.ts';
+import { $, ask, el, setText } from './dom.ts';
+
+const NOTIFICATION_LABELS: Record<string, string> = {
+  drop: 'Drops', recovery: 'Recoveries', competing: 'Another login', 'login-required': 'Login needed',
+  'gateway-down': 'Gateway down', 'rate-limited': 'Rate limits', 'certificate-changed': 'New certificate', 'recovery-stopped': 'Recovery given up',
+};
+/** The person changed the form since it was filled or saved. */
+let dirty = false;
+/** Launch at login is sent only when the person changed it: undecided (null) stays undecided. */
+let launchTouched = false;
+const FIELDS = { gateway: 'gateway', intervalSeconds: 'interval', launchAtLogin: 'launch', notifications: 'notifications' } as const;
+
+/** True while the person edits the form: the main process's settings do not overwrite it. */
+export const editing = (): boolean => dirty;
+
+export function fillSettings(settings: Settings): void {
+  $<HTMLInputElement>('gateway').value = settings.gateway;
+  $<HTMLInputElement>('interval').value = String(settings.intervalSeconds);
+  const launch = $<HTMLInputElement>('launch');
+  launch.checked = settings.launchAtLogin === true;
+  launch.indeterminate = settings.launchAtLogin === null;
+  launchTouched = false;
+  setText($('hint-launch'), settings.launchAtLogin === null ? 'Not decided yet: it turns on after the first successful session, unless you decide now.' : '');
+  const box = $('notifications');
+  if (box.querySelectorAll('input').length === 0) {
+    for (const kind of Object.keys(settings.notifications)) {
+      const input = el('input', { type: 'checkbox', name: kind });
+      input.dataset['kind'] = kind;
+      const label = el('label', { className: 'check' });
+      label.append(input, ` ${NOTIFICATION_LABELS[kind] ?? kind}`);
+      box.append(label);
+    }
+  }
+  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-kind]')) input.checked = settings.notifications[input.dataset['kind'] as keyof Settings['notifications']];
+}
+
+async function save(event: SubmitEvent, saved: (settings: Settings) => void): Promise<void> {
+  event.preventDefault();
+  const interval = $<HTMLInputElement>('interval').value.trim();
+  const change: Record<string, unknown> = {
+    gateway: $<HTMLInputElement>('gateway').value,
+    intervalSeconds: interval === '' || Number.isNaN(Number(interval)) ? interval : Number(interval),
+    notifications: Object.fromEntries([...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [i.dataset['kind'], i.checked])),
+  };
+  if (launchTouched) change['launchAtLogin'] = $<HTMLInputElement>('launch').checked;
+  setText($('settings-message'), 'Saving.');
+  const result = await ask('settings:save', change as Partial<Settings>, 'save the settings');
+  if (result === undefined) return setText($('settings-message'), 'Not saved.');
+  let first: HTMLElement | undefined;
+  for (const [field, id] of Object.entries(FIELDS)) {
+    const message = result.ok ? '' : (result.errors[field as keyof Settings] ?? '');
+    setText($(`error-${field}`), message);
+    $(id).setAttribute('aria-invalid', String(message !== ''));
+    if (message !== '') first ??= $(id);
+  }
+  setText($('settings-message'), result.ok ? 'Saved.' : 'Not saved: see the messages above.');
+  $('settings-message').classList.toggle('bad', !result.ok);
+  if (result.ok) {
+    dirty = false;
+    saved(result.settings);
+  } else {
+    // The first refused field, with its message read out (aria-describedby).
+    (first?.querySelector('input') ?? first)?.focus();
+  }
+}
+
+/** Wires the form; `saved` gets the settings the main process kept. */
+export function wireSettings(saved: (settings: Settings) => void): void {
+  $('settings').addEventListener('submit', (e) => void save(e as SubmitEvent, saved));
+  $('settings').addEventListener('input', () => void (dirty = true));
+  $('launch').addEventListener('change', () => void (launchTouched = true));
+}
+
