@@ -340,6 +340,11 @@ export class Simulator {
 
     let answer = this.#route(req.method ?? 'GET', api, body, fault?.kind === 'sso-invalid');
     if (fault?.kind === 'leak-session') answer = { ...answer, body: leakSession(answer.body, this.model.session) };
+    if (fault?.kind === 'deeply-nested' && answer.body !== null && typeof answer.body === 'object') {
+      // The answer, with a value nested 100,000 levels deep (what recursion in a client would not survive).
+      const text = JSON.stringify(answer.body).replace(/^\{/, `{"nested":${'['.repeat(100_000)}${']'.repeat(100_000)},`);
+      return reply(answer.status, text);
+    }
     if (fault?.kind === 'truncated') {
       record.outcome = 'truncated';
       record.status = answer.status;

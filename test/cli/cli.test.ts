@@ -63,6 +63,17 @@ describe('usage', () => {
     assert.ok(huge.stderr.length < 400, `${huge.stderr.length} characters`);
   });
 
+  test('tickle --json on an answer nested 100,000 levels deep: printed, cut at a sane depth, no crash', async (t) => {
+    const sim = await startSim(t);
+    await sim.apply({ type: 'fault', fault: 'deeply-nested', path: '/tickle' });
+    const result = await runCli(['tickle', '--json', '--gateway', sim.url, '--config-dir', tempDir(t)]);
+    assert.equal(result.code, 0, result.stderr);
+    const out = json(result.stdout);
+    assert.equal(out.state, 'ready');
+    assert.match(JSON.stringify(out.answer.nested), /\[nested too deeply\]/);
+    assert.doesNotMatch(result.stderr, /Maximum call stack/);
+  });
+
   test('history names a file it cannot read, without a stack trace', async (t) => {
     const dir = tempDir(t);
     const { mkdirSync } = await import('node:fs');
