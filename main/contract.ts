@@ -79,9 +79,11 @@ export interface InvokeContract {
   'trust:forget': { request: null; response: ActionResult };
   /** Trusts the certificate the gateway presents now, by the fingerprint the window showed. */
   'trust:accept': { request: { fingerprint256: string }; response: ActionResult };
+  /** Gives the gateway in the settings' folder a certificate of its own (`ibkr-keeper gateway certificate`). */
+  'gateway:certificate': { request: null; response: ActionResult };
 }
 export type InvokeChannel = keyof InvokeContract;
-export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget', 'trust:accept'] as const satisfies readonly InvokeChannel[];
+export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget', 'trust:accept', 'gateway:certificate'] as const satisfies readonly InvokeChannel[];
 
 /** Main -> renderer pushes. */
 export const STATE_CHANNEL = 'state:changed';

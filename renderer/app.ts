@@ -198,6 +198,10 @@ function wire(): void {
     const result = await ask('trust:accept', { fingerprint256 }, 'trust the certificate');
     if (result) say(result.message, !result.ok);
   });
+  $('own-certificate').addEventListener('click', async () => {
+    const result = await ask('gateway:certificate', null, 'give the gateway its own certificate');
+    if (result) say(result.message, !result.ok);
+  });
   $('retry').addEventListener('click', () => void load());
   $('more').addEventListener('click', () => clampReason(false));
   window.keeper.onState(render);

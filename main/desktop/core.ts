@@ -197,6 +197,30 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   }
 
   /** Forgets the trusted certificate of the configured gateway (it is trusted again on next use). */
+  /**
+   * Gives the gateway in the settings' folder a key and certificate of its own instead of IBKR's
+   * publicly known one (as `ibkr-keeper gateway certificate`), pinned for its address; the gateway
+   * presents it from its next start.
+   */
+  async makeGatewayCertificate(): Promise<ActionResult> {
+    const dir = this.#settings.gatewayDir;
+    if (dir === null) {
+      return { ok: false, message: "Set the gateway's folder in Settings first (where bin/run.sh and root/conf.yaml are), and save." };
+    }
+    try {
+      // Loaded on demand: it brings the YAML reader.
+      const { makeGatewayCertificate } = await import('../gateway/certificate.ts');
+      const made = await makeGatewayCertificate({ dir, trust: this.#trust });
+      this.#emitState();
+      return {
+        ok: true,
+        message: `The gateway has a certificate of its own (SHA-256 ${made.fingerprint256}), already trusted. Restart the gateway to use it; ${made.conf} was kept as ${made.backup}.`,
+      };
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+  }
+
   forgetCertificate(): ActionResult {
     const had = this.#trust.forget(this.#client.address.origin);
     this.#emitState();

@@ -32,6 +32,7 @@ export function createHandlers(core: DesktopCore): Handlers {
       return core.saveSettings(parsed.data);
     },
     'trust:forget': async () => core.forgetCertificate(),
+    'gateway:certificate': async () => core.makeGatewayCertificate(),
     'trust:accept': async (request) => {
       const parsed = acceptSchema.safeParse(request);
       if (!parsed.success) throw new BadRequest('trust:accept needs {"fingerprint256": the fingerprint shown}.');

@@ -13,7 +13,9 @@ import { controlsFor } from '../../main/contract.ts';
 import { WINDOW_SIZE } from '../../main/desktop/windows.ts';
 import { PALETTE, rgb } from '../../main/session/palette.ts';
 import { IBKR_STOCK_CERTIFICATE } from '../../main/session/tls.ts';
+import { TrustStore } from '../../main/session/trust-store.ts';
 import { raw, ROOT } from '../helpers.ts';
+import { copyGateway, freePort } from '../real-gateway.ts';
 import { closeChromium, openDetailsWindow, type WindowRig } from '../renderer-harness.ts';
 
 // `npm run screenshots` writes them to docs/screenshots (committed, shown in the README);
@@ -219,6 +221,31 @@ describe('details window', () => {
     assert.match(await text(w.page, 'trust-notice'), /ships with every copy of the gateway.*certificate of its own/);
     await w.page.locator('#forget').scrollIntoViewIfNeeded();
     await shot(w, 'window-stock-certificate');
+  });
+
+  test('the window gives the gateway its own certificate: first the folder, then one click; conf.yaml changed, the new one pinned', async (t) => {
+    const w = await openDetailsWindow(t);
+    await shows(w.page, 'ready');
+    await w.page.click('#tab-settings');
+    await w.page.click('#own-certificate');
+    assert.match(await message(w.page, /gateway's folder in Settings first/), /Set the gateway's folder in Settings first/);
+    await w.page.fill('#gatewayDir', '/nonexistent/clientportal.gw');
+    await w.page.click('#settings button[type="submit"]');
+    await w.page.waitForFunction(() => (document.querySelector('#error-gatewayDir')?.textContent ?? '') !== '');
+    assert.equal(await w.page.getAttribute('#gatewayDir', 'aria-invalid'), 'true');
+    const port = await freePort();
+    const gateway = copyGateway(t, port);
+    await w.page.fill('#gatewayDir', gateway);
+    await w.page.click('#settings button[type="submit"]');
+    await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
+    await w.page.click('#own-certificate');
+    const said = await message(w.page, /certificate of its own/);
+    const fingerprint = /SHA-256 ([0-9A-F:]{95})/.exec(said)![1]!;
+    assert.match(readFileSync(path.join(gateway, 'root/conf.yaml'), 'utf8'), /^sslCert: "ibkr-keeper-.*\.jks"$/m);
+    assert.equal(new TrustStore(w.dir).get(`https://localhost:${port}`)?.fingerprint256, fingerprint);
+    assert.equal(new TrustStore(w.dir).get(`https://127.0.0.1:${port}`)?.fingerprint256, fingerprint);
+    await w.page.locator('#own-certificate').scrollIntoViewIfNeeded();
+    await shot(w, 'window-own-certificate');
   });
 
   test('gateway down is grey, rate-limited purple with Reauthenticate and Log out disabled, as in the tray', async (t) => {
