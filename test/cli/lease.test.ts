@@ -37,7 +37,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 }
 
 describe('one keeper per gateway', () => {
-  test('two watch on one folder: one tickles, the other follows it; no rate-limit violation; kill -9 the holder and the follower takes over', async (t) => {
+  test('two watch on one folder for 90 s: one tickles, the other follows it; no rate-limit violation; kill -9 the holder and the follower takes over', async (t) => {
     const sim = await startSim(t);
     const dir = tempDir(t);
     // Started together, as the desktop app and `watch` at login: they used to tickle 1-18 ms apart.
@@ -52,9 +52,10 @@ describe('one keeper per gateway', () => {
     assert.equal(follower.lines.find((l) => l.state === 'ready').following.pid, holder.child.pid, 'its JSON lines name the keeper it follows');
 
     const seq = sim.requests().at(-1)!.seq;
-    await sleep(12_000);
+    // 90 s side by side, as the issue asks: one keeper's tickles (about 45), not two keepers' (about 90).
+    await sleep(90_000);
     const tickles = sim.requests(seq).filter((r) => r.path === '/v1/api/tickle').length;
-    assert.ok(tickles >= 4 && tickles <= 7, `one keeper's tickles every 2 s for 12 s, not two keepers': ${tickles}`);
+    assert.ok(tickles >= 38 && tickles <= 50, `one keeper's tickles every 2 s for 90 s, not two keepers': ${tickles}`);
     assert.equal(sim.limiter.violations, 0);
 
     holder.child.kill('SIGKILL');

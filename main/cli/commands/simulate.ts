@@ -98,9 +98,10 @@ export function registerSimulateCommand(program: Command): void {
           ].join('\n'),
         );
       }
+      // Long-running like watch: SIGHUP stops it cleanly too, SIGUSR1 opens no debugger.
+      process.on('SIGUSR1', () => undefined);
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
       });
       await Promise.all([control.stop(), sim.stop()]);
     });
