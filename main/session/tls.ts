@@ -93,6 +93,8 @@ function handshake(options: { host: string; port: number; timeoutMs: number }): 
  */
 export async function probeCertificate(host: string, port: number, timeoutMs: number): Promise<CertificateInfo> {
   const { socket, certificate } = await handshake({ host, port, timeoutMs });
+  // A reset while closing is of no interest, and must not become an uncaught 'error'.
+  socket.on('error', () => undefined);
   socket.end();
   return describeCertificate(certificate.toString());
 }
