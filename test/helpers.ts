@@ -132,3 +132,14 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
     });
   });
 }
+
+/** A long-running `ibkr-keeper ARGS` (watch, simulate) with what it printed so far; killed after the test. */
+export function spawnCli(t: TestContext, args: string[]): { child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, import('node:stream').Readable>; stdout(): string; stderr(): string } {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}

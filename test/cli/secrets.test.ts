@@ -4,12 +4,11 @@
  * stderr, the health server, and every file in the config folder.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { ROOT, runCli, startSim, tempDir } from '../helpers.ts';
+import { runCli, spawnCli, startSim, tempDir } from '../helpers.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -21,19 +20,13 @@ function filesUnder(dir: string): string[] {
 test('a gateway that leaks the session id everywhere: it is never written whole', async (t) => {
   const sim = await startSim(t, { settings: { reauthLatencyMs: 500 } });
   const dir = tempDir(t);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const watch = spawnCli(t, ['watch', '--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
+  const { child } = watch;
   const ids = new Set<string>();
   const sample = setInterval(() => sim.model.session && ids.add(sim.model.session), 20);
   t.after(() => clearInterval(sample));
-  while (!stdout.includes('"ready"')) await new Promise((r) => setTimeout(r, 50));
-  const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+  while (!watch.stdout().includes('"ready"')) await new Promise((r) => setTimeout(r, 50));
+  const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(watch.stderr())![1]!;
 
   await sim.apply({ type: 'fault', fault: 'leak-session', count: 40 });
   await sim.apply({ type: 'fault', fault: 'malformed', count: 2, path: '/tickle' });
@@ -47,6 +40,8 @@ test('a gateway that leaks the session id everywhere: it is never written whole'
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   clearInterval(sample);
+  const stdout = watch.stdout();
+  const stderr = watch.stderr();
 
   assert.ok(ids.size > 0);
   assert.match(stdout, /keeper|not-authenticated|gateway-down/, 'the leaking answers were seen');

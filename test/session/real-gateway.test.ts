@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TrustStore } from '../../main/session/trust-store.ts';
-import { spawn } from 'node:child_process';
-import { ROOT, runCli, tempDir } from '../helpers.ts';
+import { runCli, spawnCli, tempDir } from '../helpers.ts';
 import { copyGateway, freePort, Scope, startGateway, STOCK_FINGERPRINT, type RealGateway } from '../real-gateway.ts';
 
 describe('the real gateway', () => {
@@ -71,19 +70,13 @@ describe('the real gateway', () => {
   test('watch: gateway-down with the reason, and the stock certificate said once', async (t) => {
     const dir = tempDir(t);
     new TrustStore(dir).record(gw.url, { fingerprint256: STOCK_FINGERPRINT, source: 'first-use' });
-    const child = spawn(process.execPath, [`${ROOT}/bin/ibkr-keeper.js`, 'watch', '--gateway', gw.url, '--config-dir', dir, '--timeout', '2', '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.after(() => child.kill('SIGKILL'));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const watch = spawnCli(t, ['watch', '--gateway', gw.url, '--config-dir', dir, '--timeout', '2', '--json']);
     const deadline = Date.now() + 30_000;
-    while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('close', r));
-    const first = JSON.parse(stdout.split('\n')[0]!);
+    while (!watch.stdout().includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    watch.child.kill('SIGTERM');
+    await new Promise((r) => watch.child.once('close', r));
+    const stderr = watch.stderr();
+    const first = JSON.parse(watch.stdout().split('\n')[0]!);
     assert.equal(first.state, 'gateway-down');
     assert.match(first.reason, /did not answer within 2 s: it may not reach IBKR/);
     assert.equal(stderr.match(/This is the certificate IBKR ships/g)?.length, 1, JSON.stringify(stderr));
