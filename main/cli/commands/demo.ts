@@ -35,6 +35,12 @@ const DAY: Array<{ at: number; say: string; events?: SimEventInput[]; flood?: tr
   { at: 15, say: 'Another program floods the gateway: IBKR puts this computer in the penalty box', flood: true },
   { at: 18, say: 'The gateway is reinstalled with a new certificate', events: [{ type: 'rotate-certificate' }] },
   { at: 18.25, say: 'You check the new fingerprint and trust it (ibkr-keeper trust accept)', user: 'trust' },
+  {
+    at: 19.5,
+    say: 'TWS on another computer takes the session back a minute after each time it loses it',
+    events: [{ type: 'compete', kicked: true, takeBackAfter: '1m', shows: 'not-authenticated' }],
+  },
+  { at: 20.5, say: 'You close TWS there and choose "Take over"', events: [{ type: 'recover' }], user: 'take-over' },
 ];
 
 /** Twelve tickles at once, from a client that keeps no pace, as a careless script would send. */
