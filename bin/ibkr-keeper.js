@@ -9,7 +9,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
     `ibkr-keeper needs Node.js 22.19 or later, and this is ${process.version}. ` +
       'From a clone of the repository, run it as `npx ibkr-keeper` after `npm ci` (that brings Node 22); ' +
-      'elsewhere install Node.js 22 or later.\n',
+      'elsewhere install Node.js 22.19 or later.\n',
   );
   process.exit(1);
 }

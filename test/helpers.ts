@@ -24,10 +24,25 @@ export const NOT_OURS: Array<[string, string]> = [
   ['the wrong shape', '{"version":1,"pins":[],"origins":[],"attempts":{}}'],
 ];
 
-/** A temporary folder, removed after the test. */
+/** Folders a test could not remove at its end (a process it started still writing): removed at exit. */
+const leftovers = new Set<string>();
+process.once('exit', () => {
+  for (const dir of leftovers) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+/**
+ * A temporary folder, removed after the test. The removal never throws: a hook that threw would
+ * keep the test's later hooks (those that stop the processes it started) from running.
+ */
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      leftovers.add(dir);
+    }
+  });
   return dir;
 }
 

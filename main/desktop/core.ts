@@ -248,7 +248,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     });
     this.#seat = new LeasedKeeper({
       keeper: this.#keeper,
-      lease: new GatewayLease({ configDir: deps.configDir, origin: this.#client.address.origin, program: 'desktop' }),
+      lease: new GatewayLease({ configDir: deps.configDir, origin: this.#client.address.origin, key: this.#client.address.ledgerKey, program: 'desktop' }),
       clock: deps.clock,
       scheduler: deps.scheduler,
       followEveryMs: deps.followEveryMs,

@@ -118,7 +118,12 @@ export function classify(check: Check, origin: string): Classification {
   if (fail !== undefined) return result('not-authenticated', `The gateway reports a failed login: "${fail}".`);
   if (auth.connected) return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.');
   if (auth.authenticated) return result('not-authenticated', 'The brokerage session is authenticated but has lost its connection to IBKR.');
-  return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
+  // Said only on evidence: a valid /sso/validate, or a tickle that counts the login's time down.
+  const loginValid =
+    (check.validate?.kind === 'answer' && check.validate.body.RESULT) || (check.tickle?.kind === 'answer' && (check.tickle.body.ssoExpires ?? 0) > 0);
+  if (loginValid) return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
+  const unknown = check.validate?.kind === 'not-sent' ? ' Whether the login is still valid is not known yet (IBKR allows one check a minute).' : '';
+  return result('not-authenticated', `The brokerage session has ended (timed out or logged out).${unknown}`);
 }
 
 /** The reason of `ready`, with the user when known. */
@@ -158,7 +163,11 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
   const down = (reason: string): { state: ObservedState; reason: string } => ({ state: 'gateway-down', reason });
   switch (o.kind) {
     case 'unreachable':
-      if (o.code === 'ECONNREFUSED') return down(`The gateway is not running at ${origin} (connection refused).`);
+      if (o.code === 'ECONNREFUSED') {
+        // IBKR's gateway listens on IPv4 only (docs/gateway.md, "Address").
+        const ipv6 = /^https:\/\/\[/.test(origin) ? ` The gateway listens on IPv4 only: use https://127.0.0.1:${new URL(origin).port || 443} or https://localhost:${new URL(origin).port || 443}.` : '';
+        return down(`The gateway is not running at ${origin} (connection refused).${ipv6}`);
+      }
       if (o.answerTimeoutMs !== undefined) {
         return down(`The gateway at ${origin} did not answer within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`);
       }

@@ -19,7 +19,7 @@ import {
   ssoValidateSchema,
   tickleSchema,
 } from './schemas.ts';
-import { isCertificateError, isLoopbackHost, PinMismatchError, PinnedAgent, probeCertificate } from './tls.ts';
+import { IBKR_STOCK_CERTIFICATE, isCertificateError, isLoopbackHost, PinMismatchError, PinnedAgent, probeCertificate } from './tls.ts';
 import { exchange, ExchangeError, type Exchange } from './transport.ts';
 import type { TrustStore } from './trust-store.ts';
 
@@ -44,6 +44,12 @@ export interface GatewayAddress {
   readonly hostname: string;
   readonly port: number;
   readonly loopback: boolean;
+  /**
+   * What IBKR's limits and the one-keeper lease are counted by: the gateway itself, so
+   * `https://localhost:5000` and `https://127.0.0.1:5000` (one gateway, one client address) share
+   * one ledger and one lease; `https://loopback:PORT` for every loopback name, else the origin.
+   */
+  readonly ledgerKey: string;
 }
 
 /**
@@ -68,12 +74,14 @@ export function parseGatewayUrl(input: string): GatewayAddress {
     throw new UserError(`${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
   }
   const port = Number(url.port === '' ? 443 : url.port);
+  const loopback = isLoopbackHost(url.hostname);
   return {
     origin: url.origin,
     apiBase: `${url.origin}/v1/api`,
     hostname: url.hostname.replace(/^\[|\]$/g, ''),
     port,
-    loopback: isLoopbackHost(url.hostname),
+    loopback,
+    ledgerKey: loopback ? `https://loopback:${port}` : url.origin,
   };
 }
 
@@ -113,7 +121,7 @@ export class GatewayClient {
   constructor(options: GatewayClientOptions) {
     this.address = parseGatewayUrl(options.gateway);
     this.#trust = options.trust;
-    this.#pacer = new Pacer(options.pacing, this.address.origin, options.now);
+    this.#pacer = new Pacer(options.pacing, this.address.ledgerKey, options.now);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#onFirstUseTrust = options.onFirstUseTrust;
     this.#sleep = options.sleep ?? sleep;
@@ -146,8 +154,11 @@ export class GatewayClient {
   validate(): Promise<Observation<'validate'>> {
     return this.call('validate');
   }
-  logout(): Promise<Observation<'logout'>> {
-    return this.call('logout');
+  /** `POST /logout`; a login remembered from `/sso/validate` is forgotten, since it no longer holds. */
+  async logout(): Promise<Observation<'logout'>> {
+    const answer = await this.call('logout');
+    if (answer.kind === 'answer') this.#pacer.forgetSso();
+    return answer;
   }
 
   /** One request, queued behind any other in flight. */
@@ -302,7 +313,10 @@ export class GatewayClient {
       latencyMs: 0,
       pinned,
       presented,
-      detail: `The gateway at ${this.address.origin} now presents certificate ${presented}, not the trusted ${pinned}.`,
+      detail:
+        presented === IBKR_STOCK_CERTIFICATE
+          ? `The gateway at ${this.address.origin} presents IBKR's stock certificate (${presented}), not its own one pinned here (${pinned}): if you just gave it its own (ibkr-keeper gateway certificate), restart the gateway; do not trust the stock one again.`
+          : `The gateway at ${this.address.origin} now presents certificate ${presented}, not the trusted ${pinned}.`,
     };
   }
 }

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { classify, readyReason, validateFacts, type Check, type Classification, type Facts } from './classify.ts';
+import { validateOrRecall } from './check.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { redactText } from './redact.ts';
 import { POLICY, type RecoveryBudget } from './policy.ts';
@@ -437,9 +438,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     if (now - this.#lastValidateMono < POLICY.validateEveryMs) return;
     if (this.#sticky.userName !== undefined && !cameBack) return;
     this.#lastValidateMono = now;
-    const validate = await this.#client.validate();
+    // Asked by another command less than a minute ago (IBKR allows one a minute): what it answered.
+    const validate = await validateOrRecall(this.#client);
     if (validate.kind === 'answer' && validate.body.RESULT) {
-      this.#client.pacer.rememberSso(validate.body);
       const { ssoExpiresInMs: _fresh, ...user } = validateFacts(validate.body);
       Object.assign(this.#sticky, user);
     }

@@ -74,9 +74,10 @@ export class GatewayLease {
   #lock: HeldLock | undefined;
   #since = '';
 
-  constructor(options: { configDir: string; origin: string; program: KeeperProgram; pid?: number }) {
+  /** `key`: what the lease is held for (GatewayAddress.ledgerKey: every loopback name of one gateway alike); default `origin`. */
+  constructor(options: { configDir: string; origin: string; key?: string; program: KeeperProgram; pid?: number }) {
     const dir = path.join(options.configDir, 'leases');
-    const name = leaseName(options.origin);
+    const name = leaseName(options.key ?? options.origin);
     this.origin = options.origin;
     this.lockPath = path.join(dir, `${name}.lock`);
     this.#file = new JsonStore({ dir, name, schema: leaseFileSchema, empty: () => ({}) as LeaseFile, durable: false });

@@ -195,6 +195,11 @@ export class Pacer {
     this.#change(now, (entry) => ({ ...entry, sso: { at: now, RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } }));
   }
 
+  /** Forgets the remembered `/sso/validate` answer (after a logout it no longer holds). */
+  forgetSso(): void {
+    this.#change(this.#now(), ({ sso: _gone, ...entry }) => entry);
+  }
+
   /** The last `/sso/validate` answer, with `EXPIRES` counted down to now, if one is remembered. */
   recallSso(): SsoMemory | undefined {
     const now = this.#now();

@@ -39,7 +39,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'not-authenticated': {
     colour: 'amber',
     title: 'Brokerage session not authenticated',
-    advice: 'Reauthenticate (ibkr-keeper reauth); the login itself is still valid.',
+    advice: 'Reauthenticate (ibkr-keeper reauth, or Reauthenticate in the app); if the login has ended too, log in again in a browser.',
     exitCode: 3,
   },
   reauthenticating: {
@@ -51,7 +51,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   competing: {
     colour: 'orange',
     title: 'Another login holds the session',
-    advice: 'Close the other login (TWS, mobile, another gateway) or take the session over explicitly.',
+    advice: 'Close the other login, or take the session over explicitly (Take over in the app; ibkr-keeper reauth --take-over).',
     exitCode: 4,
   },
   'login-required': {
@@ -63,7 +63,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'gateway-down': {
     colour: 'grey',
     title: 'Gateway unreachable',
-    advice: 'Check that the Client Portal Gateway is running and reachable at the configured URL.',
+    advice: 'Check what the reason names: the gateway at this address, its allow list, its link to IBKR (ibkr-keeper doctor checks each).',
     exitCode: 6,
   },
   'rate-limited': {
@@ -76,7 +76,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'red',
     title: "Gateway's certificate changed",
     advice:
-      'If you reinstalled or reconfigured the gateway, trust its new certificate (in the app: Trust this certificate; headless: ibkr-keeper trust accept); otherwise do not.',
+      'Trust a new certificate only if you know why it changed, e.g. you reinstalled the gateway (in the app: Trust this certificate; headless: ibkr-keeper trust accept).',
     exitCode: 8,
   },
   paused: { colour: 'hollow', title: 'Paused', advice: 'Resume keeping alive when you want it back.', exitCode: 9 },

@@ -240,6 +240,41 @@ describe('tickle, validate, reauth, logout', () => {
     const status = await runCli(['status', '--json', '--gateway', sim.url, '--config-dir', dir]);
     assert.equal(json(status.stdout).state, 'login-required');
   });
+
+  test('status after a logout within the minute does not recall the login from before it', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    assert.equal((await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code, 0, 'the login is validated and remembered');
+    assert.equal((await runCli(['logout', '--gateway', sim.url, '--config-dir', dir])).code, 0);
+    const status = await runCli(['status', '--json', '--gateway', sim.url, '--config-dir', dir]);
+    assert.notEqual(json(status.stdout).state, 'ready');
+    assert.doesNotMatch(json(status.stdout).reason, /login itself is still valid/);
+  });
+
+  test('reauth while another login holds the session sends nothing and names --take-over; --take-over takes it', async (t) => {
+    const sim = await startSim(t, { settings: { reauthLatencyMs: 500 } });
+    const dir = tempDir(t);
+    await sim.apply({ type: 'compete', kicked: true });
+    const result = await runCli(['reauth', '--gateway', sim.url, '--config-dir', dir]);
+    assert.equal(result.code, STATE_INFO.competing.exitCode);
+    assert.match(result.stdout, /^competing: .*Nothing was sent: reauthenticating would end that login\. To take the session over, run ibkr-keeper reauth --take-over\./);
+    assert.equal(sim.counts()['/v1/api/iserver/reauthenticate'], undefined, 'not one reauthentication');
+    assert.equal(sim.snapshot()['brokerage'], 'kicked', 'the other login still holds it');
+    const takeOver = await runCli(['reauth', '--take-over', '--gateway', sim.url, '--config-dir', dir]);
+    assert.equal(takeOver.code, 0, takeOver.stdout);
+  });
+
+  test('localhost and 127.0.0.1 are one gateway: one ledger, so using both breaks no limit', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const byName = sim.url.replace('127.0.0.1', 'localhost');
+    for (const gateway of [sim.url, byName, sim.url, byName]) {
+      const result = await runCli(['status', '--gateway', gateway, '--config-dir', dir]);
+      assert.equal(result.code, 0, `${gateway}: ${result.stdout}`);
+    }
+    assert.equal(sim.limiter.violations, 0);
+    assert.equal(sim.counts()['/v1/api/sso/validate'], 1, 'the login asked once a minute, whatever the name');
+  });
 });
 
 describe('trust', () => {

@@ -53,7 +53,11 @@ describe('details window', () => {
       assert.match(await text(w.page, 'fact-server'), /^JifZ34060, build /);
       assert.match(await text(w.page, 'fact-gateway'), /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(await w.page.locator('#state-icon').getAttribute('src'), 'icons/ready-32.png');
-      assert.ok(await w.page.locator('#state-icon').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the icon loads');
+      // The icon loads (waited for: a loaded machine may take a moment).
+      await w.page.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('#state-icon');
+        return img !== null && img.complete && img.naturalWidth > 0;
+      });
       // The state's colour is the palette's, and so is each stretch of the timeline.
       assert.equal(await w.page.locator('header').evaluate((h) => getComputedStyle(h).borderTopColor), css(PALETTE.green));
       const segments = await w.page.$$eval('#timeline .segment', (list) => list.map((s) => [(s as HTMLElement).dataset['state'], getComputedStyle(s).backgroundColor]));
@@ -186,7 +190,7 @@ describe('details window', () => {
     await w.sim.apply({ type: 'rotate-certificate' });
     await shows(w.page, 'untrusted-certificate');
     assert.match(await text(w.page, 'reason'), new RegExp(`now presents certificate ${w.sim.fingerprint256}`));
-    assert.match(await text(w.page, 'advice'), /trust its new certificate/);
+    assert.match(await text(w.page, 'advice'), /Trust a new certificate only if you know why it changed/);
     const can = controlsFor('untrusted-certificate');
     assert.deepEqual(await buttons(w.page), [
       ['Reauthenticate', can.reauthenticate.enabled], ['Open login page', true], ['Check now', true], ['Pause', true], ['Log out…', can.logout.enabled],
@@ -255,7 +259,7 @@ describe('details window', () => {
     await shows(w.page, 'gateway-down');
     assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
     assert.match(await text(w.page, 'reason'), /Access Denied.*ips: allow:/);
-    assert.match(await text(w.page, 'advice'), /Check that the Client Portal Gateway is running/);
+    assert.match(await text(w.page, 'advice'), /Check what the reason names: the gateway at this address, its allow list, its link to IBKR/);
     await w.sim.apply({ type: 'recover' });
     await shows(w.page, 'ready', 30_000);
     await raw(w.sim, 'POST', '/v1/api/tickle');

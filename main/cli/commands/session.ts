@@ -81,7 +81,8 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
           const { userName, account, ssoExpiresInMs } = result.facts;
           const user = userName ? ` for ${userName}${account ? ` (${account})` : ''}` : '';
           const expires = ssoExpiresInMs !== undefined ? `, refreshed within ${formatDuration(ssoExpiresInMs)}` : '';
-          process.stdout.write(`${valid ? `login valid${user}${expires}` : 'login not valid'}; ${describe(result)}\n`);
+          const verdict = valid ? `login valid${user}${expires}` : validate.kind === 'answer' || is401(validate) ? 'login not valid' : 'login not checked (no answer)';
+          process.stdout.write(`${verdict}; ${describe(result)}\n`);
         }
         // 0 only for a valid login; an invalid one while the session works is still a login problem.
         if (valid) return 0;
@@ -99,6 +100,15 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
   ).action(
     action(
       withClient(async (client, options) => {
+        if (options['takeOver'] !== true) {
+          // The gateway's own login competes: a plain reauthentication would end another login
+          // (the user's TWS) as surely as a takeover. Only --take-over may do that.
+          const before = classify({ authStatus: await client.authStatus() }, client.address.origin);
+          if (before.state === 'competing') {
+            const reason = `${before.reason} Nothing was sent: reauthenticating would end that login. To take the session over, run ibkr-keeper reauth --take-over.`;
+            return report({ ...before, reason }, options);
+          }
+        }
         const trigger = options['takeOver'] === true ? await client.ssoInit(true) : await client.reauthenticate();
         if (trigger.kind !== 'answer') return report(classify({ reauth: trigger }, client.address.origin), options, answerOf(trigger));
         if (options['wait'] === false) {
@@ -151,3 +161,7 @@ export async function followReauth(client: GatewayClient, takingOver = false): P
   return { ...result, reason: `${result.reason} The gateway has not logged in again within 60 s.` };
 }
 
+/** A 401 of `/sso/validate`: nobody is logged in. */
+function is401(o: Observation): boolean {
+  return (o.kind === 'http-error' || o.kind === 'gateway-error') && o.status === 401;
+}

@@ -73,7 +73,7 @@ export function registerWatchCommand(program: Command): void {
         budget: new RecoveryBudget(fileBudget(configDir)),
         intervalMs: options.interval * 1_000,
       }),
-      lease: new GatewayLease({ configDir, origin: client.address.origin, program: 'watch' }),
+      lease: new GatewayLease({ configDir, origin: client.address.origin, key: client.address.ledgerKey, program: 'watch' }),
       clock: realClock,
       scheduler: realScheduler,
     });
