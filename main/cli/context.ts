@@ -7,6 +7,7 @@ import type { Classification } from '../session/classify.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
 import { checkGatewayFolder } from '../gateway/folder.ts';
+import { UserError } from '../session/errors.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { quoteInput, redactBody } from '../session/redact.ts';
 import { STATE_INFO } from '../session/states.ts';
@@ -70,6 +71,7 @@ export function port(flag: string): (value: string) => number {
 /** The client for the command's gateway; the URL and the folder are checked first, so a bad one exits 2. */
 export function makeClient(options: GatewayOptions): GatewayClient {
   parseGatewayUrl(options.gateway);
+  if (options.gatewayDir?.trim() === '') throw new UserError("--gateway-dir is empty: give the gateway's folder, or leave the flag out.");
   if (options.gatewayDir !== undefined) checkGatewayFolder(options.gatewayDir);
   const configDir = resolveConfigDir(options.configDir);
   return new GatewayClient({

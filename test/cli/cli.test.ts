@@ -55,6 +55,9 @@ describe('usage', () => {
       assert.equal(result.code, 2, `--interval ${value}`);
       assert.match(result.stderr, /--interval takes a number from 1 to 240: the gateway ends a session idle for about 5 minutes/);
     }
+    const emptyDir = await runCli(['status', '--gateway-dir', '', '--config-dir', dir]);
+    assert.equal(emptyDir.code, 2);
+    assert.match(emptyDir.stderr, /--gateway-dir is empty/);
     const secret = await runCli(['status', '--gateway', 'https://me:hunter2@localhost:5000', '--config-dir', dir]);
     assert.equal(secret.code, 2);
     assert.doesNotMatch(secret.stderr, /hunter2/);
