@@ -29,8 +29,11 @@ export interface WindowDeps {
     getDisplayNearestPoint(point: Point): { workArea: Rectangle };
     getCursorScreenPoint(): Point;
   };
-  /** Hide when the window loses the focus (default true: a popover from the tray). */
-  hideOnBlur?: boolean;
+  /**
+   * Hide when the window loses the focus (default true: a popover from the tray). Asked at each
+   * blur: where the desktop shows no tray, the window is the way in and stays.
+   */
+  hideOnBlur?: boolean | (() => boolean);
   /** Milliseconds (Date.now): tells a tray click that closes the window from one that opens it. */
   now?: () => number;
 }
@@ -140,8 +143,10 @@ export function setupWindows(deps: WindowDeps): WindowsHandle {
     w.webContents.on('will-navigate', (event) => event.preventDefault());
     w.webContents.on('will-redirect', (event) => event.preventDefault());
     w.once('ready-to-show', () => reveal(w));
-    if (deps.hideOnBlur ?? true) {
+    const hideOnBlur = deps.hideOnBlur ?? true;
+    if (hideOnBlur !== false) {
       w.on('blur', () => {
+        if (typeof hideOnBlur === 'function' && !hideOnBlur()) return;
         // Not while DevTools has the focus, nor for the blur of the click that just showed it
         // (https://github.com/gitify-app/gitify/pull/3082).
         if (w.isDestroyed() || w.webContents.isDevToolsOpened() || now() - shownAt < BLUR_CLICK_MS) return;
