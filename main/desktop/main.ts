@@ -64,12 +64,9 @@ export async function main(): Promise<void> {
   let trayIcon: Tray | undefined;
   let trayHint: string | null = null;
   const windows = setupWindows({
-    createWindow: (options) => {
-      const win = new BrowserWindow(options);
-      // No DevTools in the installed app (a development run opens them with Ctrl+Shift+I).
-      if (app.isPackaged) win.webContents.on('devtools-opened', () => win.webContents.closeDevTools());
-      return win;
-    },
+    createWindow: (options) => new BrowserWindow(options),
+    // No DevTools in the installed app (a development run opens them with Ctrl+Shift+I).
+    devTools: !app.isPackaged,
     // Next to the tray icon (its bounds on macOS and Windows, the pointer on Linux).
     trayBounds: () => trayIcon?.getBounds(),
     screen,

@@ -34,12 +34,14 @@ export interface WindowDeps {
    * blur: where the desktop shows no tray, the window is the way in and stays.
    */
   hideOnBlur?: boolean | (() => boolean);
+  /** DevTools can be opened (default true; the installed app passes false). */
+  devTools?: boolean;
   /** Milliseconds (Date.now): tells a tray click that closes the window from one that opens it. */
   now?: () => number;
 }
 
 /** The window's options: a small frameless popover, and every security setting the checklist asks for. */
-export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon'>): BrowserWindowConstructorOptions {
+export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon' | 'devTools'>): BrowserWindowConstructorOptions {
   return {
     ...WINDOW_SIZE,
     show: false,
@@ -61,6 +63,7 @@ export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon'>): B
       webSecurity: true,
       allowRunningInsecureContent: false,
       spellcheck: false,
+      devTools: deps.devTools ?? true,
     },
   };
 }

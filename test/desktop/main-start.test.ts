@@ -45,6 +45,7 @@ test('first run with a damaged trust.json: the window opens, a dialog names the 
   // No settings.json yet (the first run) and a damaged file: the window is open at once.
   await until('the window', () => FakeBrowserWindow.all[0]?.visible === true);
   assert.ok(fakes.app.calls.includes('setApplicationMenu:null'), 'no application menu in the installed app');
+  assert.equal((FakeBrowserWindow.all[0]!.options['webPreferences'] as { devTools: boolean }).devTools, false, 'nor DevTools');
   await until('the dialog', () => fakes.dialog.boxes.length === 1);
   assert.equal(fakes.dialog.boxes[0]!['message'], 'IBKR Session Keeper cannot read trust.json');
   assert.ok(String(fakes.dialog.boxes[0]!['detail']).includes(path.join(dir, 'trust.json')));
