@@ -27,13 +27,12 @@ export default {
   productName: PRODUCT_NAME,
   copyright: 'IBKR Session Keeper contributors',
   directories: { output: 'release', buildResources: 'build' },
-  // The app and nothing else: no simulator, no demo, no CLI (npm installs that), no source maps.
+  // The app and nothing else: no simulator (nor the demo, which lives with it), no CLI (npm installs that), no source maps.
   files: [
     'dist/main/**/*',
     '!dist/main/**/*.map',
     '!dist/main/simulator/**',
     '!dist/main/cli/**',
-    '!dist/main/desktop/demo.js',
     'dist/renderer/**/*',
     '!dist/renderer/**/*.map',
     'assets/**/*',
