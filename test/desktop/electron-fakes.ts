@@ -3,6 +3,8 @@
  * main/desktop/main.ts runs in plain Node (with node:test's module mocks) against the simulator.
  */
 import { EventEmitter } from 'node:events';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 
 export class FakeWebContents extends EventEmitter {
@@ -183,4 +185,16 @@ export function electronLogFake(logFile: string) {
     error: record('error'),
   };
   return { log, lines };
+}
+
+/**
+ * A `gdbus` in `dir`/bin that answers whether a StatusNotifierWatcher runs (the tray), so an
+ * entry test does not depend on the desktop it runs on; returns the folder to put first on PATH.
+ */
+export function fakeGdbus(dir: string, tray: boolean): string {
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, 'gdbus'), `#!/bin/sh\necho '(${tray},)'\n`);
+  chmodSync(path.join(bin, 'gdbus'), 0o755);
+  return bin;
 }

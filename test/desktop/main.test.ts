@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { MenuItemConstructorOptions } from 'electron';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from '../helpers.ts';
-import { electronFakes, electronLogFake, FakeBrowserWindow, FakeNotification, FakeTray } from './electron-fakes.ts';
+import { electronFakes, electronLogFake, fakeGdbus, FakeBrowserWindow, FakeNotification, FakeTray } from './electron-fakes.ts';
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,9 +28,11 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
   // Nothing may reach the real home: HOME and XDG_CONFIG_HOME point into the test's folder.
   const home = tempDir(t);
-  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'] };
+  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'], PATH: process.env['PATH'] };
   process.env['HOME'] = home;
   process.env['XDG_CONFIG_HOME'] = path.join(home, '.config');
+  // A desktop with a tray, whatever desktop the test runs on.
+  process.env['PATH'] = `${fakeGdbus(home, true)}${path.delimiter}${process.env['PATH']}`;
   t.after(() => {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
