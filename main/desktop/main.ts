@@ -165,4 +165,10 @@ export async function main(): Promise<void> {
   });
 }
 
-void main();
+// A start that fails is said, and the process ends: never an invisible one holding the single-instance lock.
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  log.error(`Could not start: ${message}`);
+  dialog.showErrorBox('IBKR Session Keeper could not start', `${message}\n\nThe log has more: ${log.transports.file.getFile().path}`);
+  app.exit(1);
+});

@@ -128,6 +128,9 @@ class FakeApp extends EventEmitter {
   getVersion(): string {
     return '0.1.0';
   }
+  exit(code: number): void {
+    this.calls.push(`exit:${code}`);
+  }
   quit(): void {
     this.quitting += 1;
     const event = { defaultPrevented: false, preventDefault: () => void (event.defaultPrevented = true) };
@@ -151,6 +154,8 @@ export function electronFakes() {
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template, setApplicationMenu: (menu: unknown) => void fakes.app.calls.push(`setApplicationMenu:${menu}`) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     dialog: {
+      errors: [] as Array<[string, string]>,
+      showErrorBox: (title: string, content: string) => void fakes.dialog.errors.push([title, content]),
       /** Every box asked for; each answered by the next of `answers` (else its cancel button). */
       boxes: [] as Array<Record<string, unknown>>,
       answers: [] as number[],
