@@ -26,9 +26,35 @@ export interface DetailsState {
     /** Set when it is IBKR's stock certificate, whose private key is public: what that means and the fix. */
     readonly notice?: string;
   } | null;
-  /** The main process's time, ISO, for countdowns. */
-  readonly now: string;
+  /**
+   * The last notification that could not be shown, and why (no notification service, a toast
+   * refused): shown in the window, since the user was not told. Null while none failed.
+   */
+  readonly notificationProblem: string | null;
+  /** What only the desktop knows: the system's launch-at-login state, the tray, the log file. */
+  readonly desktop: DesktopInfo;
 }
+
+/** The operating system's launch-at-login state, read back from it, and a sentence for it. */
+export interface LaunchAtLoginStatus {
+  readonly state: 'on' | 'off' | 'requires-approval' | 'not-packaged';
+  readonly text: string;
+}
+
+export interface DesktopInfo {
+  readonly launchAtLogin: LaunchAtLoginStatus;
+  /** Set where the desktop likely shows no tray icon: that this window is the way in, and how to get a tray. */
+  readonly trayHint: string | null;
+  /** The log file, where there is one. */
+  readonly logFile: string | null;
+}
+
+/** What a core without a desktop (tests, the window's harness) reports. */
+export const NO_DESKTOP: DesktopInfo = {
+  launchAtLogin: { state: 'not-packaged', text: 'Launch at login works only in the installed app.' },
+  trayHint: null,
+  logFile: null,
+};
 
 /** What a person can ask of the keeper, from the menu or the window. */
 export const ACTIONS = ['check', 'reauthenticate', 'take-over', 'logout', 'pause', 'resume', 'open-login-page'] as const;

@@ -63,6 +63,11 @@ function render(state: DetailsState): void {
     $('advice').hidden = info.advice === '';
     setText($('advice'), info.advice);
   }
+  if (changed('notification-problem', state.notificationProblem)) {
+    $('notification-problem').hidden = state.notificationProblem === null;
+    setText($('notification-problem'), state.notificationProblem ?? '');
+  }
+  if (changed('desktop', state.desktop)) renderDesktop(state);
   if (changed('actions', status.state)) renderActions(status.state);
   if (changed('facts', [status.facts, status.gateway])) renderFacts(state);
   if (changed('presented', status.state === 'untrusted-certificate' ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint] : null)) renderPresented(state);
@@ -71,6 +76,17 @@ function render(state: DetailsState): void {
   if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
   if (changed('problems', state.settingsProblems)) $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
   tick();
+}
+
+/** What only the desktop knows: launch at login as the system has it, the tray, the log file. */
+function renderDesktop(state: DetailsState): void {
+  const { launchAtLogin, trayHint, logFile } = state.desktop;
+  setText($('launch-system'), `System: ${launchAtLogin.text}`);
+  $('launch-system').dataset['state'] = launchAtLogin.state;
+  $('tray-hint').hidden = trayHint === null;
+  setText($('tray-hint'), trayHint ?? '');
+  $('log-file').hidden = logFile === null;
+  setText($('log-file'), logFile === null ? '' : `Log file: ${logFile}`);
 }
 
 /** Cuts a long reason at three lines, with a button that shows it all (and cuts it again). */

@@ -6,7 +6,8 @@
  * process would. A test can make a channel fail, as a broken main process would.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { realClock, realScheduler } from '../main/session/time.ts';
 import { TrustStore } from '../main/session/trust-store.ts';
 import type { Simulator } from '../main/simulator/server.ts';
 import { WINDOW_SIZE } from '../main/desktop/windows.ts';
-import type { InvokeChannel } from '../main/contract.ts';
+import type { DesktopInfo, InvokeChannel } from '../main/contract.ts';
 import type { Settings } from '../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from './helpers.ts';
 
@@ -54,13 +55,20 @@ let browser: Browser | undefined;
 /** One Chromium for the whole test file. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the window tests.`);
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  // Chromium keeps files in the home folder (~/.pki/nssdb, ~/.config, ~/.cache): a temporary one.
+  chromiumHome ??= mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-chromium-home-'));
+  const env = { ...process.env, HOME: chromiumHome, XDG_CONFIG_HOME: path.join(chromiumHome, '.config'), XDG_CACHE_HOME: path.join(chromiumHome, '.cache') };
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, env });
   return browser;
 }
+
+let chromiumHome: string | undefined;
 
 export async function closeChromium(): Promise<void> {
   await browser?.close();
   browser = undefined;
+  if (chromiumHome !== undefined) rmSync(chromiumHome, { recursive: true, force: true });
+  chromiumHome = undefined;
 }
 
 export interface WindowRig {
@@ -92,6 +100,10 @@ export interface WindowOptions {
   pin?: string;
   /** Leave the keeper stopped (the test starts it with rig.core.start()). */
   stopped?: boolean;
+  /** Every notification fails with this message (as a desktop with no notification service). */
+  failNotifications?: string;
+  /** What the desktop reports (launch at login read back, the tray, the log file). */
+  desktop?: DesktopInfo;
 }
 
 export async function openDetailsWindow(t: TestContext, options: WindowOptions = {}): Promise<WindowRig> {
@@ -120,12 +132,18 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   const opened: string[] = [];
   const launchAtLogin: boolean[] = [];
   const notes: Notification[] = [];
-  const core = new DesktopCore({
+  const core: DesktopCore = new DesktopCore({
     configDir: dir,
     settings,
     clock: realClock,
     scheduler: realScheduler,
-    notifier: { show: async (n) => void notes.push(n) },
+    notifier: {
+      show: async (n): Promise<void> => {
+        if (options.failNotifications !== undefined) return core.notificationFailed(`Could not show the notification "${n.title}" (${options.failNotifications}).`);
+        notes.push(n);
+      },
+    },
+    desktop: options.desktop && (() => options.desktop!),
     openExternal: async (url) => void opened.push(url),
     applyLaunchAtLogin: (enabled) => void launchAtLogin.push(enabled),
     timeoutMs: 3_000,

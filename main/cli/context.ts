@@ -10,7 +10,7 @@ import { checkGatewayFolder } from '../gateway/folder.ts';
 import { UserError } from '../session/errors.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { quoteInput, redactBody } from '../session/redact.ts';
-import { STATE_INFO } from '../session/states.ts';
+import { STATE_INFO, type SessionState } from '../session/states.ts';
 import { publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
 
@@ -109,7 +109,7 @@ export function report(result: Classification, options: GatewayOptions, extra: R
 }
 
 /** One line a person understands: state, reason, the facts worth a glance, and (by default) what to do. */
-export function describe(result: Classification, withAdvice = true): string {
+export function describe(result: Pick<Classification, 'reason' | 'facts'> & { readonly state: SessionState }, withAdvice = true): string {
   const { facts } = result;
   const details: string[] = [];
   if (facts.serverName) details.push(`server ${facts.serverName}`);

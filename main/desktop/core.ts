@@ -5,14 +5,14 @@
  * of it runs and is tested in plain Node.
  */
 import { EventEmitter } from 'node:events';
-import type { Action, DetailsState, SaveResult } from '../contract.ts';
+import { NO_DESKTOP, type Action, type DesktopInfo, type DetailsState, type SaveResult } from '../contract.ts';
 import { accessDeniedExplainer } from '../gateway/access-denied.ts';
 import { GatewayClient } from '../session/gateway-client.ts';
 import { History } from '../session/history.ts';
 import { Keeper, type ActionResult, type KeeperStatus } from '../session/keeper.ts';
 import { describeHolder, GatewayLease } from '../session/lease.ts';
 import { LeasedKeeper } from '../session/leased-keeper.ts';
-import { NotificationPolicy, type Notification } from '../session/notifications.ts';
+import { NOTIFICATION_KINDS, NotificationPolicy, type Notification } from '../session/notifications.ts';
 import type { NotificationSink } from '../session/notifier.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { fileBudget, RecoveryBudget } from '../session/policy.ts';
@@ -35,6 +35,8 @@ export interface CoreDeps {
   readonly openExternal: (url: string) => Promise<void>;
   /** Applies the launch-at-login setting to the system. */
   readonly applyLaunchAtLogin: (enabled: boolean) => void;
+  /** What only the desktop knows (launch at login read back, the tray, the log file). */
+  readonly desktop?: () => DesktopInfo;
   /** Per-request timeout. */
   readonly timeoutMs?: number;
   /** The pacer's waits (virtual time in tests). */
@@ -58,6 +60,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   /** The keeper behind the gateway's lease: it keeps the session, or follows the process that does. */
   #seat!: LeasedKeeper;
   #policy!: NotificationPolicy;
+  #notificationProblem: string | null = null;
 
   constructor(deps: CoreDeps) {
     super();
@@ -113,7 +116,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
       trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt, notice: publiclyKnownNotice(pin.fingerprint256) } : null,
-      now: new Date(this.#deps.clock.wall()).toISOString(),
+      notificationProblem: this.#notificationProblem,
+      desktop: this.#deps.desktop?.() ?? NO_DESKTOP,
     };
   }
 
@@ -289,12 +293,26 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   #historyProblem = '';
 
   #newPolicy(): NotificationPolicy {
-    const off = Object.entries(this.#settings.notifications).filter(([, on]) => !on).map(([kind]) => kind);
-    return new NotificationPolicy({ disabled: off as never });
+    return new NotificationPolicy({ disabled: NOTIFICATION_KINDS.filter((kind) => !this.#settings.notifications[kind]) });
   }
 
   async #show(note: Notification): Promise<void> {
-    await this.#deps.notifier.show(note);
+    try {
+      await this.#deps.notifier.show(note);
+    } catch (error) {
+      this.notificationFailed(`Could not show the notification "${note.title}" (${(error as Error).message}).`);
+    }
+  }
+
+  /**
+   * A notification that could not be shown (the sink's `onError`): logged, and shown in the window
+   * with what it would have said, so nothing the user should have been told is lost.
+   */
+  notificationFailed(message: string): void {
+    const at = new Date(this.#deps.clock.wall()).toISOString();
+    this.emit('log', message);
+    this.#notificationProblem = `${message} At ${at}; the state above says what it was about.`;
+    this.#emitState();
   }
 
   /**

@@ -4,6 +4,7 @@
  * the app runs as one (`$APPIMAGE`), since the executable inside it moves at every start.
  */
 import type { App } from 'electron';
+import type { LaunchAtLoginStatus } from '../contract.ts';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -36,9 +37,27 @@ export function autostartEntry(exec: string): string {
  * Launch at login is only for the installed app: a development run (`npm start`, tests) would
  * register `node` or a bare Electron to start at every login. Nothing is written then.
  */
-export const NOT_PACKAGED: { set(enabled: boolean): void; enabled(): boolean } = { set: () => undefined, enabled: () => false };
+export const NOT_PACKAGED: LaunchAtLogin = {
+  set: () => undefined,
+  enabled: () => false,
+  status: () => ({ state: 'not-packaged', text: 'Launch at login works only in the installed app.' }),
+};
 
-export function setupLaunchAtLogin(deps: LoginItemDeps): { set(enabled: boolean): void; enabled(): boolean } {
+/** Launch at login as the system has it: `set` changes it, `status` reads it back. */
+export interface LaunchAtLogin {
+  set(enabled: boolean): void;
+  enabled(): boolean;
+  status(): LaunchAtLoginStatus;
+}
+
+const ON: LaunchAtLoginStatus = { state: 'on', text: 'On: the app starts when you log in.' };
+const OFF: LaunchAtLoginStatus = { state: 'off', text: 'Off: start the app yourself after logging in.' };
+const APPROVAL: LaunchAtLoginStatus = {
+  state: 'requires-approval',
+  text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.',
+};
+
+export function setupLaunchAtLogin(deps: LoginItemDeps): LaunchAtLogin {
   if (deps.platform === 'linux') {
     const file = autostartPath(deps);
     return {
@@ -48,10 +67,19 @@ export function setupLaunchAtLogin(deps: LoginItemDeps): { set(enabled: boolean)
         writeFileSync(file, autostartEntry(deps.env['APPIMAGE'] || deps.execPath));
       },
       enabled: () => existsSync(file),
+      status: () => (existsSync(file) ? ON : OFF),
     };
   }
+  const enabled = (): boolean => deps.app.getLoginItemSettings().openAtLogin;
   return {
-    set: (enabled) => deps.app.setLoginItemSettings({ openAtLogin: enabled, path: deps.platform === 'win32' ? deps.execPath : undefined }),
-    enabled: () => deps.app.getLoginItemSettings().openAtLogin,
+    set: (on) => deps.app.setLoginItemSettings({ openAtLogin: on, path: deps.platform === 'win32' ? deps.execPath : undefined }),
+    enabled,
+    status: () => {
+      // macOS 13 and later report the login item's status; `requires-approval` until the user
+      // allows it in System Settings (openAtLogin is false meanwhile).
+      const settings = deps.app.getLoginItemSettings() as { openAtLogin: boolean; status?: string };
+      if (settings.status === 'requires-approval') return APPROVAL;
+      return settings.openAtLogin || settings.status === 'enabled' ? ON : OFF;
+    },
   };
 }

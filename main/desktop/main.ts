@@ -1,12 +1,16 @@
 /**
  * The Electron entry: connects the desktop core to Electron, one adapter per API. Single
- * instance, no dock icon on macOS, the keeper running with every window closed, a clean quit.
- * Everything it wires is tested with fakes of these APIs; this file only passes the real ones.
+ * instance, no dock icon on macOS, the keeper running with every window closed, a quit that never
+ * waits more than QUIT_WITHIN_MS. Everything it wires is tested with fakes of these APIs
+ * (test/desktop/main.test.ts); this file only passes the real ones.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, powerMonitor, screen, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerMonitor, screen, session, shell, Tray } from 'electron';
+import log from 'electron-log/main';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { APP_ID } from '../app-id.ts';
+import type { DesktopInfo } from '../contract.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { parseGatewayUrl } from '../session/gateway-client.ts';
 import { DesktopNotifier } from '../session/notifier.ts';
@@ -19,7 +23,9 @@ import { createHandlers } from './handlers.ts';
 import { trayIconFile } from './icons.ts';
 import { ownWindowsOnly, setupIpc } from './ipc.ts';
 import { NOT_PACKAGED, setupLaunchAtLogin } from './login-items.ts';
+import { AppNotifier } from './notifications.ts';
 import { setupPower } from './power.ts';
+import { confirmLogout, damagedFiles, isFirstRun, noTrayHint, reportDamagedFiles, stopWithin, trayAvailability, type MessageBox } from './startup.ts';
 import { setupTray } from './tray.ts';
 import { setupWindows } from './windows.ts';
 
@@ -32,32 +38,56 @@ export async function main(): Promise<void> {
     app.quit();
     return;
   }
-  if (process.platform === 'win32') app.setAppUserModelId('com.ibkr-session-keeper.app');
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
+  // The log file (electron-log: the platform's logs folder, rotated at 1 MB), with the console.
+  log.initialize();
+  log.transports.file.level = 'info';
+  const logFile = log.transports.file.getFile().path;
+  // The installed app has no application menu (a tray app has nothing to put there, and the
+  // default one offers DevTools); a development run keeps Electron's.
+  if (app.isPackaged) Menu.setApplicationMenu(null);
   await app.whenReady();
   // A tray app: no dock icon on macOS (LSUIElement in the packaged app does the same).
   app.dock?.hide();
 
   const configDir = resolveConfigDir();
+  const firstRun = isFirstRun(configDir);
+  const damaged = damagedFiles(configDir);
+  for (const problem of damaged) log.error(problem.message);
   // settings.json, in electron-store's format, read and written by SettingsFile itself so that a
   // broken file is reported rather than failing the start, and nothing is written until a save.
   const settings = SettingsFile.open(configDir);
   const loginItems = app.isPackaged
     ? setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath })
     : NOT_PACKAGED;
+  const showMessageBox: MessageBox = (options) => dialog.showMessageBox(options);
   let trayIcon: Tray | undefined;
+  let trayHint: string | null = null;
   const windows = setupWindows({
     createWindow: (options) => new BrowserWindow(options),
+    // No DevTools in the installed app (a development run opens them with Ctrl+Shift+I).
+    devTools: !app.isPackaged,
     // Next to the tray icon (its bounds on macOS and Windows, the pointer on Linux).
     trayBounds: () => trayIcon?.getBounds(),
     screen,
     preloadPath: path.join(ROOT, 'dist/main/desktop/preload.cjs'),
     indexPath: path.join(ROOT, 'dist/renderer/index.html'),
     icon: path.join(ROOT, 'assets/icon.png'),
+    // Where the desktop shows no tray icon the window is the way in: it stays when it loses the focus.
+    hideOnBlur: () => trayHint === null,
   });
+  const desktop = (): DesktopInfo => ({ launchAtLogin: loginItems.status(), trayHint, logFile });
   let core: DesktopCore;
-  const notifier = new DesktopNotifier({
-    onError: (message) => console.error(message),
-    onClick: (note) => (note.kind === 'login-required' ? void core.act('open-login-page') : windows.show()),
+  const onClick = (note: { kind: string }): void => (note.kind === 'login-required' ? void core.act('open-login-page') : windows.show());
+  const onError = (message: string): void => core.notificationFailed(message);
+  // Electron's notifications, credited to the app; node-notifier where Electron has none.
+  const notifier = new AppNotifier({
+    isSupported: () => Notification.isSupported(),
+    create: (options) => new Notification(options),
+    fallback: new DesktopNotifier({ onError, onClick }),
+    onClick,
+    onError,
+    icon: path.join(ROOT, 'assets/icon.png'),
   });
   core = new DesktopCore({
     configDir,
@@ -65,10 +95,11 @@ export async function main(): Promise<void> {
     clock: realClock,
     scheduler: realScheduler,
     notifier,
+    desktop,
     openExternal: (url) => shell.openExternal(url),
     applyLaunchAtLogin: (enabled) => loginItems.set(enabled),
   });
-  core.on('log', (line) => console.log(line));
+  core.on('log', (line) => log.info(line));
 
   const trust = new TrustStore(configDir);
   session.defaultSession.setCertificateVerifyProc(
@@ -86,25 +117,27 @@ export async function main(): Promise<void> {
       createTray: (image) => (trayIcon = new Tray(image)),
       buildMenu: (template) => Menu.buildFromTemplate(template),
       image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', trayIconFile(s, process.platform))),
-      confirm: (message, detail) => dialog.showMessageBoxSync({ type: 'question', buttons: ['Log out', 'Cancel'], defaultId: 1, cancelId: 1, message, detail }) === 0,
+      confirm: (message, detail) => confirmLogout(showMessageBox, message, detail),
       act: (action) => void core.act(action),
       showDetails: () => windows.show(),
       toggleDetails: () => windows.toggle(),
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
+      openLogs: () => void shell.openPath(logFile),
       quit: () => app.quit(),
     },
     state.status,
     state.settings,
+    state.desktop.launchAtLogin,
   );
-  // Playwright's _electron tests read the tray through this (test/electron/app.e2e.ts).
-  if (process.env['IBKR_KEEPER_E2E'] === '1') Object.assign(globalThis, { ibkrKeeperTray: tray });
   core.on('state', (next) => {
-    tray.update(next.status, next.settings);
+    tray.update(next.status, next.settings, next.desktop.launchAtLogin);
     windows.send(next);
   });
   setupPower(powerMonitor, () => void core.act('check'));
 
   app.on('second-instance', () => windows.show());
+  // macOS: opening the app again (Finder, Spotlight, the Dock) shows the window.
+  app.on('activate', () => windows.show());
   // With every window closed the keeper goes on: listening here keeps Electron from quitting.
   app.on('window-all-closed', () => undefined);
   let quitting = false;
@@ -112,13 +145,30 @@ export async function main(): Promise<void> {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
-    void core.stop().finally(() => {
+    // Whatever is in flight (a request to a gateway that never answers), the app quits in time.
+    void stopWithin(() => core.stop()).then((how) => {
+      if (how === 'gave-up') log.warn('Quit without waiting for a request under way to end.');
       tray.destroy();
       app.quit();
     });
   });
   core.start();
-  if (process.env['IBKR_KEEPER_SHOW_DETAILS'] === '1') windows.show();
+  // The window opens by itself on the first run, where the desktop shows no tray, and when a file is damaged.
+  if (firstRun || damaged.length > 0 || process.env['IBKR_KEEPER_SHOW_DETAILS'] === '1') windows.show();
+  void reportDamagedFiles(damaged, { showMessageBox, openFolder: (dir) => shell.openPath(dir) });
+  void trayAvailability(process.platform).then((tray) => {
+    if (tray !== 'absent') return;
+    trayHint = noTrayHint(process.env);
+    log.warn(trayHint);
+    windows.show();
+    windows.send(core.state());
+  });
 }
 
-void main();
+// A start that fails is said, and the process ends: never an invisible one holding the single-instance lock.
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  log.error(`Could not start: ${message}`);
+  dialog.showErrorBox('IBKR Session Keeper could not start', `${message}\n\nThe log has more: ${log.transports.file.getFile().path}`);
+  app.exit(1);
+});

@@ -4,7 +4,7 @@
  * when the state changes and the menu only when what it shows changes (each set can flicker).
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import { controlsFor, type Action } from '../contract.ts';
+import { controlsFor, type Action, type LaunchAtLoginStatus } from '../contract.ts';
 import type { KeeperStatus } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import { STATE_INFO, type SessionState } from '../session/states.ts';
@@ -15,13 +15,15 @@ export interface TrayDeps {
   buildMenu(template: MenuItemConstructorOptions[]): Menu;
   /** The icon of a state (assets/tray/<state>.png). */
   image(state: SessionState): NativeImage;
-  /** Asks before something that cannot be undone; true to go ahead. */
-  confirm(message: string, detail: string): boolean;
+  /** Asks before something that cannot be undone; resolves true to go ahead (never blocks the main process). */
+  confirm(message: string, detail: string): boolean | Promise<boolean>;
   act(action: Action): void;
   showDetails(): void;
   /** A click on the icon: shows the window, or hides it when it is open (showDetails without it). */
   toggleDetails?(): void;
   setLaunchAtLogin(enabled: boolean): void;
+  /** Opens the log file (where the app has one). */
+  openLogs?(): void;
   quit(): void;
 }
 
@@ -32,7 +34,12 @@ export function tooltipFor(status: KeeperStatus): string {
 }
 
 /** The menu for a state, as a template (pure, so it is tested as it is). */
-export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'quit'>): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  status: KeeperStatus,
+  settings: Settings,
+  deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit'>,
+  launch?: LaunchAtLoginStatus,
+): MenuItemConstructorOptions[] {
   const { state } = status;
   const paused = state === 'paused';
   // The window offers the same actions under the same rule (main/contract.ts).
@@ -48,35 +55,49 @@ export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pic
       id: 'logout',
       label: 'Log out…',
       enabled: can.logout.enabled,
-      click: () => {
-        if (deps.confirm('Log out of the IBKR gateway?', 'The session ends; you will log in again in a browser, with two-factor authentication.')) deps.act('logout');
+      click: async () => {
+        if (await deps.confirm('Log out of the IBKR gateway?', 'The session ends; you will log in again in a browser, with two-factor authentication.')) deps.act('logout');
       },
     },
     { type: 'separator' },
     { id: 'pause', label: paused ? 'Resume keeping alive' : 'Pause keeping alive', click: () => deps.act(paused ? 'resume' : 'pause') },
-    { id: 'launch', label: 'Launch at login', type: 'checkbox', checked: settings.launchAtLogin === true, click: (item) => deps.setLaunchAtLogin(item.checked) },
+    launchItem(settings, deps, launch),
+    { id: 'logs', label: 'Open logs', visible: deps.openLogs !== undefined, click: () => deps.openLogs?.() },
     { type: 'separator' },
     { id: 'quit', label: 'Quit IBKR Session Keeper', click: () => deps.quit() },
   ];
 }
 
-/** Creates the tray; `update` follows the keeper. */
-export interface TrayHandle {
-  update(status: KeeperStatus, settings: Settings): void;
-  destroy(): void;
-  /** What the tray shows now, and a click on one of its menu items (for end-to-end tests). */
-  shown(): { state: SessionState; tooltip: string; items: string[] };
-  click(id: string): void;
+/**
+ * Launch at login as the system has it (read back), where the desktop gives it; the setting
+ * otherwise. Unpackaged it cannot be changed; on macOS a login item may wait for approval.
+ */
+function launchItem(settings: Settings, deps: Pick<TrayDeps, 'setLaunchAtLogin'>, launch?: LaunchAtLoginStatus): MenuItemConstructorOptions {
+  const suffix = { on: '', off: '', 'requires-approval': ' (approve in System Settings)', 'not-packaged': ' (only in the installed app)' };
+  return {
+    id: 'launch',
+    label: `Launch at login${launch ? suffix[launch.state] : ''}`,
+    type: 'checkbox',
+    checked: launch ? launch.state === 'on' || launch.state === 'requires-approval' : settings.launchAtLogin === true,
+    enabled: launch?.state !== 'not-packaged',
+    toolTip: launch?.text,
+    click: (item) => deps.setLaunchAtLogin(item.checked),
+  };
 }
 
-export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings): TrayHandle {
+/** Creates the tray; `update` follows the keeper. */
+export interface TrayHandle {
+  update(status: KeeperStatus, settings: Settings, launch?: LaunchAtLoginStatus): void;
+  destroy(): void;
+}
+
+export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings, launch?: LaunchAtLoginStatus): TrayHandle {
   const tray = deps.createTray(deps.image(status.state));
   let shownState = status.state;
   let shownTip = '';
   let shownMenu = '';
-  let template: MenuItemConstructorOptions[] = [];
   tray.on('click', () => (deps.toggleDetails ?? deps.showDetails)());
-  const update = (next: KeeperStatus, nextSettings: Settings): void => {
+  const update = (next: KeeperStatus, nextSettings: Settings, nextLaunch?: LaunchAtLoginStatus): void => {
     if (next.state !== shownState) {
       tray.setImage(deps.image(next.state));
       shownState = next.state;
@@ -87,18 +108,12 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
       shownTip = tip;
     }
     // Linux needs setContextMenu again after a change; elsewhere it is harmless.
-    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin]);
+    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin, nextLaunch?.state]);
     if (key !== shownMenu) {
-      template = menuTemplate(next, nextSettings, deps);
-      tray.setContextMenu(deps.buildMenu(template));
+      tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps, nextLaunch)));
       shownMenu = key;
     }
   };
-  update(status, settings);
-  return {
-    update,
-    destroy: () => tray.destroy(),
-    shown: () => ({ state: shownState, tooltip: shownTip, items: template.filter((i) => i.visible !== false && i.label).map((i) => i.label!) }),
-    click: (id) => template.find((i) => i.id === id)?.click?.({ checked: !template.find((i) => i.id === id)?.checked } as never, undefined as never, undefined as never),
-  };
+  update(status, settings, launch);
+  return { update, destroy: () => tray.destroy() };
 }

@@ -29,14 +29,19 @@ export interface WindowDeps {
     getDisplayNearestPoint(point: Point): { workArea: Rectangle };
     getCursorScreenPoint(): Point;
   };
-  /** Hide when the window loses the focus (default true: a popover from the tray). */
-  hideOnBlur?: boolean;
+  /**
+   * Hide when the window loses the focus (default true: a popover from the tray). Asked at each
+   * blur: where the desktop shows no tray, the window is the way in and stays.
+   */
+  hideOnBlur?: boolean | (() => boolean);
+  /** DevTools can be opened (default true; the installed app passes false). */
+  devTools?: boolean;
   /** Milliseconds (Date.now): tells a tray click that closes the window from one that opens it. */
   now?: () => number;
 }
 
 /** The window's options: a small frameless popover, and every security setting the checklist asks for. */
-export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon'>): BrowserWindowConstructorOptions {
+export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon' | 'devTools'>): BrowserWindowConstructorOptions {
   return {
     ...WINDOW_SIZE,
     show: false,
@@ -58,6 +63,7 @@ export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon'>): B
       webSecurity: true,
       allowRunningInsecureContent: false,
       spellcheck: false,
+      devTools: deps.devTools ?? true,
     },
   };
 }
@@ -140,8 +146,10 @@ export function setupWindows(deps: WindowDeps): WindowsHandle {
     w.webContents.on('will-navigate', (event) => event.preventDefault());
     w.webContents.on('will-redirect', (event) => event.preventDefault());
     w.once('ready-to-show', () => reveal(w));
-    if (deps.hideOnBlur ?? true) {
+    const hideOnBlur = deps.hideOnBlur ?? true;
+    if (hideOnBlur !== false) {
       w.on('blur', () => {
+        if (typeof hideOnBlur === 'function' && !hideOnBlur()) return;
         // Not while DevTools has the focus, nor for the blur of the click that just showed it
         // (https://github.com/gitify-app/gitify/pull/3082).
         if (w.isDestroyed() || w.webContents.isDevToolsOpened() || now() - shownAt < BLUR_CLICK_MS) return;

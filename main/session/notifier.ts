@@ -1,8 +1,11 @@
 /**
  * Desktop notifications through node-notifier (notify-send on Linux, Notification Center on
- * macOS, toasts on Windows), behind an interface the desktop app reuses with its own click handling.
+ * macOS, toasts on Windows), for `ibkr-keeper watch --notify`. The desktop app shows its own
+ * through Electron (main/desktop/notifications.ts) behind the same interface, and uses this one
+ * only where Electron's are not supported.
  */
 import notifier from 'node-notifier';
+import { APP_ID, PRODUCT_NAME } from '../app-id.ts';
 import type { Notification } from './notifications.ts';
 
 /** Somewhere notifications go. */
@@ -19,7 +22,7 @@ export class DesktopNotifier implements NotificationSink {
 
   /** `onClick` is called where the platform reports a click (macOS, Windows; not notify-send). */
   constructor(options: { appName?: string; onError?: (message: string) => void; onClick?: (notification: Notification) => void } = {}) {
-    this.#appName = options.appName ?? 'IBKR Session Keeper';
+    this.#appName = options.appName ?? PRODUCT_NAME;
     this.#onError = options.onError ?? (() => undefined);
     this.#onClick = options.onClick;
   }
@@ -33,7 +36,7 @@ export class DesktopNotifier implements NotificationSink {
           // notify-send: the app name and an urgency dunst and other daemons show.
           'app-name': this.#appName,
           // Windows: toasts are attributed to the AppUserModelID the desktop app sets.
-          appID: 'com.ibkr-session-keeper.app',
+          appID: APP_ID,
           urgency: notification.kind === 'recovery' ? 'normal' : 'critical',
           wait: this.#onClick !== undefined,
         } as notifier.Notification,

@@ -208,13 +208,6 @@ export class Pacer {
     return sso.EXPIRES === undefined ? sso : { ...sso, EXPIRES: Math.max(0, sso.EXPIRES - Math.max(0, now - sso.at)) };
   }
 
-  /** When the current penalty ends (epoch ms), if one is running. */
-  penaltyUntil(): number | undefined {
-    const now = this.#now();
-    const until = this.#entry(this.#storage.read(), now).penaltyUntil;
-    return until !== undefined && until > now ? until : undefined;
-  }
-
   /** A read-change-write of this origin's entry, under the ledger's lock (other processes share the file). */
   #change(now: number, change: (entry: OriginLedger) => OriginLedger): void {
     exclusively(this.#storage, () => {

@@ -8,7 +8,7 @@ import { INVOKE_CHANNELS, STATE_CHANNEL } from '../../main/contract.ts';
 import { toElectronFingerprint, verifyProc } from '../../main/desktop/certificates.ts';
 import type { Handlers } from '../../main/desktop/handlers.ts';
 import { ownWindowsOnly, setupIpc } from '../../main/desktop/ipc.ts';
-import { autostartPath, setupLaunchAtLogin } from '../../main/desktop/login-items.ts';
+import { autostartPath, NOT_PACKAGED, setupLaunchAtLogin } from '../../main/desktop/login-items.ts';
 import { setupPower } from '../../main/desktop/power.ts';
 import { setupWindows, windowOptions } from '../../main/desktop/windows.ts';
 import { tempDir } from '../helpers.ts';
@@ -47,6 +47,7 @@ describe('details window', () => {
   test('sandboxed, isolated, no Node in the page', () => {
     const prefs = windowOptions({ preloadPath: '/p.cjs' }).webPreferences!;
     assert.deepEqual([prefs.sandbox, prefs.contextIsolation, prefs.nodeIntegration, prefs.webSecurity, prefs.preload], [true, true, false, true, '/p.cjs']);
+    assert.equal(windowOptions({ preloadPath: '/p.cjs', devTools: false }).webPreferences!.devTools, false, 'no DevTools in the installed app');
   });
 
   test('no new windows, no navigation; one window at a time; state goes to it while open', () => {
@@ -123,6 +124,33 @@ describe('launch at login', () => {
       assert.deepEqual(calls, [{ openAtLogin: true, path: platform === 'win32' ? 'C:\\App\\keeper.exe' : undefined }]);
       assert.equal(login.enabled(), true);
     }
+  });
+});
+
+describe('launch at login, read back', () => {
+  test('Linux: on while the autostart file exists, off once removed', (t) => {
+    const home = tempDir(t);
+    const login = setupLaunchAtLogin({ platform: 'linux', app: {} as Parameters<typeof setupLaunchAtLogin>[0]['app'], env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/usr/bin/keeper' });
+    assert.equal(login.status().state, 'off');
+    login.set(true);
+    assert.equal(login.status().state, 'on');
+    login.set(false);
+    assert.equal(login.status().state, 'off');
+  });
+
+  test("macOS: a login item waiting for the user's approval is shown as such", () => {
+    let reported: { openAtLogin: boolean; status?: string } = { openAtLogin: false, status: 'requires-approval' };
+    const app = { setLoginItemSettings: () => undefined, getLoginItemSettings: () => reported } as unknown as Parameters<typeof setupLaunchAtLogin>[0]['app'];
+    const login = setupLaunchAtLogin({ platform: 'darwin', app, env: {}, home: '/h', execPath: '/Applications/K.app/Contents/MacOS/K' });
+    assert.deepEqual(login.status(), { state: 'requires-approval', text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.' });
+    reported = { openAtLogin: true, status: 'enabled' };
+    assert.equal(login.status().state, 'on');
+    reported = { openAtLogin: false, status: 'not-registered' };
+    assert.equal(login.status().state, 'off');
+  });
+
+  test('unpackaged: nothing registered, and it says so', () => {
+    assert.deepEqual(NOT_PACKAGED.status(), { state: 'not-packaged', text: 'Launch at login works only in the installed app.' });
   });
 });
 

@@ -3,6 +3,8 @@
  * main/desktop/main.ts runs in plain Node (with node:test's module mocks) against the simulator.
  */
 import { EventEmitter } from 'node:events';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 
 export class FakeWebContents extends EventEmitter {
@@ -86,6 +88,29 @@ export class FakeTray extends EventEmitter {
   }
 }
 
+/** Electron's Notification: records what is shown; `failNext` makes the next one fail as a refused toast. */
+export class FakeNotification extends EventEmitter {
+  static supported = true;
+  static all: FakeNotification[] = [];
+  static failNext: string | undefined;
+  readonly options: Record<string, unknown>;
+  shown = false;
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+  constructor(options: Record<string, unknown>) {
+    super();
+    this.options = options;
+    FakeNotification.all.push(this);
+  }
+  show(): void {
+    const failure = FakeNotification.failNext;
+    FakeNotification.failNext = undefined;
+    if (failure !== undefined) return void setImmediate(() => this.emit('failed', {}, failure));
+    this.shown = true;
+  }
+}
+
 class FakeApp extends EventEmitter {
   calls: string[] = [];
   quitting = 0;
@@ -102,6 +127,9 @@ class FakeApp extends EventEmitter {
   }
   getVersion(): string {
     return '0.1.0';
+  }
+  exit(code: number): void {
+    this.calls.push(`exit:${code}`);
   }
   quit(): void {
     this.quitting += 1;
@@ -123,9 +151,20 @@ export function electronFakes() {
     app: new FakeApp(),
     BrowserWindow: FakeBrowserWindow,
     Tray: FakeTray,
-    Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
+    Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template, setApplicationMenu: (menu: unknown) => void fakes.app.calls.push(`setApplicationMenu:${menu}`) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
-    dialog: { showMessageBoxSync: () => 0 },
+    dialog: {
+      errors: [] as Array<[string, string]>,
+      showErrorBox: (title: string, content: string) => void fakes.dialog.errors.push([title, content]),
+      /** Every box asked for; each answered by the next of `answers` (else its cancel button). */
+      boxes: [] as Array<Record<string, unknown>>,
+      answers: [] as number[],
+      async showMessageBox(options: { cancelId: number }) {
+        fakes.dialog.boxes.push(options);
+        return { response: fakes.dialog.answers.shift() ?? options.cancelId };
+      },
+    },
+    Notification: FakeNotification,
     ipcMain: { handle: (channel: string, fn: (event: unknown, request: unknown) => unknown) => void handlers.set(channel, fn), removeHandler: (channel: string) => void handlers.delete(channel), on: () => undefined },
     powerMonitor: new EventEmitter(),
     // One 1920x1080 display with a 32 px panel at the top, the pointer on the panel's right.
@@ -134,7 +173,33 @@ export function electronFakes() {
       getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 32, width: 1920, height: 1048 } }),
     },
     session: { defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) } },
-    shell: { openExternal: async (url: string) => void opened.push(url) },
+    shell: { openExternal: async (url: string) => void opened.push(url), openPath: async (file: string) => void opened.push(`path:${file}`) },
   };
   return { fakes, handlers, opened, verifyProcs };
+}
+
+/** electron-log's main-process logger: lines kept in memory, the file named `logFile`. */
+export function electronLogFake(logFile: string) {
+  const lines: string[] = [];
+  const record = (level: string) => (...parts: unknown[]) => void lines.push(`${level} ${parts.join(' ')}`);
+  const log = {
+    initialize: () => undefined,
+    transports: { file: { level: 'silly', getFile: () => ({ path: logFile }) } },
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  };
+  return { log, lines };
+}
+
+/**
+ * A `gdbus` in `dir`/bin that answers whether a StatusNotifierWatcher runs (the tray), so an
+ * entry test does not depend on the desktop it runs on; returns the folder to put first on PATH.
+ */
+export function fakeGdbus(dir: string, tray: boolean): string {
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, 'gdbus'), `#!/bin/sh\necho '(${tray},)'\n`);
+  chmodSync(path.join(bin, 'gdbus'), 0o755);
+  return bin;
 }

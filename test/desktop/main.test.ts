@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { MenuItemConstructorOptions } from 'electron';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from '../helpers.ts';
-import { electronFakes, FakeBrowserWindow, FakeTray } from './electron-fakes.ts';
+import { electronFakes, electronLogFake, fakeGdbus, FakeBrowserWindow, FakeNotification, FakeTray } from './electron-fakes.ts';
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,9 +28,11 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
   // Nothing may reach the real home: HOME and XDG_CONFIG_HOME point into the test's folder.
   const home = tempDir(t);
-  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'] };
+  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'], PATH: process.env['PATH'] };
   process.env['HOME'] = home;
   process.env['XDG_CONFIG_HOME'] = path.join(home, '.config');
+  // A desktop with a tray, whatever desktop the test runs on.
+  process.env['PATH'] = `${fakeGdbus(home, true)}${path.delimiter}${process.env['PATH']}`;
   t.after(() => {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
@@ -39,6 +41,9 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   });
   const { fakes, handlers, opened, verifyProcs } = electronFakes();
   mock.module('electron', { namedExports: fakes, defaultExport: fakes });
+  const logFile = path.join(home, 'logs/main.log');
+  const { log, lines } = electronLogFake(logFile);
+  mock.module('electron-log/main', { defaultExport: log });
   await import(pathToFileURL(path.join(ROOT, 'dist/main/desktop/main.js')).href);
 
   assert.deepEqual(fakes.app.calls.slice(0, 2), ['requestSingleInstanceLock', 'dock.hide']);
@@ -70,11 +75,45 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   await fakes.powerMonitor.emit('resume');
   await until('the tray to turn orange', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('competing')));
   assert.ok(win.webContents.sent.some(([channel, s]) => channel === 'state:changed' && (s as { status: { state: string } }).status.state === 'competing'));
+  // The app's own notification (Electron's), not node-notifier's; a click on it shows the window.
+  await until('the competing notification', () => FakeNotification.all.some((n) => n.shown));
+  const note = FakeNotification.all.find((n) => n.shown)!;
+  assert.equal(note.options['title'], 'Another login holds your IBKR session');
+  assert.equal(note.options['urgency'], 'critical');
+  win.hide();
+  note.emit('click');
+  assert.equal(win.isVisible(), true, 'a click on the notification shows the window');
   const takeOver = tray.menu.find((item: MenuItemConstructorOptions) => item.id === 'take-over')!;
   assert.equal(takeOver.visible, true);
   takeOver.click!({} as never, undefined as never, undefined as never);
   await until('the session to be taken over', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
   assert.equal(sim.counts()['/v1/api/iserver/auth/ssodh/init'], 1);
+
+  // Log out asks first, without blocking the main process (an asynchronous box); Cancel does nothing.
+  tray.menu.find((item) => item.id === 'logout')!.click!({} as never, undefined as never, undefined as never);
+  await until('the confirmation', () => fakes.dialog.boxes.length === 1);
+  assert.match(String(fakes.dialog.boxes[0]!['message']), /Log out of the IBKR gateway\?/);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sim.counts()['/v1/api/logout'], undefined, 'cancelled: no logout');
+
+  // A notification that fails is logged and shown in the window, never lost.
+  FakeNotification.failNext = 'the toast was refused';
+  await sim.apply({ type: 'expire-sso' });
+  await fakes.powerMonitor.emit('resume');
+  await until('the failure to reach the window', () =>
+    win.webContents.sent.some(([, s]) => /Could not show the notification "IBKR login needed" \(the toast was refused\)/.test(String((s as { notificationProblem: string | null }).notificationProblem))),
+  );
+  assert.ok(lines.some((line) => /^info Could not show the notification "IBKR login needed"/.test(line)), 'and in the log');
+  await sim.apply({ type: 'login' });
+  await fakes.powerMonitor.emit('resume');
+  await until('the session back', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
+
+  // Launch at login as the system has it: unpackaged, only in the installed app; the menu opens the log file.
+  const launch = tray.menu.find((item) => item.id === 'launch')!;
+  assert.deepEqual([launch.label, launch.enabled], ['Launch at login (only in the installed app)', false]);
+  tray.menu.find((item) => item.id === 'logs')!.click!({} as never, undefined as never, undefined as never);
+  assert.ok(opened.includes(`path:${logFile}`));
+  opened.length = 0;
 
   // Open login page opens the configured gateway in the browser.
   tray.menu.find((item) => item.id === 'login')!.click!({} as never, undefined as never, undefined as never);

@@ -181,19 +181,39 @@ describe('tray', () => {
     assert.match(controlsFor('paused').logout.why ?? '', /resume first/);
   });
 
-  test('menu items act; Log out asks first; Launch at login is a checkbox that follows the setting', () => {
+  test('menu items act; Log out asks first; Launch at login is a checkbox that follows the setting', async () => {
     const refuse = rig(false);
     click(menuTemplate(status('ready'), DEFAULT_SETTINGS, refuse.deps), 'logout');
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(refuse.acted, [], 'nothing without confirmation');
     const r = rig(true);
     const menu = menuTemplate(status('competing'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps);
-    for (const id of ['logout', 'take-over', 'reauthenticate', 'login', 'pause']) click(menu, id);
+    for (const id of ['logout', 'take-over', 'reauthenticate', 'login', 'pause']) {
+      click(menu, id);
+      await new Promise((resolve) => setImmediate(resolve)); // the confirmation is asynchronous
+    }
     assert.deepEqual(r.acted, ['logout', 'take-over', 'reauthenticate', 'open-login-page', 'pause']);
     click(menu, 'details');
     assert.equal(r.details(), 1);
     assert.equal(item(menu, 'launch').checked, true);
     click(menu, 'launch', false);
     assert.deepEqual(r.launch, [false]);
+  });
+
+  test("Launch at login shows the system's state, read back: on, off, waiting for approval, only in the installed app", () => {
+    const r = rig();
+    const launch = (state: 'on' | 'off' | 'requires-approval' | 'not-packaged') =>
+      item(menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps, { state, text: `text of ${state}` }), 'launch');
+    assert.deepEqual([launch('on').label, launch('on').checked, launch('on').enabled], ['Launch at login', true, true]);
+    assert.equal(launch('off').checked, false, 'the system says off, whatever the setting');
+    assert.deepEqual([launch('requires-approval').label, launch('requires-approval').checked], ['Launch at login (approve in System Settings)', true]);
+    assert.deepEqual([launch('not-packaged').label, launch('not-packaged').enabled], ['Launch at login (only in the installed app)', false]);
+    assert.equal(launch('requires-approval').toolTip, 'text of requires-approval');
+    let logs = 0;
+    const withLogs = menuTemplate(status('ready'), DEFAULT_SETTINGS, { ...r.deps, openLogs: () => void (logs += 1) });
+    assert.equal(item(withLogs, 'logs').visible, true);
+    click(withLogs, 'logs');
+    assert.equal(logs, 1);
   });
 
   test('the menu is set again when what it shows changes (Linux needs it), not on every update', () => {

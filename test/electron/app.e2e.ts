@@ -5,6 +5,7 @@
  * `npm test`, so nothing in the main suite is skipped.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -13,6 +14,21 @@ import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from '../helpers.ts';
 
 const executablePath = createRequire(import.meta.url)('electron') as string;
+
+/**
+ * Loaded with Electron's `--require` before the app: records what the app gives its tray (the
+ * tooltip and the menu), so the test reads and clicks the real menu. The app has no test hook.
+ */
+const TRAY_PROBE = `
+const { Tray } = require('electron');
+for (const name of ['setToolTip', 'setContextMenu']) {
+  const original = Tray.prototype[name];
+  Tray.prototype[name] = function (value) {
+    (globalThis.trayProbe ??= {})[name] = value;
+    return original.call(this, value);
+  };
+}
+`;
 let app: ElectronApplication | undefined;
 after(() => app?.close());
 
@@ -21,20 +37,29 @@ describe('the desktop app', () => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
     const dir = tempDir(t);
     SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 2 });
-    app = await electron.launch({ executablePath, args: [ROOT], env: { ...process.env, IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1', IBKR_KEEPER_E2E: '1' } });
+    const probe = path.join(tempDir(t), 'tray-probe.cjs');
+    writeFileSync(probe, TRAY_PROBE);
+    const home = tempDir(t);
+    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1' };
+    app = await electron.launch({ executablePath, args: ['--require', probe, ROOT], env });
     const page = await app.firstWindow();
     await page.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });
-    type Tray = { shown(): { state: string; tooltip: string; items: string[] }; click(id: string): void };
-    const tray = () => app!.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.shown());
-    assert.equal((await tray()).state, 'ready');
+    type Probe = { trayProbe: { setToolTip: string; setContextMenu: Electron.Menu } };
+    const tray = () =>
+      app!.evaluate(() => {
+        const { setToolTip, setContextMenu } = (globalThis as unknown as Probe).trayProbe;
+        return { tooltip: setToolTip, items: setContextMenu.items.filter((i) => i.visible).map((i) => i.label) };
+      });
+    const click = (id: string) => app!.evaluate((_electron, which) => (globalThis as unknown as Probe).trayProbe.setContextMenu.getMenuItemById(which)!.click(), id);
+    assert.equal((await tray()).items[0], 'Session ready (simuser1)');
     assert.match((await tray()).tooltip, /^IBKR Session Keeper: Session ready\./);
     await sim.apply({ type: 'compete', kicked: true });
     await page.waitForSelector('header[data-state="competing"]');
-    assert.equal((await tray()).state, 'competing');
+    assert.match((await tray()).tooltip, /^IBKR Session Keeper: Another login holds the session\./);
     assert.ok((await tray()).items.includes('Take over from the other login'));
-    await app.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.click('pause'));
+    await click('pause');
     await page.waitForSelector('header[data-state="paused"]');
-    await app.evaluate(() => (globalThis as unknown as { ibkrKeeperTray: Tray }).ibkrKeeperTray.click('pause'));
+    await click('pause');
     await page.waitForSelector('header[data-state="competing"]', { timeout: 20_000 });
     await page.click('[data-action="take-over"]');
     await page.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });

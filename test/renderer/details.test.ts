@@ -397,4 +397,35 @@ describe('details window', () => {
     await w.page.click('#forget-yes');
     assert.match(await message(w.page, /^Could not forget the certificate/), /no permission/);
   });
+
+  test('a notification that could not be shown is shown in the window, with what it was', async (t) => {
+    const w = await openDetailsWindow(t, { failNotifications: 'no notification service' });
+    await shows(w.page, 'ready');
+    assert.equal(await w.page.locator('#notification-problem').isVisible(), false);
+    await w.sim.apply({ type: 'compete', kicked: true });
+    await shows(w.page, 'competing');
+    await w.page.waitForSelector('#notification-problem:not([hidden])');
+    assert.match(await text(w.page, 'notification-problem'), /^Could not show the notification "Another login holds your IBKR session" \(no notification service\)\. At \d{4}-/);
+    await shot(w, 'window-notification-failed');
+  });
+
+  test("the desktop's facts: launch at login as the system has it, no tray and how to get one, the log file", async (t) => {
+    const desktop = {
+      launchAtLogin: { state: 'requires-approval', text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.' },
+      trayHint: 'Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension.',
+      logFile: '/home/someone/.config/IBKR Session Keeper/logs/main.log',
+    } as const;
+    const w = await openDetailsWindow(t, { desktop });
+    await shows(w.page, 'ready');
+    assert.equal(await text(w.page, 'tray-hint'), desktop.trayHint);
+    await w.page.click('#tab-settings');
+    assert.equal(await text(w.page, 'launch-system'), `System: ${desktop.launchAtLogin.text}`);
+    assert.match((await w.page.locator('#launch').getAttribute('aria-describedby'))!, /launch-system/);
+    assert.equal(await text(w.page, 'log-file'), `Log file: ${desktop.logFile}`);
+    const unpackaged = await openDetailsWindow(t);
+    await shows(unpackaged.page, 'ready');
+    assert.equal(await unpackaged.page.locator('#tray-hint').isVisible(), false);
+    await unpackaged.page.click('#tab-settings');
+    assert.equal(await text(unpackaged.page, 'launch-system'), 'System: Launch at login works only in the installed app.');
+  });
 });

@@ -68,7 +68,7 @@ export async function runDemo(options: { reauthLatency: number }): Promise<void>
   const policy = new NotificationPolicy();
   const clock = (): string => new Date(time.wall()).toTimeString().slice(0, 8);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  keeper.on('transition', (t) => out(`${clock()}  ${describe({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, false)}`));
+  keeper.on('transition', (t) => out(`${clock()}  ${describe({ state: t.state, reason: t.reason, facts: t.facts }, false)}`));
   keeper.on('status', (s) => {
     for (const note of policy.update(s, time.monotonic())) out(`${clock()}    [notification] ${note.title}: ${note.message}`);
   });

@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { History } from '../../session/history.ts';
-import { duration } from '../../simulator/events.ts';
+import { duration } from '../../session/duration.ts';
 import { transitionLine } from './watch.ts';
 
 /** `--since`: a duration back from now (`2h`, `30m`, `1d`) or an ISO date; epoch ms. */

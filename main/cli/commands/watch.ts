@@ -34,7 +34,7 @@ export function followingLine(holder: LeaseHolder, origin: string): string {
 
 /** One line a person reads: local time, state, reason. */
 export function transitionLine(t: Transition): string {
-  return `${localTimestamp(t.time)}  ${describeResult({ state: t.state as never, reason: t.reason, facts: t.facts, unclear: false }, NEEDS_YOU.has(t.state))}`;
+  return `${localTimestamp(t.time)}  ${describeResult({ state: t.state, reason: t.reason, facts: t.facts }, NEEDS_YOU.has(t.state))}`;
 }
 
 export function registerWatchCommand(program: Command): void {

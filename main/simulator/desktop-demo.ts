@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the simulator and the desktop app against it, with a temporary config folder, so
  * a person can watch the tray go green, amber, orange, red and grey, and try every action. The
- * simulator's control port stays open for more (see the README).
+ * simulator's control port stays open for more (see the README). A development tool: it lives
+ * with the simulator, and nothing of it is packaged.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SETTINGS, SettingsFile } from '../session/settings.ts';
-import { ControlServer } from '../simulator/control.ts';
-import { loadScenario } from '../simulator/scenario.ts';
-import { Simulator } from '../simulator/server.ts';
+import { ControlServer } from './control.ts';
+import { loadScenario } from './scenario.ts';
+import { Simulator } from './server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
