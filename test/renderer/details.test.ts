@@ -56,7 +56,7 @@ describe('details window', () => {
       // The icon loads (waited for: a loaded machine may take a moment).
       await w.page.waitForFunction(() => {
         const img = document.querySelector<HTMLImageElement>('#state-icon');
-        return img !== null && img.complete && img.naturalWidth > 0;
+        return img?.complete && img.naturalWidth > 0;
       });
       // The state's colour is the palette's, and so is each stretch of the timeline.
       assert.equal(await w.page.locator('header').evaluate((h) => getComputedStyle(h).borderTopColor), css(PALETTE.green));
