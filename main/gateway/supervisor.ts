@@ -304,7 +304,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       if ((await probePort(this.#port, 1_000)) === 'tls') {
         if (attempt !== this.#attempt) return;
         this.#banner ??= parseBanner(readFrom(file, this.#consoleStart));
-        this.#set('running', `the gateway (pid ${this.#pid}) listens on ${this.#url}`);
+        this.#set('running', `the gateway listens on ${this.#url}`);
         // A run that lasts resets the backoff (see #exited).
         const started = this.#o.clock.monotonic();
         this.#after(this.#o.exitWindowMs, () => {
