@@ -115,7 +115,7 @@ export function runGatewayRestart(options: ProcessOptions): Promise<number> {
     const configDir = resolveConfigDir(options.configDir);
     const dir = folderOf(options, configDir, true);
     const stopped = await stopOnce(options, configDir);
-    if (!options.json) process.stderr.write(`${stopped.line}\n`);
+    process.stderr.write(`${stopped.line}\n`);
     return startOnce({ ...options, dir }, configDir);
   });
 }
