@@ -93,6 +93,8 @@ function handshake(options: { host: string; port: number; timeoutMs: number }): 
  */
 export async function probeCertificate(host: string, port: number, timeoutMs: number): Promise<CertificateInfo> {
   const { socket, certificate } = await handshake({ host, port, timeoutMs });
+  // The certificate is read: a reset while closing (a gateway killed that moment) is no error of the probe's.
+  socket.on('error', () => undefined);
   socket.end();
   return describeCertificate(certificate.toString());
 }

@@ -14,14 +14,14 @@ import { describe, test, type TestContext } from 'node:test';
 import { once } from 'node:events';
 import { groupAlive, recordFile } from '../../main/gateway/process.ts';
 import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
-import { GatewaySupervisor, type GatewayFacts, type GatewayProcessState, type SupervisorOptions } from '../../main/gateway/supervisor.ts';
+import { GatewaySupervisor, RESTART_BACKOFF_MS, type GatewayFacts, type GatewayProcessState, type SupervisorOptions } from '../../main/gateway/supervisor.ts';
 import { UserError } from '../../main/session/errors.ts';
-import { realClock, realScheduler } from '../../main/session/time.ts';
+import { realClock, realScheduler, type Scheduler } from '../../main/session/time.ts';
 import { tempDir } from '../helpers.ts';
 import { copyGateway, editConf, freePort, startGateway } from '../real-gateway.ts';
 
 /** Every pid a supervisor reported, killed by its group after the test whatever happened. */
-function supervise(t: TestContext, options: Omit<SupervisorOptions, 'clock' | 'scheduler'>): GatewaySupervisor {
+function supervise(t: TestContext, options: Omit<SupervisorOptions, 'clock' | 'scheduler'> & { scheduler?: Scheduler }): GatewaySupervisor {
   const sup = new GatewaySupervisor({ clock: realClock, scheduler: realScheduler, ...options });
   const pids = new Set<number>();
   sup.on('state', (f) => f.pid !== undefined && f.owned && pids.add(f.pid));
@@ -94,11 +94,21 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
   });
 
-  test('three exits in a row: it gives up with the gateway\'s own error (an unknown key in conf.yaml), and the pre-start check names such a key', async (t) => {
+  test('three exits in a row: restarts after 5 s and 30 s, then gives up with the gateway\'s own error (an unknown key in conf.yaml); the pre-start check names such a key', async (t) => {
     const port = await freePort();
     const dir = copyGateway(t, port);
     const configDir = tempDir(t);
-    const sup = supervise(t, { dir, configDir, backoffMs: [100, 100, 100] });
+    // The policy's own waits, fast-forwarded: each wait the supervisor asks for is noted and runs at once.
+    const waits: number[] = [];
+    const fastForward: Scheduler = {
+      after: (ms, run) => {
+        if ((RESTART_BACKOFF_MS as readonly number[]).includes(ms)) waits.push(ms);
+        return realScheduler.after(ms >= 5_000 ? 20 : ms, run);
+      },
+    };
+    const sup = supervise(t, { dir, configDir, scheduler: fastForward });
+    const restarting: string[] = [];
+    sup.on('state', (f) => f.state === 'restarting' && restarting.push(f.reason));
     const first = await sup.start();
     assert.equal(first.state, 'running', first.reason);
     editConf(dir, (text) => `${text}fooBar: 1\n`);
@@ -107,6 +117,9 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     const facts = await down;
     assert.match(facts.reason, /^the gateway keeps exiting \(code 1\): Unable to find property 'fooBar' on class: ibgroup\.web\.core\.clientportal\.gw\.Config$/);
     assert.equal(facts.restarts, 2);
+    assert.deepEqual(waits, [5_000, 30_000]);
+    assert.match(restarting[0]!, /^the gateway exited \(signal SIGKILL\): .*; restarting in 5 s$/);
+    assert.match(restarting[1]!, /^the gateway exited \(code 1\): Unable to find property 'fooBar'.*; restarting in 30 s$/);
     assert.ok(facts.lastExit?.lastLines.some((l) => l.includes('fooBar')), 'its last lines are kept');
     assert.equal(facts.pid, undefined);
 
