@@ -48,13 +48,13 @@ export class GatewayLogWatcher {
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #pollMs: number;
-  readonly #onEvent: (event: GatewayLogEvent) => void;
+  readonly #onEvent: (event: GatewayLogEvent) => unknown;
   #file: string | undefined;
   #offset = 0;
   #partial = '';
   #timer: Timer | undefined;
 
-  constructor(options: { dir: string; clock: Clock; scheduler: Scheduler; onEvent: (event: GatewayLogEvent) => void; pollMs?: number }) {
+  constructor(options: { dir: string; clock: Clock; scheduler: Scheduler; onEvent: (event: GatewayLogEvent) => unknown; pollMs?: number }) {
     this.#dir = options.dir;
     this.#clock = options.clock;
     this.#scheduler = options.scheduler;
@@ -72,9 +72,10 @@ export class GatewayLogWatcher {
     this.#file = gatewayLogFile(this.#dir, this.#clock.wall());
     this.#offset = sizeOf(this.#file) ?? 0;
     this.#partial = '';
-    const tick = (): void => {
-      this.poll();
+    // The handlers' promises are returned to the scheduler (virtual time waits for them).
+    const tick = async (): Promise<void> => {
       this.#timer = this.#scheduler.after(this.#pollMs, tick);
+      await Promise.all(this.poll().map((e) => this.#onEvent(e)));
     };
     this.#timer = this.#scheduler.after(this.#pollMs, tick);
   }
@@ -84,26 +85,28 @@ export class GatewayLogWatcher {
     this.#timer = undefined;
   }
 
-  /** Reads what was added since the last poll (and follows the date). */
-  poll(): void {
+  /** Reads what was added since the last poll (and follows the date); returns the events found. */
+  poll(): GatewayLogEvent[] {
     const today = gatewayLogFile(this.#dir, this.#clock.wall());
     if (this.#file === undefined) this.#file = today;
-    this.#read();
+    const events = this.#read();
     if (today !== this.#file) {
       // The previous day's file was read to its end above; the new one from its start.
       this.#file = today;
       this.#offset = 0;
       this.#partial = '';
-      this.#read();
+      events.push(...this.#read());
     }
+    return events;
   }
 
-  #read(): void {
+  #read(): GatewayLogEvent[] {
+    const events: GatewayLogEvent[] = [];
     const file = this.#file!;
     const size = sizeOf(file);
-    if (size === undefined) return;
+    if (size === undefined) return events;
     if (size < this.#offset) this.#offset = 0; // replaced or truncated
-    if (size === this.#offset) return;
+    if (size === this.#offset) return events;
     let fd: number | undefined;
     try {
       fd = openSync(file, 'r');
@@ -114,12 +117,13 @@ export class GatewayLogWatcher {
       this.#partial = lines.pop() ?? '';
       for (const line of lines) {
         const event = classifyLogLine(line);
-        if (event) this.#onEvent(event);
+        if (event) events.push(event);
       }
     } catch {
       // Unreadable for a moment (rotated, permissions): the next poll tries again.
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+    return events;
   }
 }
