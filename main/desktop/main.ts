@@ -92,6 +92,7 @@ export async function main(): Promise<void> {
       toggleDetails: () => windows.toggle(),
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
       quit: () => app.quit(),
+      gatewayAction: (action) => void core.gatewayAction(action),
     },
     state.status,
     state.settings,

@@ -5,6 +5,7 @@
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
 import { controlsFor, type Action } from '../contract.ts';
+import type { GatewayAction } from './gateway.ts';
 import type { KeeperStatus } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import { STATE_INFO, type SessionState } from '../session/states.ts';
@@ -23,6 +24,8 @@ export interface TrayDeps {
   toggleDetails?(): void;
   setLaunchAtLogin(enabled: boolean): void;
   quit(): void;
+  /** Start, Stop or Restart the gateway the app runs (items shown with the setting runGateway). */
+  gatewayAction?(action: GatewayAction): void;
 }
 
 /** The tooltip: product, state and reason (some platforms cut it at 127 characters). */
@@ -32,7 +35,7 @@ export function tooltipFor(status: KeeperStatus): string {
 }
 
 /** The menu for a state, as a template (pure, so it is tested as it is). */
-export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'quit'>): MenuItemConstructorOptions[] {
+export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'quit' | 'gatewayAction'>): MenuItemConstructorOptions[] {
   const { state } = status;
   const paused = state === 'paused';
   // The window offers the same actions under the same rule (main/contract.ts).
@@ -54,6 +57,13 @@ export function menuTemplate(status: KeeperStatus, settings: Settings, deps: Pic
     },
     { type: 'separator' },
     { id: 'pause', label: paused ? 'Resume keeping alive' : 'Pause keeping alive', click: () => deps.act(paused ? 'resume' : 'pause') },
+    // The gateway the app runs (main/desktop/gateway.ts): each action is safe in any of its states.
+    ...(['start', 'stop', 'restart'] as const).map((a): MenuItemConstructorOptions => ({
+      id: `gateway-${a}`,
+      label: `${a[0]!.toUpperCase()}${a.slice(1)} gateway`,
+      visible: settings.runGateway && deps.gatewayAction !== undefined,
+      click: () => deps.gatewayAction?.(a),
+    })),
     { id: 'launch', label: 'Launch at login', type: 'checkbox', checked: settings.launchAtLogin === true, click: (item) => deps.setLaunchAtLogin(item.checked) },
     { type: 'separator' },
     { id: 'quit', label: 'Quit IBKR Session Keeper', click: () => deps.quit() },
@@ -87,7 +97,7 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
       shownTip = tip;
     }
     // Linux needs setContextMenu again after a change; elsewhere it is harmless.
-    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin]);
+    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin, nextSettings.runGateway]);
     if (key !== shownMenu) {
       template = menuTemplate(next, nextSettings, deps);
       tray.setContextMenu(deps.buildMenu(template));
