@@ -24,12 +24,21 @@ export interface SupervisedGateway {
  * Starts (or attaches to) the gateway and resolves once it listens, gave up or failed (the keeper
  * then reports gateway-down with its own reason). A signal meanwhile stops it and ends the process.
  */
-export async function superviseGateway(options: { dir: string; configDir: string; warn: (line: string) => void; onLogin: () => void }): Promise<SupervisedGateway> {
+export async function superviseGateway(options: {
+  dir: string;
+  configDir: string;
+  warn: (line: string) => void;
+  onLogin: () => void;
+  /** Why the gateway is down (it gave up or failed), or undefined once it runs: the keeper's gateway-down reason. */
+  onProblem: (reason: string | undefined) => void;
+}): Promise<SupervisedGateway> {
   const { warn } = options;
   const supervisor = new GatewaySupervisor({ dir: options.dir, configDir: options.configDir, clock: realClock, scheduler: realScheduler, keepAlive: true });
   supervisor.on('state', (f) => {
     const details = [f.pid === undefined ? undefined : `pid ${f.pid}`, f.restarts > 0 ? `${f.restarts} restart${f.restarts === 1 ? '' : 's'}` : undefined].filter(Boolean).join(', ');
     warn(`Gateway ${f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state}: ${f.reason}${details ? ` (${details})` : ''}`);
+    if (f.state === 'gave-up' || f.state === 'failed') options.onProblem(f.reason);
+    else if (f.state === 'running' || f.state === 'attached') options.onProblem(undefined);
   });
   supervisor.on('gatewayLog', (event) => {
     if (event.kind === 'login') {

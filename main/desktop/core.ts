@@ -84,6 +84,10 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       scheduler: deps.scheduler,
       onChange: () => this.#emitState(),
       onLogin: () => void this.#keeper.checkNow(),
+      onProblem: (reason) => {
+        this.#keeper.setGatewayProblem(reason);
+        if (reason !== undefined) void this.#keeper.checkNow();
+      },
       log: (line) => this.emit('log', line),
     });
     this.#build();

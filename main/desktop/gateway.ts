@@ -22,6 +22,8 @@ export interface DesktopGatewayDeps {
   /** The gateway logged a login: check the session now. */
   readonly onLogin: () => void;
   readonly log: (line: string) => void;
+  /** Why the gateway is down (it gave up or failed), or undefined once it runs: the keeper's gateway-down reason. */
+  readonly onProblem: (reason: string | undefined) => void;
 }
 
 export class DesktopGateway {
@@ -58,7 +60,11 @@ export class DesktopGateway {
       this.#dir = dir;
       if (dir !== undefined) {
         const supervisor = new GatewaySupervisor({ dir, configDir: this.#deps.configDir, clock: this.#deps.clock, scheduler: this.#deps.scheduler, keepAlive: true });
-        supervisor.on('state', () => this.#deps.onChange());
+        supervisor.on('state', (f) => {
+          if (f.state === 'gave-up' || f.state === 'failed') this.#deps.onProblem(f.reason);
+          else if (f.state === 'running' || f.state === 'attached') this.#deps.onProblem(undefined);
+          this.#deps.onChange();
+        });
         supervisor.on('log', this.#deps.log);
         supervisor.on('gatewayLog', (event) => {
           if (event.kind === 'login') this.#deps.onLogin();

@@ -121,7 +121,18 @@ export function registerWatchCommand(program: Command): void {
     }
     const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status`);
-    const gateway = runGateway && (await runGateway.superviseGateway({ dir: options.gatewayDir!, configDir, warn, onLogin: () => void keeper.keeper.checkNow() }));
+    const gateway =
+      runGateway &&
+      (await runGateway.superviseGateway({
+        dir: options.gatewayDir!,
+        configDir,
+        warn,
+        onLogin: () => void keeper.keeper.checkNow(),
+        onProblem: (reason) => {
+          keeper.keeper.setGatewayProblem(reason);
+          if (reason !== undefined) void keeper.keeper.checkNow();
+        },
+      }));
     keeper.start();
     // SIGUSR1 would open Node's debugger (the command starts with --disable-sigusr1) or end the process:
     // neither, in a keeper that runs for months.
