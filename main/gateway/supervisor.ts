@@ -337,12 +337,18 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
 
   #exited(attempt: number, code: number | null, signal: NodeJS.Signals | null): void {
     if (attempt !== this.#attempt || this.#state === 'stopped' || this.#state === 'left-running') return;
+    // `ibkr-keeper gateway stop` removes the pid file before it ends the gateway: a stop, not a crash.
+    const stoppedElsewhere = this.#pid !== undefined && readRecord(this.#o.configDir)?.pid !== this.#pid;
     removeRecord(this.#o.configDir);
     const lines = lastLines(readFrom(consoleLogFile(this.#o.configDir), this.#consoleStart));
     const at = new Date(this.#o.clock.wall()).toISOString();
     this.#lastExit = { code, signal, at, lastLines: lines };
     this.#child = undefined;
     this.#pid = undefined;
+    if (stoppedElsewhere) {
+      this.#watcher.stop();
+      return this.#set('stopped', 'stopped by ibkr-keeper gateway stop (not restarted)');
+    }
     const how = signal ? `signal ${signal}` : code === null ? 'code unknown' : `code ${code}`;
     const why = this.#failure ?? `${tellingLine(lines) ?? 'it printed nothing'}`;
     const now = this.#o.clock.monotonic();

@@ -99,11 +99,12 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     assert.match(json(broken.stdout).error, /conf\.yaml is not valid YAML \(line \d+, column \d+\)/);
   });
 
-  test('watch --run-gateway: starts it, /readyz 503 until the session is ready, a login line makes it check at once, SIGTERM stops the gateway', async (t) => {
+  test('watch --run-gateway: starts it, /readyz 503 until the session is ready, a login line makes it check at once, gateway stop is not a crash, SIGTERM ends it', async (t) => {
     const note = reaper(t);
     const port = await freePort();
     const dir = copyGateway(t, port);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--run-gateway', '--gateway-dir', dir, '--config-dir', tempDir(t), '--health-port', '0', '--timeout', '1', '--json']);
+    const config = tempDir(t);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--run-gateway', '--gateway-dir', dir, '--config-dir', config, '--health-port', '0', '--timeout', '1', '--json']);
     t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -127,11 +128,17 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     appendFileSync(gatewayLogFile(dir, Date.now()), 'INFO Client login succeeds\n');
     await waitFor(/Gateway log: "Client login succeeds": checking the session now\./);
 
+    // `gateway stop` from another terminal is a stop, not a crash: watch does not restart it.
+    const stop = await runCli(['gateway', 'stop', '--config-dir', config]);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitFor(/Gateway stopped: stopped by ibkr-keeper gateway stop \(not restarted\)/);
+    assert.ok(!groupAlive(pid));
+    assert.doesNotMatch(stderr, /Gateway restarting/);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.ok(!groupAlive(pid), 'the gateway is stopped with watch');
-    assert.match(stderr, /Gateway stopped: stopped: watch ended/);
+    assert.doesNotMatch(stderr, /Gateway starting: .*\n(?:.*\n)*.*Gateway starting/, 'started once');
   });
 
   test('login prints the address from the folder and opens it with the browser program; --no-open only prints', async (t) => {

@@ -89,8 +89,9 @@ export function runGatewayStart(options: ProcessOptions): Promise<number> {
 async function stopOnce(options: ProcessOptions, configDir: string): Promise<{ code: number; line: string; json: Record<string, unknown> }> {
   const record = readRecord(configDir);
   if (record !== undefined && isGatewayProcess(record.pid)) {
-    const how = await endGroup(record.pid, { graceMs: 10_000 });
+    // The pid file first: a keeper supervising it (watch --run-gateway) then knows the exit is a stop.
     removeRecord(configDir);
+    const how = await endGroup(record.pid, { graceMs: 10_000 });
     return { code: 0, line: `Stopped the gateway (pid ${record.pid}, started ${localTimestamp(record.startedAt)})${how === 'killed' ? ': it ignored SIGTERM for 10 s and was killed' : ''}.`, json: { stopped: true, pid: record.pid, how } };
   }
   if (record !== undefined) removeRecord(configDir);
