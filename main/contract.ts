@@ -7,6 +7,7 @@ import type { ActionResult, KeeperStatus, Transition } from './session/keeper.ts
 import type { KeeperRole } from './session/leased-keeper.ts';
 import type { Settings, SettingsField } from './session/settings.ts';
 import type { SessionState, StateInfo } from './session/states.ts';
+import type { GatewayFacts } from './gateway/supervisor.ts';
 
 /** Everything the details window shows. */
 export interface DetailsState {
@@ -19,6 +20,8 @@ export interface DetailsState {
   readonly settings: Settings;
   /** Values in settings.json that were bad and replaced by defaults. */
   readonly settingsProblems: string[];
+  /** IBKR's gateway process when the app runs it (setting runGateway), else null. */
+  readonly gateway: GatewayFacts | null;
   readonly trust: {
     readonly fingerprint256: string;
     readonly source: 'first-use' | 'user';

@@ -73,6 +73,7 @@ function render(state: DetailsState): void {
   if (changed('presented', status.state === 'untrusted-certificate' ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint] : null)) renderPresented(state);
   if (changed('history', state.history.map((t) => t.time))) renderHistory(state);
   if (changed('trust', state.trust)) renderTrust(state);
+  if (changed('process', state.gateway)) renderProcess(state);
   if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
   if (changed('problems', state.settingsProblems)) $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
   tick();
@@ -239,3 +240,19 @@ async function load(): Promise<void> {
 
 wire();
 void load();
+
+/** The gateway's process, when the app runs it: state, pid, since, restarts, build, Java, its logs. */
+function renderProcess(state: DetailsState): void {
+  const g = state.gateway;
+  $('fact-process-label').hidden = g === null;
+  $('fact-process').hidden = g === null;
+  if (g === null) return;
+  const details = [
+    g.pid === undefined ? undefined : `pid ${g.pid}`,
+    g.startedAt === undefined ? undefined : `since ${new Date(g.startedAt).toLocaleString()}`,
+    g.restarts > 0 ? `${g.restarts} restart${g.restarts === 1 ? '' : 's'}` : undefined,
+    g.build === undefined ? undefined : `build ${g.build}`,
+    g.javaVersion === undefined ? undefined : `Java ${g.javaVersion}`,
+  ].filter((d) => d !== undefined);
+  setText($('fact-process'), `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. Console: ${g.consoleLog}; its log: ${g.gatewayLog}`);
+}

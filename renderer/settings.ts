@@ -14,7 +14,9 @@ const NOTIFICATION_LABELS: Record<string, string> = {
 let dirty = false;
 /** Launch at login is sent only when the person changed it: undecided (null) stays undecided. */
 let launchTouched = false;
-const FIELDS = { gateway: 'gateway', gatewayDir: 'gatewayDir', intervalSeconds: 'interval', launchAtLogin: 'launch', notifications: 'notifications' } as const;
+const FIELDS = {
+  gateway: 'gateway', gatewayDir: 'gatewayDir', runGateway: 'runGateway', leaveGatewayRunning: 'leaveGatewayRunning', intervalSeconds: 'interval', launchAtLogin: 'launch', notifications: 'notifications',
+} as const;
 
 /** True while the person edits the form: the main process's settings do not overwrite it. */
 export const editing = (): boolean => dirty;
@@ -22,6 +24,8 @@ export const editing = (): boolean => dirty;
 export function fillSettings(settings: Settings): void {
   $<HTMLInputElement>('gateway').value = settings.gateway;
   $<HTMLInputElement>('gatewayDir').value = settings.gatewayDir ?? '';
+  $<HTMLInputElement>('runGateway').checked = settings.runGateway;
+  $<HTMLInputElement>('leaveGatewayRunning').checked = settings.leaveGatewayRunning;
   $<HTMLInputElement>('interval').value = String(settings.intervalSeconds);
   const launch = $<HTMLInputElement>('launch');
   launch.checked = settings.launchAtLogin === true;
@@ -48,6 +52,8 @@ async function save(event: SubmitEvent, saved: (settings: Settings) => void): Pr
     gateway: $<HTMLInputElement>('gateway').value,
     // An empty field: no folder.
     gatewayDir: $<HTMLInputElement>('gatewayDir').value.trim() === '' ? null : $<HTMLInputElement>('gatewayDir').value.trim(),
+    runGateway: $<HTMLInputElement>('runGateway').checked,
+    leaveGatewayRunning: $<HTMLInputElement>('leaveGatewayRunning').checked,
     intervalSeconds: interval === '' || Number.isNaN(Number(interval)) ? interval : Number(interval),
     notifications: Object.fromEntries([...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [i.dataset['kind'], i.checked])),
   };

@@ -22,6 +22,7 @@ import { STATE_INFO } from '../session/states.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
 import { normalizeFingerprint, publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
+import { DesktopGateway, type GatewayAction } from './gateway.ts';
 
 export interface CoreDeps {
   readonly configDir: string;
@@ -61,6 +62,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   #seat!: LeasedKeeper;
   #policy!: NotificationPolicy;
   #notificationProblem: string | null = null;
+  /** IBKR's gateway, when the app runs it (setting runGateway; main/desktop/gateway.ts). */
+  readonly #gateway: DesktopGateway;
 
   constructor(deps: CoreDeps) {
     super();
@@ -78,7 +81,20 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     }
     this.#settings = read.settings;
     this.#settingsProblems = read.problems;
+    this.#gateway = new DesktopGateway({
+      configDir: deps.configDir,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      onChange: () => this.#emitState(),
+      onLogin: () => void this.#keeper.checkNow(),
+      onProblem: (reason) => {
+        this.#keeper.setGatewayProblem(reason);
+        if (reason !== undefined) void this.#keeper.checkNow();
+      },
+      log: (line) => this.emit('log', line),
+    });
     this.#build();
+    void this.#gateway.apply(this.#settings, false); // known (stopped) before start()
   }
 
   /** The keeper, for the adapters that only poke it (power events). */
@@ -92,11 +108,23 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
 
   start(): void {
     this.#seat.start();
+    void this.#gateway.apply(this.#settings, true);
   }
 
+  /** On quit: the keeper, and the gateway the app runs (unless "Leave it running when I quit"). */
   async stop(): Promise<void> {
+    await this.#stopKeeper();
+    await this.#gateway.quit(this.#settings.leaveGatewayRunning);
+  }
+
+  async #stopKeeper(): Promise<void> {
     await this.#seat.stop();
     await this.#client.close();
+  }
+
+  /** Start, Stop or Restart the gateway the app runs (the tray's and the window's gateway actions). */
+  gatewayAction(action: GatewayAction): Promise<ActionResult> {
+    return this.#gateway.act(action);
   }
 
   /** Everything the window shows, now. */
@@ -115,6 +143,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       history: this.#recentHistory(),
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
+      gateway: this.#gateway.facts(),
       trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt, notice: publiclyKnownNotice(pin.fingerprint256) } : null,
       notificationProblem: this.#notificationProblem,
       desktop: this.#deps.desktop?.() ?? NO_DESKTOP,
@@ -170,8 +199,9 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     this.#settings = next;
     this.#settingsProblems = [];
     if (next.launchAtLogin !== before.launchAtLogin && next.launchAtLogin !== null) this.#deps.applyLaunchAtLogin(next.launchAtLogin);
+    await this.#gateway.apply(next, true);
     if (next.gateway !== before.gateway) {
-      await this.stop();
+      await this.#stopKeeper();
       this.#build();
       this.start();
     } else if (next.intervalSeconds !== before.intervalSeconds) {

@@ -124,6 +124,7 @@ export async function main(): Promise<void> {
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
       openLogs: () => void shell.openPath(logFile),
       quit: () => app.quit(),
+      gatewayAction: (action) => void core.gatewayAction(action),
     },
     state.status,
     state.settings,

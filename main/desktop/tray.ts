@@ -5,6 +5,7 @@
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
 import { controlsFor, type Action, type LaunchAtLoginStatus } from '../contract.ts';
+import type { GatewayAction } from './gateway.ts';
 import type { KeeperStatus } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import { STATE_INFO, type SessionState } from '../session/states.ts';
@@ -25,6 +26,8 @@ export interface TrayDeps {
   /** Opens the log file (where the app has one). */
   openLogs?(): void;
   quit(): void;
+  /** Start, Stop or Restart the gateway the app runs (items shown with the setting runGateway). */
+  gatewayAction?(action: GatewayAction): void;
 }
 
 /** The tooltip: product, state and reason (some platforms cut it at 127 characters). */
@@ -37,7 +40,7 @@ export function tooltipFor(status: KeeperStatus): string {
 export function menuTemplate(
   status: KeeperStatus,
   settings: Settings,
-  deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit'>,
+  deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit' | 'gatewayAction'>,
   launch?: LaunchAtLoginStatus,
 ): MenuItemConstructorOptions[] {
   const { state } = status;
@@ -61,6 +64,13 @@ export function menuTemplate(
     },
     { type: 'separator' },
     { id: 'pause', label: paused ? 'Resume keeping alive' : 'Pause keeping alive', click: () => deps.act(paused ? 'resume' : 'pause') },
+    // The gateway the app runs (main/desktop/gateway.ts): each action is safe in any of its states.
+    ...(['start', 'stop', 'restart'] as const).map((a): MenuItemConstructorOptions => ({
+      id: `gateway-${a}`,
+      label: `${a[0]!.toUpperCase()}${a.slice(1)} gateway`,
+      visible: settings.runGateway && deps.gatewayAction !== undefined,
+      click: () => deps.gatewayAction?.(a),
+    })),
     launchItem(settings, deps, launch),
     { id: 'logs', label: 'Open logs', visible: deps.openLogs !== undefined, click: () => deps.openLogs?.() },
     { type: 'separator' },
@@ -108,7 +118,7 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
       shownTip = tip;
     }
     // Linux needs setContextMenu again after a change; elsewhere it is harmless.
-    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin, nextLaunch?.state]);
+    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin, nextLaunch?.state, nextSettings.runGateway]);
     if (key !== shownMenu) {
       tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps, nextLaunch)));
       shownMenu = key;

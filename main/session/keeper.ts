@@ -98,6 +98,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   #refusedPin: string | undefined;
   /** Since when (monotonic) every step has failed with an unexpected error; undefined while steps succeed. */
   #faultingSinceMono: number | undefined;
+  /** Why the gateway is down, from its supervisor (issue 9: "the gateway keeps exiting ..."), while it is. */
+  #gatewayProblem: string | undefined;
 
   constructor(options: KeeperOptions) {
     super();
@@ -166,6 +168,15 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   }
 
   // ---- actions for the front ends ------------------------------------------------------------
+
+  /**
+   * What the gateway's supervisor knows of a gateway that is down (it keeps exiting, it could not
+   * listen): the reason of `gateway-down` from the next check on, instead of a refused connection.
+   * Undefined once the gateway runs again.
+   */
+  setGatewayProblem(reason: string | undefined): void {
+    this.#gatewayProblem = reason === undefined ? undefined : `${reason[0]!.toUpperCase()}${reason.slice(1)}${reason.endsWith('.') ? '' : '.'}`;
+  }
 
   /** Checks now (resume from sleep, screen unlock, a person's click, a certificate trusted anew). */
   checkNow(): Promise<void> {
@@ -354,6 +365,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       // back every time (the gateway's own login competes). Fighting on would kick it again and again.
       if (this.#budget.tugOfWar()) result = { ...result, state: 'competing', reason: TUG_OF_WAR_REASON };
     }
+    if (result.state === 'gateway-down' && this.#gatewayProblem !== undefined) result = { ...result, reason: this.#gatewayProblem };
     this.#transition(result.state, result.reason, result.facts);
     if (result.state !== 'gateway-down') this.#downStreak = 0;
     switch (result.state) {

@@ -52,6 +52,10 @@ export const settingsSchema = z.object({
   launchAtLogin: z.nullable(z.boolean()),
   /** The gateway's folder, for explanations (Access Denied) and `doctor`; null when not known. */
   gatewayDir: gatewayDirField,
+  /** "Run the gateway with the app": the app starts the gateway in gatewayDir and keeps it alive. */
+  runGateway: z.boolean({ message: '"Run the gateway with the app" is on or off.' }),
+  /** "Leave it running when I quit": the app does not stop the gateway it started on quit. */
+  leaveGatewayRunning: z.boolean({ message: '"Leave it running when I quit" is on or off.' }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsField = keyof Settings;
@@ -62,6 +66,8 @@ export const DEFAULT_SETTINGS: Settings = {
   notifications: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, true])) as Record<NotificationKind, boolean>,
   launchAtLogin: null,
   gatewayDir: null,
+  runGateway: false,
+  leaveGatewayRunning: false,
 };
 
 /** The outcome of checking settings a person changed. */

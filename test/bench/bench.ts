@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { SimEventInput } from '../../main/simulator/events.ts';
 import { Simulator } from '../../main/simulator/server.ts';
+import { loginToReady } from './login-latency.ts';
 import { seeded, startRig, type Kind } from './rigs.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
   const drops = { keeper: await dropsAndRecoveries('keeper'), baseline: await dropsAndRecoveries('baseline') };
   const mix = { keeper: await faultMix('keeper'), baseline: await faultMix('baseline') };
   const load = { keeper: await worker('keeper'), baseline: await worker('baseline') };
+  const login = { followed: await loginToReady(true, 24, INTERVAL_MS), interval: await loginToReady(false, 24, INTERVAL_MS) };
   const none = { peakRssMb: Number.NaN, cpuMs: Number.NaN, requests: 0 };
   const real = (await processes?.finish()) ?? { watch: none, floor: none };
 
@@ -191,6 +193,8 @@ async function main(): Promise<void> {
     ['recovery after a reauthenticable drop, p95', s(percentile(k.recovery, 95)), s(percentile(b.recovery, 95)), ratio(percentile(k.recovery, 95), percentile(b.recovery, 95)), `≤ latency + 3 s (${s(REAUTH_LATENCY_MS + 3_000)})`, percentile(k.recovery, 95) <= REAUTH_LATENCY_MS + 3_000],
     ['rate-limit violations, 12 h fault mix', `${mix.keeper.violations}`, `${mix.baseline.violations}`, ratio(mix.keeper.violations, mix.baseline.violations), '0', mix.keeper.violations === 0],
     ['takeovers of a competing session, 12 h fault mix', `${mix.keeper.takeovers}`, `${mix.baseline.takeovers}`, ratio(mix.keeper.takeovers, mix.baseline.takeovers), '0', mix.keeper.takeovers === 0],
+    [`login to ready, p50 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`, s(percentile(login.followed, 50)), s(percentile(login.interval, 50)), ratio(percentile(login.followed, 50), percentile(login.interval, 50)), '', true],
+    [`login to ready, p95 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`, s(percentile(login.followed, 95)), s(percentile(login.interval, 95)), ratio(percentile(login.followed, 95), percentile(login.interval, 95)), '≤ 1 s', login.followed.length >= 20 && percentile(login.followed, 95) <= 1_000],
     ['CPU time per simulated hour (with its simulator)', `${load.keeper.cpuMsPerHour.toFixed(0)} ms`, `${load.baseline.cpuMsPerHour.toFixed(0)} ms`, ratio(load.keeper.cpuMsPerHour, load.baseline.cpuMsPerHour), '', true],
     ['peak RSS of a process running it with its simulator', `${load.keeper.maxRssMb.toFixed(0)} MB`, `${load.baseline.maxRssMb.toFixed(0)} MB`, ratio(load.keeper.maxRssMb, load.baseline.maxRssMb), '', true],
     [`peak RSS of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor, a 10-line node:https tickler`, `${real.watch.peakRssMb.toFixed(1)} MB`, `${real.floor.peakRssMb.toFixed(1)} MB`, ratio(real.watch.peakRssMb, real.floor.peakRssMb), '≤ 60 MB', real.watch.peakRssMb <= 60 && real.watch.requests >= PROCESS_MS / 2_000],

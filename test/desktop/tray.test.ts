@@ -232,3 +232,17 @@ describe('tray', () => {
     assert.deepEqual([toggled, t.details()], [1, 0], 'with a popover, the click opens or closes it');
   });
 });
+
+describe('tray: the gateway the app runs', () => {
+  test('Start, Stop and Restart gateway are in the menu with "Run the gateway with the app", and act', () => {
+    const r = rig();
+    const asked: string[] = [];
+    const deps = { ...r.deps, gatewayAction: (a: string) => void asked.push(a) };
+    const visible = (settings: typeof DEFAULT_SETTINGS) => menuTemplate(status('ready'), settings, deps).filter((i) => i.visible !== false && i.id?.startsWith('gateway-')).map((i) => i.label);
+    assert.deepEqual(visible(DEFAULT_SETTINGS), [], 'not without the setting');
+    assert.deepEqual(visible({ ...DEFAULT_SETTINGS, runGateway: true }), ['Start gateway', 'Stop gateway', 'Restart gateway']);
+    const menu = menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, runGateway: true }, deps);
+    for (const id of ['gateway-stop', 'gateway-start', 'gateway-restart']) click(menu, id);
+    assert.deepEqual(asked, ['stop', 'start', 'restart']);
+  });
+});

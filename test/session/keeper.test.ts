@@ -347,3 +347,20 @@ describe('a simulated day', () => {
     assert.ok(rig.count('/tickle') < 24 * 60 + 60, `${rig.count('/tickle')} tickles in a day`);
   });
 });
+
+describe('keeper: the gateway supervisor\'s reason', () => {
+  test('gateway-down says why the supervisor gave up, and a refused connection again once that is cleared', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'restart', duration: '4m' });
+    await rig.time.runFor(MINUTE + 10_000);
+    assert.equal(rig.keeper.status().state, 'gateway-down');
+    rig.keeper.setGatewayProblem("the gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config");
+    await rig.keeper.checkNow();
+    assert.equal(rig.keeper.status().reason, "The gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config.");
+    rig.keeper.setGatewayProblem(undefined);
+    await rig.keeper.checkNow();
+    assert.equal(rig.keeper.status().state, 'gateway-down');
+    assert.doesNotMatch(rig.keeper.status().reason, /keeps exiting/);
+  });
+});

@@ -22,6 +22,8 @@ interface WatchOptions extends GatewayOptions {
   interval: number;
   notify?: boolean;
   healthPort?: number;
+  runGateway?: boolean;
+  leaveGatewayRunning?: boolean;
 }
 
 /** States the keeper cannot fix by itself: their lines say what to do. */
@@ -49,7 +51,9 @@ export function registerWatchCommand(program: Command): void {
         60,
       )
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
-      .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port')),
+      .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port'))
+      .option('--run-gateway', 'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it when watch ends')
+      .option('--leave-gateway-running', 'with --run-gateway: leave the gateway running when watch ends'),
   ).action(async (options: WatchOptions, command: Command) => {
     const configDir = resolveConfigDir(options.configDir);
     const warn = (line: string): boolean => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -61,6 +65,9 @@ export function registerWatchCommand(program: Command): void {
     if (!given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = settings.gateway;
     if (!given('interval')) options.interval = settings.intervalSeconds;
     if (!given('gatewayDir') && settings.gatewayDir !== null) options.gatewayDir = settings.gatewayDir;
+    // --run-gateway: the gateway's address comes from its folder's conf.yaml unless one was given (run-gateway.ts).
+    const runGateway = options.runGateway ? await import('../run-gateway.ts') : undefined;
+    if (runGateway && !given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = runGateway.gatewayUrlOf(options.gatewayDir);
     const client = makeClient(options);
     const history = new History(configDir);
     // One keeper per gateway: this one keeps the session only while it holds the gateway's lease,
@@ -114,6 +121,18 @@ export function registerWatchCommand(program: Command): void {
     }
     const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status`);
+    const gateway =
+      runGateway &&
+      (await runGateway.superviseGateway({
+        dir: options.gatewayDir!,
+        configDir,
+        warn,
+        onLogin: () => void keeper.keeper.checkNow(),
+        onProblem: (reason) => {
+          keeper.keeper.setGatewayProblem(reason);
+          if (reason !== undefined) void keeper.keeper.checkNow();
+        },
+      }));
     keeper.start();
     // SIGUSR1 would open Node's debugger (the command starts with --disable-sigusr1) or end the process:
     // neither, in a keeper that runs for months.
@@ -123,6 +142,6 @@ export function registerWatchCommand(program: Command): void {
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
     });
     await keeper.stop();
-    await Promise.all([health?.stop(), client.close()]);
+    await Promise.all([health?.stop(), client.close(), gateway?.end(options.leaveGatewayRunning === true)]);
   });
 }
