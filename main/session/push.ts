@@ -3,7 +3,7 @@
  * session is ready, so the keeper hears of trouble at once instead of at the next tickle. It only
  * ever raises a doubt; the keeper confirms every doubt with one paced `/iserver/auth/status`
  * (polling stays the truth and the fallback). A doubt is: an `sts` with `authenticated:false` or
- * `competing:true`, the socket closing, or no heartbeat for 25 s (they come every 10 s: after 20 s
+ * `competing:true`, the socket closing, or no heartbeat for 24 s (they come every 10 s: after 19 s
  * without one a `tic` is sent, and 5 s more without a heartbeat is a doubt).
  *
  * The socket uses the same pinned-certificate rule as every other connection (`PinnedAgent`), and
@@ -24,8 +24,8 @@ export const PUSH = {
   /** A `tic` on the socket this often (the gateway asks for one at least every minute). */
   ticEveryMs: 60_000,
   /** No heartbeat for this long: a `tic` is sent, in case the socket only slept. */
-  quietMs: 20_000,
-  /** ...and no heartbeat this long after it is a doubt (25 s in all). */
+  quietMs: 19_000,
+  /** ...and no heartbeat this long after it is a doubt (24 s in all: under the 25 s promised, two and a half beats). */
   answerMs: 5_000,
   /** Waits before connecting again, after a close or a failure, one after the other; the last repeats. */
   backoffMs: [1_000, 5_000, 15_000, 60_000, 300_000],
@@ -207,7 +207,7 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
   }
 
   /**
-   * 20 s without a heartbeat: a `tic` to wake it, then up to 5 s (real time: frames on their way
+   * 19 s without a heartbeat: a `tic` to wake it, then up to 5 s (real time: frames on their way
    * arrive in real time, even under a virtual clock) for a heartbeat; none is a doubt.
    */
   async #ask(generation: number): Promise<void> {
@@ -217,7 +217,7 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
     this.#send('tic');
     await this.#wait(PUSH.answerMs, arrived);
     if (generation !== this.#generation || this.#state !== 'open' || this.#lastBeatMono !== since) return;
-    this.emit('doubt', 'no heartbeat from the gateway\'s WebSocket for 25 s');
+    this.emit('doubt', 'no heartbeat from the gateway\'s WebSocket for 24 s');
     this.#close();
     this.#reconnectLater();
   }

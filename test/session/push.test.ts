@@ -29,6 +29,7 @@ async function heldRig(t: Parameters<typeof keeperRig>[0], options: Parameters<t
 describe('push', () => {
   test('a drop pushed by the gateway is confirmed with one auth status and acted on before the next tickle', async (t) => {
     const rig = await heldRig(t);
+    const sessions = [rig.sim.model.session];
     const seq = rig.seq();
     const mono = rig.time.monotonic();
     await rig.sim.apply({ type: 'drop' });
@@ -42,11 +43,13 @@ describe('push', () => {
     await rig.time.runFor(2 * MINUTE);
     assert.equal(rig.keeper.status().state, 'ready');
     await until(() => rig.push!.state === 'open' && rig.push!.opened === 2, 'a new socket for the new session');
+    sessions.push(rig.sim.model.session);
     const again = rig.time.monotonic();
     await rig.sim.apply({ type: 'drop' });
     await until(() => rig.keeper.status().state !== 'ready', 'the second drop heard');
     assert.equal(rig.time.monotonic(), again);
     assert.equal(rig.sim.limiter.violations, 0);
+    for (const session of sessions) assert.ok(!JSON.stringify([rig.logs, rig.transitions, rig.keeper.status()]).includes(session), 'the session id is never shown whole');
   });
 
   test('another login competing is heard at once and shown; the keeper does not fight it', async (t) => {
