@@ -16,6 +16,7 @@ import { NOTIFICATION_KINDS, NotificationPolicy, type Notification } from '../se
 import type { NotificationSink } from '../session/notifier.ts';
 import { fileLedger } from '../session/pacing.ts';
 import { fileBudget, RecoveryBudget } from '../session/policy.ts';
+import { pushFor } from '../session/push.ts';
 import { redactBody } from '../session/redact.ts';
 import { checkSettings, DEFAULT_SETTINGS, type Settings, type SettingsFile } from '../session/settings.ts';
 import { STATE_INFO } from '../session/states.ts';
@@ -42,6 +43,8 @@ export interface CoreDeps {
   readonly timeoutMs?: number;
   /** The pacer's waits (virtual time in tests). */
   readonly sleep?: (ms: number) => Promise<unknown>;
+  /** Hold the gateway's WebSocket while ready, to hear of a drop at once (main/session/push.ts). Default true. */
+  readonly push?: boolean;
 }
 
 export interface CoreEvents {
@@ -279,6 +282,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       scheduler: deps.scheduler,
       budget: new RecoveryBudget(fileBudget(deps.configDir)),
       intervalMs: this.#settings.intervalSeconds * 1_000,
+      push: deps.push === false ? undefined : pushFor(this.#client, deps.clock, deps.scheduler, deps.timeoutMs),
     });
     this.#seat = new LeasedKeeper({
       keeper: this.#keeper,

@@ -11,6 +11,7 @@ import { validateOrRecall } from './check.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { redactText } from './redact.ts';
 import { POLICY, type RecoveryBudget } from './policy.ts';
+import type { PushLink } from './push.ts';
 import type { SessionState } from './states.ts';
 import type { Clock, Scheduler, Timer } from './time.ts';
 
@@ -59,6 +60,8 @@ export interface KeeperOptions {
   readonly budget: RecoveryBudget;
   /** Between tickles in steady state. Default 60 s. */
   readonly intervalMs?: number;
+  /** The gateway's WebSocket (push.ts), held while ready: its doubts are confirmed at once. */
+  readonly push?: PushLink;
 }
 
 const TUG_OF_WAR_REASON =
@@ -66,6 +69,8 @@ const TUG_OF_WAR_REASON =
 
 const STICKY_FACTS = ['userName', 'userId', 'account', 'serverName', 'serverVersion'] as const;
 const NEVER_CONFIRMED = new Set<SessionState>(['rate-limited', 'untrusted-certificate']);
+/** What an auth status taken on a doubt of push confirms at once; anything else is looked at again as today. */
+const PUSH_CONFIRMS = new Set<SessionState>(['not-authenticated', 'competing']);
 
 export class Keeper extends EventEmitter<KeeperEvents> {
   readonly #client: GatewayClient;
@@ -100,6 +105,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   #faultingSinceMono: number | undefined;
   /** Why the gateway is down, from its supervisor (issue 9: "the gateway keeps exiting ..."), while it is. */
   #gatewayProblem: string | undefined;
+  readonly #push: PushLink | undefined;
+  /** The session id of the last ready tickle: the cookie of push's socket. */
+  #session: string | undefined;
+  #doubtQueued = false;
 
   constructor(options: KeeperOptions) {
     super();
@@ -109,6 +118,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.#budget = options.budget;
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#sinceWall = this.#clock.wall();
+    this.#push = options.push;
+    this.#push?.on('doubt', (why) => this.#doubt(why));
+    this.#push?.on('log', (line) => void this.emit('log', line));
   }
 
   /** Starts the loop: a first check at once, and the watchdog for sleep and clock jumps. */
@@ -128,6 +140,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.#watchdog?.cancel();
     this.#nextCheckWall = null;
     await this.#queue;
+    await this.#push?.stop();
   }
 
   status(): KeeperStatus {
@@ -303,7 +316,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       check = { authStatus: await this.#client.authStatus() };
     } else {
       const tickle = await this.#client.tickle();
-      if (tickle.kind === 'answer') this.#lastTickleWall = this.#clock.wall();
+      if (tickle.kind === 'answer') {
+        this.#lastTickleWall = this.#clock.wall();
+        this.#session = tickle.body.session;
+      }
       check = { tickle };
       if (classify(check, origin).unclear) check = { tickle, authStatus: await this.#client.authStatus() };
     }
@@ -370,6 +386,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     if (result.state !== 'gateway-down') this.#downStreak = 0;
     switch (result.state) {
       case 'ready':
+        if (this.#session !== undefined) this.#push?.hold(this.#session);
         return this.#schedule(this.#intervalMs);
       case 'not-authenticated':
         return this.#recover();
@@ -462,6 +479,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     for (const key of STICKY_FACTS) if (facts[key] !== undefined) (this.#sticky as Record<string, unknown>)[key] = facts[key];
     this.#facts = Object.fromEntries(Object.entries(facts).filter(([key]) => !(STICKY_FACTS as readonly string[]).includes(key)));
     this.#reason = reason;
+    if (state !== 'ready' && this.#push !== undefined) {
+      // Push is held only while ready; the next ready tickle gives the (perhaps new) session id.
+      this.#session = undefined;
+      this.#push.release();
+    }
     if (state !== this.#state) {
       this.#previous = this.#state;
       this.#state = state;
@@ -470,6 +492,30 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       this.emit('transition', { time: status.since, state, previous: this.#previous, reason, facts: status.facts });
     }
     this.emit('status', this.status());
+  }
+
+  /**
+   * Push raised a doubt (an sts, a close, a silent socket): confirmed at once with one auth status,
+   * paced like every request. A drop or another login it confirms is acted on as a confirmed check
+   * (recovery is still confirmed by polling); an unclear answer is looked at again as today; a ready
+   * answer changes nothing, not even the time of the next tickle.
+   */
+  #doubt(why: string): void {
+    if (this.#doubtQueued || this.#state !== 'ready') return;
+    this.#doubtQueued = true;
+    void this.#enqueue(async () => {
+      this.#doubtQueued = false;
+      if (!this.#running || this.#state !== 'ready' || this.#reauth !== undefined || this.#confirming) return;
+      const result = classify({ authStatus: await this.#client.authStatus() }, this.#client.address.origin);
+      if (result.state === 'ready') return;
+      this.emit('log', `Push: ${why}; the auth status says ${result.state}.`);
+      if (PUSH_CONFIRMS.has(result.state) && !result.askValidate) {
+        this.#confirming = false;
+        return this.#apply(result);
+      }
+      this.#confirming = true;
+      this.#schedule(POLICY.confirmAfterMs);
+    });
   }
 
   /** Compares the clocks: a sleep or a clock change is answered with a check at once. */

@@ -57,6 +57,14 @@ export const eventSchema = z.discriminatedUnion('type', [
     /** For `slow`: how long to wait before answering. */
     delay: z._default(duration, 30_000),
   }),
+  /**
+   * The WebSocket `/v1/api/ws`: stop or resume its heartbeats, close every socket (code 1001), refuse
+   * or accept upgrades (503). `recover` resumes heartbeats and accepts upgrades again.
+   */
+  z.object({
+    type: z.literal('push'),
+    action: z.enum(['drop-heartbeats', 'resume-heartbeats', 'close-sockets', 'refuse-upgrades', 'accept-upgrades']),
+  }),
   /** Ends outages, pending faults and another login's fight for the session. */
   z.object({ type: z.literal('recover') }),
   /** A new certificate, as after reinstalling the gateway. */

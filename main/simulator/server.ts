@@ -7,11 +7,13 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { UserError } from '../session/errors.ts';
 import { generateCertificate, type SimCertificate } from './certificate.ts';
 import { eventSchema, type FaultKind, type Scenario, type SimEvent, type SimEventInput } from './events.ts';
 import { loginPage } from './login-page.ts';
 import { GatewayModel, SIM_USER, type ModelSettings, type Reply } from './model.ts';
+import { SimPush } from './push.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { routeOf, sendAccessDenied, sendDemoPage, sendRedirect } from './routes.ts';
 
@@ -86,6 +88,9 @@ export class Simulator {
   #scenarioTimer: NodeJS.Timeout | undefined;
   readonly #slow = new AbortController();
   readonly #onRequest: SimulatorOptions['onRequest'];
+  /** The WebSocket `/v1/api/ws` (push.ts). */
+  readonly push: SimPush;
+  #lastTickleAt: number;
 
   private constructor(certificate: SimCertificate, options: SimulatorOptions) {
     this.#certificate = certificate;
@@ -95,12 +100,25 @@ export class Simulator {
     this.model = new GatewayModel(() => this.now(), options.settings);
     if (!options.loggedOut) this.model.login();
     this.#startedAt = this.now();
+    this.#lastTickleAt = this.#startedAt;
     this.#scenario = (options.scenario?.events ?? []).map(({ at, ...event }) => ({ at, event: event as SimEvent }));
     this.#server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) this.#send(res, 500, '', 'text/plain');
         console.error('simulator: request failed:', error);
       });
+    });
+    this.push = new SimPush({
+      model: this.model,
+      now: () => this.now(),
+      settle: () => this.#settle(),
+      lastTickleAt: () => this.#lastTickleAt,
+      refusal: () => (this.#outage?.kind === 'access-denied' ? { status: 404, text: 'Access Denied' } : undefined),
+      unreachable: () => this.#outage?.kind === 'unreachable',
+    });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (routeOf(req.url ?? '/').path === '/v1/api/ws') return this.push.upgrade(req, socket, head);
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
     });
   }
 
@@ -149,6 +167,7 @@ export class Simulator {
   /** Moves the simulator's clock ahead (virtual time in tests and the benchmark follows it). */
   advanceClock(ms: number): void {
     this.#offsetMs += ms;
+    this.push.pump();
   }
 
   /** Applies one event (validated first, so a control request's typo is named). */
@@ -191,7 +210,11 @@ export class Simulator {
           delayMs: event.delay,
         });
         break;
+      case 'push':
+        this.push.act(event.action);
+        break;
       case 'recover':
+        this.push.recover();
         this.#outage = undefined;
         this.#faults = [];
         this.limiter.clear();
@@ -218,6 +241,7 @@ export class Simulator {
         break;
       }
     }
+    this.push.pump();
   }
 
   /** The requests received after `since` (a `seq`), oldest first. */
@@ -249,6 +273,7 @@ export class Simulator {
       outage: this.#outage ? { kind: this.#outage.kind, until: this.#outage.until && new Date(this.#outage.until).toISOString() } : null,
       pendingFaults: this.#faults.filter((f) => f.remaining > 0).map((f) => ({ fault: f.kind, remaining: f.remaining, path: f.path })),
       rateLimitViolations: this.limiter.violations,
+      push: this.push.snapshot(),
       maxInFlight: this.maxInFlight,
       requestsReceived: this.#seq,
     };
@@ -257,6 +282,7 @@ export class Simulator {
   async stop(): Promise<void> {
     clearInterval(this.#scenarioTimer);
     this.#slow.abort();
+    await this.push.stop();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -354,6 +380,7 @@ export class Simulator {
       return;
     }
     reply(answer.status, answer.body);
+    this.push.pump();
   }
 
   /** The answer of an API path in the current state (outages, SSO, then the endpoint itself). */
@@ -370,6 +397,7 @@ export class Simulator {
     this.model.touch();
     switch (api) {
       case '/tickle':
+        this.#lastTickleAt = this.now();
         return this.model.tickle();
       case '/iserver/auth/status':
         return { status: 200, body: this.model.authStatus() };

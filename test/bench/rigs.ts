@@ -6,6 +6,7 @@ import { GatewayClient } from '../../main/session/gateway-client.ts';
 import { Keeper } from '../../main/session/keeper.ts';
 import { memoryLedger } from '../../main/session/pacing.ts';
 import { memoryBudget, RecoveryBudget } from '../../main/session/policy.ts';
+import { pushFor } from '../../main/session/push.ts';
 import { TrustStore } from '../../main/session/trust-store.ts';
 import type { ModelSettings } from '../../main/simulator/model.ts';
 import { Simulator } from '../../main/simulator/server.ts';
@@ -15,13 +16,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export type Kind = 'keeper' | 'baseline';
+/** `push`: the keeper holding the gateway's WebSocket (main/session/push.ts); `keeper`: polling alone. */
+export type Kind = 'keeper' | 'push' | 'baseline';
 
 export interface Rig {
   readonly sim: Simulator;
   readonly time: VirtualTime;
   /** Monotonic times at which the client noticed a drop, and saw the session ready again. */
   detections(): number[];
+  /** For each detection, the real time (performance.now) it happened: push notices between virtual steps. */
+  detectionsReal(): number[];
+  /** The simulator's time at each doubt push raised (kind `push`). */
+  doubts(): number[];
   recoveries(): number[];
   stop(): Promise<void>;
 }
@@ -36,6 +42,8 @@ export async function startRig(kind: Kind, settings: Partial<ModelSettings> = {}
       sim,
       time,
       detections: () => baseline.detections,
+      detectionsReal: () => [],
+      doubts: () => [],
       recoveries: () => baseline.recoveries,
       stop: async () => {
         baseline.stop();
@@ -45,11 +53,18 @@ export async function startRig(kind: Kind, settings: Partial<ModelSettings> = {}
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
   const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 5_000 });
-  const keeper = new Keeper({ client, clock: time, scheduler: time, budget: new RecoveryBudget(memoryBudget(), random), intervalMs: 60_000 });
+  const push = kind === 'push' ? pushFor(client, time, time, 5_000) : undefined;
+  const keeper = new Keeper({ client, clock: time, scheduler: time, push, budget: new RecoveryBudget(memoryBudget(), random), intervalMs: 60_000 });
   const detections: number[] = [];
+  const detectionsReal: number[] = [];
+  const doubts: number[] = [];
+  push?.on('doubt', () => doubts.push(sim.now()));
   const recoveries: number[] = [];
   keeper.on('transition', (t) => {
-    if (t.previous === 'ready') detections.push(time.monotonic());
+    if (t.previous === 'ready') {
+      detections.push(time.monotonic());
+      detectionsReal.push(performance.now());
+    }
     if (t.state === 'ready' && t.previous !== 'starting') recoveries.push(time.monotonic());
   });
   keeper.start();
@@ -57,6 +72,8 @@ export async function startRig(kind: Kind, settings: Partial<ModelSettings> = {}
     sim,
     time,
     detections: () => detections,
+    detectionsReal: () => detectionsReal,
+    doubts: () => doubts,
     recoveries: () => recoveries,
     stop: async () => {
       await keeper.stop();

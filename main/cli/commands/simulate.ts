@@ -43,7 +43,9 @@ export function registerSimulateCommand(program: Command): void {
         '  login, logout, drop, unauthenticate, expire-sso, recover, rotate-certificate,',
         '  compete (kicked; shows: kicked | not-authenticated; takeBackAfter: the other login takes',
         '    the session back this long after each time it loses it), access-denied, restart, no-bridge,',
-        '  unreachable (IBKR cannot be reached: API requests hang), fault, advance, configure.',
+        '  unreachable (IBKR cannot be reached: API requests hang), fault, advance, configure,',
+        '  push (action: drop-heartbeats | resume-heartbeats | close-sockets | refuse-upgrades |',
+        '    accept-upgrades: the WebSocket /v1/api/ws).',
         'The README\'s "The gateway simulator" describes each one.',
       ].join('\n'),
     )

@@ -11,12 +11,12 @@ import { describeHolder, GatewayLease, type LeaseHolder } from '../../session/le
 import { LeasedKeeper } from '../../session/leased-keeper.ts';
 import { NOTIFICATION_KINDS, NotificationPolicy } from '../../session/notifications.ts';
 import { fileBudget, RecoveryBudget } from '../../session/policy.ts';
-import { redactBody } from '../../session/redact.ts';
+import { pushFor } from '../../session/push.ts';
 import { MAX_INTERVAL_SECONDS, SettingsFile } from '../../session/settings.ts';
 import { publiclyKnownNotice } from '../../session/tls.ts';
 import { localTimestamp, realClock, realScheduler } from '../../session/time.ts';
 import { boundedNumber, describe as describeResult, gatewayOptions, makeClient, port, type GatewayOptions } from '../context.ts';
-import { HealthServer } from '../health-server.ts';
+import { HealthServer, transitionJson } from '../health-server.ts';
 
 interface WatchOptions extends GatewayOptions {
   interval: number;
@@ -51,7 +51,7 @@ export function registerWatchCommand(program: Command): void {
         60,
       )
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
-      .option('--health-port <port>', 'serve /livez, /readyz and /status on 127.0.0.1:PORT', port('--health-port'))
+      .option('--health-port <port>', 'serve /livez, /readyz, /status and /events on 127.0.0.1:PORT', port('--health-port'))
       .option('--run-gateway', 'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it when watch ends')
       .option('--leave-gateway-running', 'with --run-gateway: leave the gateway running when watch ends'),
   ).action(async (options: WatchOptions, command: Command) => {
@@ -79,6 +79,8 @@ export function registerWatchCommand(program: Command): void {
         scheduler: realScheduler,
         budget: new RecoveryBudget(fileBudget(configDir)),
         intervalMs: options.interval * 1_000,
+        // The gateway's WebSocket, held while ready: a drop is heard at once (main/session/push.ts).
+        push: pushFor(client, realClock, realScheduler),
       }),
       lease: new GatewayLease({ configDir, origin: client.address.origin, key: client.address.ledgerKey, program: 'watch' }),
       clock: realClock,
@@ -88,10 +90,14 @@ export function registerWatchCommand(program: Command): void {
       // Said once the holder has said who it is (its state file follows its lock by a moment).
       if (role.role === 'following' && role.holder !== undefined) warn(followingLine(role.holder, client.address.origin));
     });
+    // One JSON for `--json` lines and the health server's /events.
+    const json = (t: Transition): string => {
+      const role = keeper.role();
+      return transitionJson(t, client.address.origin, role.role === 'following' && role.holder ? { following: role.holder } : {});
+    };
     keeper.on('transition', (t) => {
       const role = keeper.role();
-      const following = role.role === 'following' && role.holder ? { following: role.holder } : {};
-      process.stdout.write(options.json ? `${JSON.stringify(redactBody({ ...t, gateway: client.address.origin, ...following }))}\n` : `${transitionLine(t)}\n`);
+      process.stdout.write(options.json ? `${json(t)}\n` : `${transitionLine(t)}\n`);
       if (role.role !== 'keeping') return; // the holder writes the history
       try {
         history.append(t);
@@ -119,8 +125,8 @@ export function registerWatchCommand(program: Command): void {
         for (const note of policy.update(status, realClock.monotonic())) void notifier.show(note);
       });
     }
-    const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort);
-    if (health) warn(`Health: ${health.url}/livez, /readyz, /status`);
+    const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort, json);
+    if (health) warn(`Health: ${health.url}/livez, /readyz, /status, /events`);
     const gateway =
       runGateway &&
       (await runGateway.superviseGateway({
