@@ -148,14 +148,12 @@ export class Pacer {
 
   /** Records that `endpoint` is being requested now; returns the time recorded, for `recordDone`. */
   recordSent(endpoint: Endpoint): number {
-    const now = this.#now();
-    this.#change(now, (entry) => ({
+    return this.#change((entry, now) => ({
       ...entry,
       recent: [...entry.recent, now],
       last: { ...entry.last, [endpoint]: now },
       inFlight: [...(entry.inFlight ?? []), { endpoint, at: now, pid: this.#pid, pacer: this.#id }],
     }));
-    return now;
   }
 
   /**
@@ -166,8 +164,7 @@ export class Pacer {
    * this is called, the request counts as in flight (see `inFlight`).
    */
   recordDone(endpoint: Endpoint, sentAt: number): void {
-    const now = this.#now();
-    this.#change(now, (entry) => {
+    this.#change((entry, now) => {
       const at = entry.recent.lastIndexOf(sentAt);
       const flying = [...(entry.inFlight ?? [])];
       const mine = flying.findIndex((f) => f.endpoint === endpoint && f.at === sentAt && f.pacer === this.#id);
@@ -183,21 +180,18 @@ export class Pacer {
 
   /** Records a 429: nothing more goes to this origin until the penalty is over. */
   recordRateLimited(): number {
-    const until = this.#now() + PACING.penaltyMs;
-    this.#change(this.#now(), (entry) => ({ ...entry, penaltyUntil: until }));
-    return until;
+    return this.#change((entry, now) => ({ ...entry, penaltyUntil: now + PACING.penaltyMs })) + PACING.penaltyMs;
   }
 
   /** Keeps what a `/sso/validate` answered, for runs that may not ask again yet. */
   rememberSso(answer: Omit<SsoMemory, 'at'>): void {
-    const now = this.#now();
     const { RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } = answer;
-    this.#change(now, (entry) => ({ ...entry, sso: { at: now, RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } }));
+    this.#change((entry, now) => ({ ...entry, sso: { at: now, RESULT, USER_NAME, USER_ID, LOGIN_TYPE, EXPIRES } }));
   }
 
   /** Forgets the remembered `/sso/validate` answer (after a logout it no longer holds). */
   forgetSso(): void {
-    this.#change(this.#now(), ({ sso: _gone, ...entry }) => entry);
+    this.#change(({ sso: _gone, ...entry }) => entry);
   }
 
   /** The last `/sso/validate` answer, with `EXPIRES` counted down to now, if one is remembered. */
@@ -208,12 +202,19 @@ export class Pacer {
     return sso.EXPIRES === undefined ? sso : { ...sso, EXPIRES: Math.max(0, sso.EXPIRES - Math.max(0, now - sso.at)) };
   }
 
-  /** A read-change-write of this origin's entry, under the ledger's lock (other processes share the file). */
-  #change(now: number, change: (entry: OriginLedger) => OriginLedger): void {
-    exclusively(this.#storage, () => {
+  /**
+   * A read-change-write of this origin's entry, under the ledger's lock (other processes share the
+   * file); returns the time it happened. The time is taken once the lock is held: taken before, a
+   * wait for the lock would make what others recorded meanwhile look "in the future", and the
+   * entry would drop it (answered requests lost from the last second: more sent than allowed).
+   */
+  #change(change: (entry: OriginLedger, now: number) => OriginLedger): number {
+    return exclusively(this.#storage, () => {
+      const now = this.#now();
       const ledger = this.#storage.read();
-      ledger.origins[this.#origin] = change(this.#entry(ledger, now));
+      ledger.origins[this.#origin] = change(this.#entry(ledger, now), now);
       this.#storage.write(ledger);
+      return now;
     });
   }
 
