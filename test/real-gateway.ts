@@ -48,6 +48,21 @@ export class Scope implements Cleanup {
   }
 }
 
+/** Kills, after the test, every process group whose pid it was given (a gateway a test had started). */
+export function reaper(t: Cleanup): (pid: number | undefined) => void {
+  const pids = new Set<number>();
+  t.after(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
+  });
+  return (pid) => void (pid !== undefined && pids.add(pid));
+}
+
 /** A free TCP port on 127.0.0.1 (free when asked; the gateway takes it a moment later). */
 export async function freePort(): Promise<number> {
   const server = createServer();

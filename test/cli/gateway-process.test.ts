@@ -7,29 +7,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
 import { groupAlive } from '../../main/gateway/process.ts';
 import { ROOT, runCli, tempDir } from '../helpers.ts';
-import { copyGateway, freePort } from '../real-gateway.ts';
+import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
-
-/** Kills, after the test, every process group whose pid `note` was given. */
-function reaper(t: TestContext): (pid: number | undefined) => void {
-  const pids = new Set<number>();
-  t.after(() => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone, as it should be
-      }
-    }
-  });
-  return (pid) => void (pid !== undefined && pids.add(pid));
-}
 
 describe('the gateway from the command line, with the real gateway', { timeout: 300_000 }, () => {
   test('gateway start, status, logs, start again (kept), restart, stop: exit codes, --json facts, no process left', async (t) => {

@@ -12,9 +12,9 @@ import { groupAlive } from '../../main/gateway/process.ts';
 import { DEFAULT_SETTINGS, SettingsFile, type Settings } from '../../main/session/settings.ts';
 import { realClock, realScheduler } from '../../main/session/time.ts';
 import { tempDir } from '../helpers.ts';
-import { copyGateway, freePort } from '../real-gateway.ts';
+import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 
-function desktop(t: TestContext, configDir: string, settings: Partial<Settings>, pids: Set<number>): DesktopCore {
+function desktop(t: TestContext, configDir: string, settings: Partial<Settings>, note: (pid: number | undefined) => void): DesktopCore {
   SettingsFile.open(configDir).write({ ...DEFAULT_SETTINGS, launchAtLogin: false, ...settings });
   const core = new DesktopCore({
     configDir,
@@ -26,23 +26,9 @@ function desktop(t: TestContext, configDir: string, settings: Partial<Settings>,
     openExternal: async () => undefined,
     applyLaunchAtLogin: () => undefined,
   });
-  core.on('state', (s) => s.gateway?.pid !== undefined && s.gateway.owned && pids.add(s.gateway.pid));
+  core.on('state', (s) => s.gateway?.owned && note(s.gateway.pid));
   t.after(() => core.stop());
   return core;
-}
-
-function reaper(t: TestContext): Set<number> {
-  const pids = new Set<number>();
-  t.after(() => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone, as it should be
-      }
-    }
-  });
-  return pids;
 }
 
 /** The gateway's facts once they are in one of `states`. */
@@ -57,10 +43,10 @@ async function gatewayIn(core: DesktopCore, ...states: string[]): Promise<Gatewa
 
 describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
   test('run with the app: its facts in the window state; Restart, Stop, Start; quit stops it', async (t) => {
-    const pids = reaper(t);
+    const note = reaper(t);
     const port = await freePort();
     const dir = copyGateway(t, port);
-    const core = desktop(t, tempDir(t), { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, pids);
+    const core = desktop(t, tempDir(t), { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, note);
     assert.equal(core.state().gateway?.state, 'stopped', 'known before it starts');
     core.start();
     const running = await gatewayIn(core, 'running');
@@ -85,17 +71,17 @@ describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
   });
 
   test('"Leave it running when I quit": the next app finds it; a bad setting is refused by name; off: no gateway', async (t) => {
-    const pids = reaper(t);
+    const note = reaper(t);
     const port = await freePort();
     const dir = copyGateway(t, port);
     const configDir = tempDir(t);
-    const first = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true }, pids);
+    const first = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true }, note);
     first.start();
     const running = await gatewayIn(first, 'running');
     await first.stop();
     assert.ok(groupAlive(running.pid!), 'left running');
 
-    const next = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, pids);
+    const next = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, note);
     next.start();
     const found = await gatewayIn(next, 'attached');
     assert.equal(found.pid, running.pid);
