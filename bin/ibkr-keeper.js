@@ -26,7 +26,13 @@ const SMALL = ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-spa
 const CHECKED_UP_TO = 26;
 if (typeof process.execve === 'function' && major <= CHECKED_UP_TO && !process.execArgv.includes(SMALL[0])) {
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...SMALL, __filename, ...process.argv.slice(2)]);
+    process.execve(process.execPath, [
+      process.execPath,
+      ...process.execArgv,
+      ...SMALL,
+      __filename,
+      ...process.argv.slice(2),
+    ]);
   } catch {
     // Not allowed here (a sandbox, say): run as it is.
   }

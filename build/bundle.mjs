@@ -42,7 +42,10 @@ const onDemand = {
   setup(b) {
     b.onResolve({ filter: /^\./ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
-      const target = path.relative(path.dirname(CLI), path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
+      const target = path
+        .relative(path.dirname(CLI), path.resolve(args.resolveDir, args.path))
+        .split(path.sep)
+        .join('/');
       return { path: target.startsWith('.') ? target : `./${target}`, external: true };
     });
   },

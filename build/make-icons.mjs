@@ -29,23 +29,31 @@ const stroke = (ax, ay, bx, by, width) => (x, y) => {
   return (x - ax - t * dx) ** 2 + (y - ay - t * dy) ** 2 <= (width / 2) ** 2;
 };
 /** A convex polygon, its points clockwise or anticlockwise. */
-const polygon = (...points) => (x, y) => {
-  let sign = 0;
-  for (let i = 0; i < points.length; i += 1) {
-    const [ax, ay] = points[i];
-    const [bx, by] = points[(i + 1) % points.length];
-    const cross = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
-    if (cross !== 0) {
-      if (sign !== 0 && Math.sign(cross) !== sign) return false;
-      sign = Math.sign(cross);
+const polygon =
+  (...points) =>
+  (x, y) => {
+    let sign = 0;
+    for (let i = 0; i < points.length; i += 1) {
+      const [ax, ay] = points[i];
+      const [bx, by] = points[(i + 1) % points.length];
+      const cross = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+      if (cross !== 0) {
+        if (sign !== 0 && Math.sign(cross) !== sign) return false;
+        sign = Math.sign(cross);
+      }
     }
-  }
-  return true;
-};
+    return true;
+  };
 /** Degrees clockwise from 12 o'clock, around (8, 8). */
 const angle = (x, y) => (Math.atan2(x - 8, 8 - y) * 180) / Math.PI + (x < 8 ? 360 : 0);
-const union = (...shapes) => (x, y) => shapes.some((s) => s(x, y));
-const minus = (shape, ...holes) => (x, y) => shape(x, y) && !holes.some((h) => h(x, y));
+const union =
+  (...shapes) =>
+  (x, y) =>
+    shapes.some((s) => s(x, y));
+const minus =
+  (shape, ...holes) =>
+  (x, y) =>
+    shape(x, y) && !holes.some((h) => h(x, y));
 const and = (a, b) => (x, y) => a(x, y) && b(x, y);
 
 const body = disc(8, 8, 7);
@@ -55,18 +63,45 @@ const body = disc(8, 8, 7);
  * shape (test/desktop/tray.test.ts compares their alpha masks at 16 px).
  */
 export const GLYPHS = {
-  starting: { words: 'a dotted ring (a spinner)', shape: union(...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => disc(8 + 5.5 * Math.sin((i * Math.PI) / 4), 8 - 5.5 * Math.cos((i * Math.PI) / 4), 1.55))) },
-  ready: { words: 'a disc with a check mark', shape: minus(body, stroke(4.4, 8.2, 7, 10.8, 2.3), stroke(7, 10.8, 11.6, 5.6, 2.3)) },
-  'not-authenticated': { words: 'a half-filled ring (the login holds, the session does not)', shape: union(ring(8, 8, 7, 5.1), and(body, (x) => x <= 8)) },
+  starting: {
+    words: 'a dotted ring (a spinner)',
+    shape: union(
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) =>
+        disc(8 + 5.5 * Math.sin((i * Math.PI) / 4), 8 - 5.5 * Math.cos((i * Math.PI) / 4), 1.55),
+      ),
+    ),
+  },
+  ready: {
+    words: 'a disc with a check mark',
+    shape: minus(body, stroke(4.4, 8.2, 7, 10.8, 2.3), stroke(7, 10.8, 11.6, 5.6, 2.3)),
+  },
+  'not-authenticated': {
+    words: 'a half-filled ring (the login holds, the session does not)',
+    shape: union(
+      ring(8, 8, 7, 5.1),
+      and(body, (x) => x <= 8),
+    ),
+  },
   reauthenticating: {
     words: 'a circular arrow',
-    shape: union(and(ring(8, 8, 6.3, 4.0), (x, y) => angle(x, y) >= 62), polygon([7.4, 0], [11.8, 3.15], [7.4, 6.3])),
+    shape: union(
+      and(ring(8, 8, 6.3, 4.0), (x, y) => angle(x, y) >= 62),
+      polygon([7.4, 0], [11.8, 3.15], [7.4, 6.3]),
+    ),
   },
-  competing: { words: 'two overlapping coins (two logins)', shape: union(minus(disc(5.4, 8, 4.5), disc(10.6, 8, 5.7)), disc(10.6, 8, 4.5)) },
+  competing: {
+    words: 'two overlapping coins (two logins)',
+    shape: union(minus(disc(5.4, 8, 4.5), disc(10.6, 8, 5.7)), disc(10.6, 8, 4.5)),
+  },
   'login-required': {
     words: 'a padlock',
     shape: minus(
-      union(and(ring(8, 6, 4.1, 2.2), (_x, y) => y <= 6), rect(3.9, 6, 5.8, 7.6), rect(10.2, 6, 12.1, 7.6), rect(2.6, 7.2, 13.4, 14.6)),
+      union(
+        and(ring(8, 6, 4.1, 2.2), (_x, y) => y <= 6),
+        rect(3.9, 6, 5.8, 7.6),
+        rect(10.2, 6, 12.1, 7.6),
+        rect(2.6, 7.2, 13.4, 14.6),
+      ),
       disc(8, 10.2, 1.4),
       rect(7.35, 10.2, 8.65, 12.8),
     ),
@@ -74,7 +109,12 @@ export const GLYPHS = {
   'gateway-down': { words: 'a no-entry sign (a disc with a bar)', shape: minus(body, rect(3.4, 6.8, 12.6, 9.2)) },
   'rate-limited': {
     words: 'an hourglass',
-    shape: union(rect(2.8, 1.2, 13.2, 2.9), rect(2.8, 13.1, 13.2, 14.8), polygon([3.8, 2.8], [12.2, 2.8], [8.9, 8], [7.1, 8]), polygon([7.1, 8], [8.9, 8], [12.2, 13.2], [3.8, 13.2])),
+    shape: union(
+      rect(2.8, 1.2, 13.2, 2.9),
+      rect(2.8, 13.1, 13.2, 14.8),
+      polygon([3.8, 2.8], [12.2, 2.8], [8.9, 8], [7.1, 8]),
+      polygon([7.1, 8], [8.9, 8], [12.2, 13.2], [3.8, 13.2]),
+    ),
   },
   'untrusted-certificate': {
     words: 'a shield with "!"',
@@ -84,8 +124,14 @@ export const GLYPHS = {
       disc(8, 11.7, 1.2),
     ),
   },
-  paused: { words: 'a ring with pause bars (hollow)', shape: union(ring(8, 8, 7, 5.2), rect(5, 5, 7, 11), rect(9, 5, 11, 11)) },
-  'keeper-error': { words: 'a disc with a cross', shape: minus(body, stroke(5.1, 5.1, 10.9, 10.9, 2.3), stroke(10.9, 5.1, 5.1, 10.9, 2.3)) },
+  paused: {
+    words: 'a ring with pause bars (hollow)',
+    shape: union(ring(8, 8, 7, 5.2), rect(5, 5, 7, 11), rect(9, 5, 11, 11)),
+  },
+  'keeper-error': {
+    words: 'a disc with a cross',
+    shape: minus(body, stroke(5.1, 5.1, 10.9, 10.9, 2.3), stroke(10.9, 5.1, 5.1, 10.9, 2.3)),
+  },
 };
 
 // ---- drawing ----------------------------------------------------------------------------------
@@ -97,7 +143,8 @@ function coverage(size, shape, n = 8) {
   for (let py = 0; py < size; py += 1) {
     for (let px = 0; px < size; px += 1) {
       let hits = 0;
-      for (let i = 0; i < n; i += 1) for (let j = 0; j < n; j += 1) if (shape((px + (i + 0.5) / n) * scale, (py + (j + 0.5) / n) * scale)) hits += 1;
+      for (let i = 0; i < n; i += 1)
+        for (let j = 0; j < n; j += 1) if (shape((px + (i + 0.5) / n) * scale, (py + (j + 0.5) / n) * scale)) hits += 1;
       out[py * size + px] = hits / (n * n);
     }
   }
@@ -116,9 +163,16 @@ const OUT = 'assets/tray';
 mkdirSync(OUT, { recursive: true });
 for (const state of SESSION_STATES) {
   const glyph = GLYPHS[state];
-  if (glyph === undefined) throw new Error(`No glyph for the state "${state}": add one to GLYPHS in build/make-icons.mjs.`);
+  if (glyph === undefined)
+    throw new Error(`No glyph for the state "${state}": add one to GLYPHS in build/make-icons.mjs.`);
   const colour = rgb(PALETTE[STATE_INFO[state].colour]);
-  for (const [suffix, size] of [['', 16], ['@2x', 32], ['-32', 32], ['-32@2x', 64]]) writeFileSync(`${OUT}/${state}${suffix}.png`, draw(size, colour, glyph.shape));
+  for (const [suffix, size] of [
+    ['', 16],
+    ['@2x', 32],
+    ['-32', 32],
+    ['-32@2x', 64],
+  ])
+    writeFileSync(`${OUT}/${state}${suffix}.png`, draw(size, colour, glyph.shape));
   // macOS menu bar: template images (black, shape in the alpha channel); macOS tints them.
   writeFileSync(`${OUT}/${state}Template.png`, draw(16, [0, 0, 0], glyph.shape));
   writeFileSync(`${OUT}/${state}Template@2x.png`, draw(32, [0, 0, 0], glyph.shape));
@@ -138,9 +192,16 @@ function montage(file) {
   const tmp = mkdtempSync(path.join(tmpdir(), 'icons-'));
   try {
     const panels = [];
-    for (const [name, background, text] of [['light', '#f2f2f2', '#1f2328'], ['dark', '#202225', '#e6edf3']]) {
+    for (const [name, background, text] of [
+      ['light', '#f2f2f2', '#1f2328'],
+      ['dark', '#202225', '#e6edf3'],
+    ]) {
       const rows = [];
-      for (const [title, suffix, template] of [['16 px', '', false], ['32 px (Linux)', '-32', false], ['macOS template, 16 px', 'Template', true]]) {
+      for (const [title, suffix, template] of [
+        ['16 px', '', false],
+        ['32 px (Linux)', '-32', false],
+        ['macOS template, 16 px', 'Template', true],
+      ]) {
         const args = ['-background', background, '-fill', text, '-font', 'DejaVu-Sans', '-pointsize', '10'];
         for (const state of SESSION_STATES) {
           let icon = `${OUT}/${state}${suffix}.png`;
@@ -152,11 +213,30 @@ function montage(file) {
           args.push('-label', state, icon);
         }
         const row = path.join(tmp, `${name}-${rows.length}.png`);
-        execFileSync('montage', [...args, '-tile', `${SESSION_STATES.length}x1`, '-geometry', '92x40>+2+2', '-title', `${title}`, row]);
+        execFileSync('montage', [
+          ...args,
+          '-tile',
+          `${SESSION_STATES.length}x1`,
+          '-geometry',
+          '92x40>+2+2',
+          '-title',
+          `${title}`,
+          row,
+        ]);
         rows.push(row);
       }
       const panel = path.join(tmp, `${name}.png`);
-      execFileSync('convert', ['-background', background, ...rows, '-append', '-bordercolor', background, '-border', '8', panel]);
+      execFileSync('convert', [
+        '-background',
+        background,
+        ...rows,
+        '-append',
+        '-bordercolor',
+        background,
+        '-border',
+        '8',
+        panel,
+      ]);
       panels.push(panel);
     }
     mkdirSync(path.dirname(file), { recursive: true });

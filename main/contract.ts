@@ -60,7 +60,15 @@ export const NO_DESKTOP: DesktopInfo = {
 };
 
 /** What a person can ask of the keeper, from the menu or the window. */
-export const ACTIONS = ['check', 'reauthenticate', 'take-over', 'logout', 'pause', 'resume', 'open-login-page'] as const;
+export const ACTIONS = [
+  'check',
+  'reauthenticate',
+  'take-over',
+  'logout',
+  'pause',
+  'resume',
+  'open-login-page',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Whether a control of the menu or the window is shown and usable, and why not. */
@@ -98,7 +106,9 @@ export function controlsFor(state: SessionState): Readonly<Record<Action, Contro
   };
 }
 
-export type SaveResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
+export type SaveResult =
+  | { readonly ok: true; readonly settings: Settings }
+  | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
 
 /** Renderer -> main requests (ipcRenderer.invoke / ipcMain.handle). */
 export interface InvokeContract {
@@ -112,14 +122,24 @@ export interface InvokeContract {
   'gateway:certificate': { request: null; response: ActionResult };
 }
 export type InvokeChannel = keyof InvokeContract;
-export const INVOKE_CHANNELS = ['state:get', 'keeper:act', 'settings:save', 'trust:forget', 'trust:accept', 'gateway:certificate'] as const satisfies readonly InvokeChannel[];
+export const INVOKE_CHANNELS = [
+  'state:get',
+  'keeper:act',
+  'settings:save',
+  'trust:forget',
+  'trust:accept',
+  'gateway:certificate',
+] as const satisfies readonly InvokeChannel[];
 
 /** Main -> renderer pushes. */
 export const STATE_CHANNEL = 'state:changed';
 
 /** The one object the page sees (window.keeper), from the preload. */
 export interface KeeperBridge {
-  invoke<C extends InvokeChannel>(channel: C, request: InvokeContract[C]['request']): Promise<InvokeContract[C]['response']>;
+  invoke<C extends InvokeChannel>(
+    channel: C,
+    request: InvokeContract[C]['request'],
+  ): Promise<InvokeContract[C]['response']>;
   /** Calls `listener` with every new state; returns the function that stops it. */
   onState(listener: (state: DetailsState) => void): () => void;
 }

@@ -14,7 +14,10 @@ import { editing, fillSettings, wireSettings } from './settings.ts';
 
 /** The button that does what a state asks for, shown first and emphasised. */
 const PRIMARY: Partial<Record<SessionState, Action>> = {
-  competing: 'take-over', 'login-required': 'open-login-page', 'not-authenticated': 'reauthenticate', paused: 'resume',
+  competing: 'take-over',
+  'login-required': 'open-login-page',
+  'not-authenticated': 'reauthenticate',
+  paused: 'resume',
 };
 const title = (state: SessionState): string => STATE_INFO[state].title;
 
@@ -70,12 +73,27 @@ function render(state: DetailsState): void {
   if (changed('desktop', state.desktop)) renderDesktop(state);
   if (changed('actions', status.state)) renderActions(status.state);
   if (changed('facts', [status.facts, status.gateway])) renderFacts(state);
-  if (changed('presented', status.state === 'untrusted-certificate' ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint] : null)) renderPresented(state);
-  if (changed('history', state.history.map((t) => t.time))) renderHistory(state);
+  if (
+    changed(
+      'presented',
+      status.state === 'untrusted-certificate'
+        ? [status.facts.presentedFingerprint, status.facts.pinnedFingerprint]
+        : null,
+    )
+  )
+    renderPresented(state);
+  if (
+    changed(
+      'history',
+      state.history.map((t) => t.time),
+    )
+  )
+    renderHistory(state);
   if (changed('trust', state.trust)) renderTrust(state);
   if (changed('process', state.gateway)) renderProcess(state);
   if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
-  if (changed('problems', state.settingsProblems)) $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
+  if (changed('problems', state.settingsProblems))
+    $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
   tick();
 }
 
@@ -118,7 +136,10 @@ function renderActions(state: SessionState): void {
 function renderFacts(state: DetailsState): void {
   const f = state.status.facts;
   setText($('fact-user'), f.userName ? `${f.userName}${f.account ? ` (${f.account})` : ''}` : '—');
-  setText($('fact-server'), f.serverName ? `${f.serverName}${f.serverVersion ? `, ${f.serverVersion.replace(/^Build /, 'build ')}` : ''}` : '—');
+  setText(
+    $('fact-server'),
+    f.serverName ? `${f.serverName}${f.serverVersion ? `, ${f.serverVersion.replace(/^Build /, 'build ')}` : ''}` : '—',
+  );
   setText($('fact-latency'), f.latencyMs !== undefined ? `${f.latencyMs} ms` : '—');
   setText($('fact-gateway'), state.status.gateway);
 }
@@ -129,7 +150,14 @@ function tick(): void {
   const { status } = current;
   const now = Date.now();
   setText($('fact-tickle'), ago(status.lastTickleAt, now));
-  setText($('fact-next'), status.nextCheckAt ? `in ${span(Date.parse(status.nextCheckAt) - now)}` : status.state === 'paused' ? 'paused' : 'none scheduled');
+  setText(
+    $('fact-next'),
+    status.nextCheckAt
+      ? `in ${span(Date.parse(status.nextCheckAt) - now)}`
+      : status.state === 'paused'
+        ? 'paused'
+        : 'none scheduled',
+  );
   const seen = status.lastTickleAt ? Date.parse(status.lastTickleAt) : now;
   const sso = status.facts.ssoExpiresInMs;
   setText($('fact-sso'), sso !== undefined && status.state === 'ready' ? `within ${span(sso - (now - seen))}` : '—');
@@ -144,7 +172,10 @@ function renderTimeline(state: DetailsState, now: number): void {
   const bar = $('timeline');
   bar.replaceChildren(
     ...segments.map((s) => {
-      const part = el('span', { className: 'segment', title: `${title(s.state)}: ${when(new Date(s.from).toISOString(), now)} to ${s.to >= now ? 'now' : when(new Date(s.to).toISOString(), now)}` });
+      const part = el('span', {
+        className: 'segment',
+        title: `${title(s.state)}: ${when(new Date(s.from).toISOString(), now)} to ${s.to >= now ? 'now' : when(new Date(s.to).toISOString(), now)}`,
+      });
       part.dataset['state'] = s.state;
       part.style.left = `${((s.from - (now - DAY_MS)) / DAY_MS) * 100}%`;
       part.style.width = `${((s.to - s.from) / DAY_MS) * 100}%`;
@@ -157,23 +188,37 @@ function renderTimeline(state: DetailsState, now: number): void {
 
 function renderHistory(state: DetailsState): void {
   const now = Date.now();
-  const rows = [...state.history].reverse().slice(0, 100).map((t) => {
-    const icon = el('img', { src: `icons/${t.state}.png`, srcset: `icons/${t.state}@2x.png 2x`, width: 16, height: 16, alt: '' });
-    const head = el('p', { className: 'what' });
-    head.append(el('strong', { textContent: title(t.state) }), ' ', el('time', { dateTime: t.time, textContent: when(t.time, now) }));
-    const body = el('div');
-    body.append(head, el('p', { className: 'why', textContent: t.reason }));
-    const li = el('li');
-    li.dataset['state'] = t.state;
-    li.append(icon, body);
-    return li;
-  });
+  const rows = [...state.history]
+    .reverse()
+    .slice(0, 100)
+    .map((t) => {
+      const icon = el('img', {
+        src: `icons/${t.state}.png`,
+        srcset: `icons/${t.state}@2x.png 2x`,
+        width: 16,
+        height: 16,
+        alt: '',
+      });
+      const head = el('p', { className: 'what' });
+      head.append(
+        el('strong', { textContent: title(t.state) }),
+        ' ',
+        el('time', { dateTime: t.time, textContent: when(t.time, now) }),
+      );
+      const body = el('div');
+      body.append(head, el('p', { className: 'why', textContent: t.reason }));
+      const li = el('li');
+      li.dataset['state'] = t.state;
+      li.append(icon, body);
+      return li;
+    });
   $('history').replaceChildren(...rows);
   $('history-empty').hidden = rows.length > 0;
 }
 
 function renderPresented(state: DetailsState): void {
-  const { presentedFingerprint: presented, pinnedFingerprint: pinned } = state.status.state === 'untrusted-certificate' ? state.status.facts : {};
+  const { presentedFingerprint: presented, pinnedFingerprint: pinned } =
+    state.status.state === 'untrusted-certificate' ? state.status.facts : {};
   $('presented').hidden = presented === undefined;
   setText($('presented-fp'), presented ? `SHA-256 ${presented}` : '');
   $('pinned-wrap').hidden = pinned === undefined;
@@ -182,7 +227,12 @@ function renderPresented(state: DetailsState): void {
 
 function renderTrust(state: DetailsState): void {
   const t = state.trust;
-  setText($('trust'), t ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})` : "None yet: the gateway's certificate is trusted on first use.");
+  setText(
+    $('trust'),
+    t
+      ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})`
+      : "None yet: the gateway's certificate is trusted on first use.",
+  );
   $('trust-notice').hidden = t?.notice === undefined;
   setText($('trust-notice'), t?.notice ?? '');
   $('forget').hidden = t === null;
@@ -254,5 +304,8 @@ function renderProcess(state: DetailsState): void {
     g.build === undefined ? undefined : `build ${g.build}`,
     g.javaVersion === undefined ? undefined : `Java ${g.javaVersion}`,
   ].filter((d) => d !== undefined);
-  setText($('fact-process'), `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. Console: ${g.consoleLog}; its log: ${g.gatewayLog}`);
+  setText(
+    $('fact-process'),
+    `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. Console: ${g.consoleLog}; its log: ${g.gatewayLog}`,
+  );
 }

@@ -15,8 +15,10 @@ declare global {
 const ANSWER_TIMEOUT_MS = 45_000;
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
-export const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] =>
-  Object.assign(document.createElement(tag), props);
+export const el = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+): HTMLElementTagNameMap[K] => Object.assign(document.createElement(tag), props);
 /** Sets a text only when it differs: no mutation, nothing re-read by a screen reader, a selection kept. */
 export const setText = (node: HTMLElement, text: string): void => {
   if (node.textContent !== text) node.textContent = text;
@@ -29,7 +31,11 @@ export function say(text: string, bad = false): void {
 }
 
 /** One request; a rejection or a missing answer becomes a message that says what failed. */
-export async function ask<C extends InvokeChannel>(channel: C, request: InvokeContract[C]['request'], doing: string): Promise<InvokeContract[C]['response'] | undefined> {
+export async function ask<C extends InvokeChannel>(
+  channel: C,
+  request: InvokeContract[C]['request'],
+  doing: string,
+): Promise<InvokeContract[C]['response'] | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer after ${ANSWER_TIMEOUT_MS / 1_000} s`)), ANSWER_TIMEOUT_MS);
@@ -37,7 +43,10 @@ export async function ask<C extends InvokeChannel>(channel: C, request: InvokeCo
   try {
     return await Promise.race([window.keeper.invoke(channel, request), timeout]);
   } catch (error) {
-    const why = (error instanceof Error ? error.message : String(error)).replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
+    const why = (error instanceof Error ? error.message : String(error)).replace(
+      /^Error invoking remote method '[^']+': (Error: )?/,
+      '',
+    );
     say(`Could not ${doing}: ${why}. The keeper goes on; try again, or restart the app if this persists.`, true);
     return undefined;
   } finally {
@@ -84,7 +93,8 @@ export function closeConfirm(id: string, refocus = false): void {
 
 /** Each [data-confirm] opens its confirmation; Cancel and Escape close it, the focus back on the opener. */
 export function wireConfirms(): void {
-  for (const opener of document.querySelectorAll<HTMLElement>('[data-confirm]')) opener.addEventListener('click', () => openConfirm(opener.dataset['confirm']!));
+  for (const opener of document.querySelectorAll<HTMLElement>('[data-confirm]'))
+    opener.addEventListener('click', () => openConfirm(opener.dataset['confirm']!));
   for (const box of document.querySelectorAll<HTMLElement>('.confirm')) {
     box.querySelector('.cancel')!.addEventListener('click', () => closeConfirm(box.id, true));
     box.addEventListener('keydown', (e) => e.key === 'Escape' && closeConfirm(box.id, true));

@@ -40,7 +40,11 @@ export interface Segment {
  * The last 24 hours as stretches of one state each, oldest first: from the recorded changes and
  * the state now (its `since`), clipped to the day. Before the first known change, nothing.
  */
-export function timeline(history: readonly Transition[], current: { state: SessionState; since: string }, now: number): Segment[] {
+export function timeline(
+  history: readonly Transition[],
+  current: { state: SessionState; since: string },
+  now: number,
+): Segment[] {
   const start = now - DAY_MS;
   const points = history.map((t) => ({ at: Date.parse(t.time), state: t.state })).filter((p) => Number.isFinite(p.at));
   const since = Date.parse(current.since);
@@ -55,7 +59,8 @@ export function timeline(history: readonly Transition[], current: { state: Sessi
     const to = Math.min(now, points[i + 1]?.at ?? now);
     if (to <= from) return;
     const previous = segments.at(-1);
-    if (previous && previous.state === p.state && previous.to === from) segments[segments.length - 1] = { ...previous, to };
+    if (previous && previous.state === p.state && previous.to === from)
+      segments[segments.length - 1] = { ...previous, to };
     else segments.push({ state: p.state, from, to });
   });
   return segments;
@@ -66,5 +71,10 @@ export function timelineSummary(segments: readonly Segment[], title: (state: Ses
   if (segments.length === 0) return 'Nothing recorded yet.';
   const totals = new Map<SessionState, number>();
   for (const s of segments) totals.set(s.state, (totals.get(s.state) ?? 0) + s.to - s.from);
-  return [...totals].sort((a, b) => b[1] - a[1]).map(([state, ms]) => `${title(state)} ${span(ms)}`).join(', ') + '.';
+  return (
+    [...totals]
+      .sort((a, b) => b[1] - a[1])
+      .map(([state, ms]) => `${title(state)} ${span(ms)}`)
+      .join(', ') + '.'
+  );
 }

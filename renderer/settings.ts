@@ -7,15 +7,27 @@ import type { Settings } from '../main/session/settings.ts';
 import { $, ask, el, setText } from './dom.ts';
 
 const NOTIFICATION_LABELS: Record<string, string> = {
-  drop: 'Drops', recovery: 'Recoveries', competing: 'Another login', 'login-required': 'Login needed',
-  'gateway-down': 'Gateway down', 'rate-limited': 'Rate limits', 'certificate-changed': 'New certificate', 'recovery-stopped': 'Recovery given up',
+  drop: 'Drops',
+  recovery: 'Recoveries',
+  competing: 'Another login',
+  'login-required': 'Login needed',
+  'gateway-down': 'Gateway down',
+  'rate-limited': 'Rate limits',
+  'certificate-changed': 'New certificate',
+  'recovery-stopped': 'Recovery given up',
 };
 /** The person changed the form since it was filled or saved. */
 let dirty = false;
 /** Launch at login is sent only when the person changed it: undecided (null) stays undecided. */
 let launchTouched = false;
 const FIELDS = {
-  gateway: 'gateway', gatewayDir: 'gatewayDir', runGateway: 'runGateway', leaveGatewayRunning: 'leaveGatewayRunning', intervalSeconds: 'interval', launchAtLogin: 'launch', notifications: 'notifications',
+  gateway: 'gateway',
+  gatewayDir: 'gatewayDir',
+  runGateway: 'runGateway',
+  leaveGatewayRunning: 'leaveGatewayRunning',
+  intervalSeconds: 'interval',
+  launchAtLogin: 'launch',
+  notifications: 'notifications',
 } as const;
 
 /** True while the person edits the form: the main process's settings do not overwrite it. */
@@ -31,7 +43,12 @@ export function fillSettings(settings: Settings): void {
   launch.checked = settings.launchAtLogin === true;
   launch.indeterminate = settings.launchAtLogin === null;
   launchTouched = false;
-  setText($('hint-launch'), settings.launchAtLogin === null ? 'Not decided yet: it turns on after the first successful session, unless you decide now.' : '');
+  setText(
+    $('hint-launch'),
+    settings.launchAtLogin === null
+      ? 'Not decided yet: it turns on after the first successful session, unless you decide now.'
+      : '',
+  );
   const box = $('notifications');
   if (box.querySelectorAll('input').length === 0) {
     for (const kind of Object.keys(settings.notifications)) {
@@ -42,7 +59,8 @@ export function fillSettings(settings: Settings): void {
       box.append(label);
     }
   }
-  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-kind]')) input.checked = settings.notifications[input.dataset['kind'] as keyof Settings['notifications']];
+  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-kind]'))
+    input.checked = settings.notifications[input.dataset['kind'] as keyof Settings['notifications']];
 }
 
 async function save(event: SubmitEvent, saved: (settings: Settings) => void): Promise<void> {
@@ -51,11 +69,17 @@ async function save(event: SubmitEvent, saved: (settings: Settings) => void): Pr
   const change: Record<string, unknown> = {
     gateway: $<HTMLInputElement>('gateway').value,
     // An empty field: no folder.
-    gatewayDir: $<HTMLInputElement>('gatewayDir').value.trim() === '' ? null : $<HTMLInputElement>('gatewayDir').value.trim(),
+    gatewayDir:
+      $<HTMLInputElement>('gatewayDir').value.trim() === '' ? null : $<HTMLInputElement>('gatewayDir').value.trim(),
     runGateway: $<HTMLInputElement>('runGateway').checked,
     leaveGatewayRunning: $<HTMLInputElement>('leaveGatewayRunning').checked,
     intervalSeconds: interval === '' || Number.isNaN(Number(interval)) ? interval : Number(interval),
-    notifications: Object.fromEntries([...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [i.dataset['kind'], i.checked])),
+    notifications: Object.fromEntries(
+      [...document.querySelectorAll<HTMLInputElement>('#notifications input[data-kind]')].map((i) => [
+        i.dataset['kind'],
+        i.checked,
+      ]),
+    ),
   };
   if (launchTouched) change['launchAtLogin'] = $<HTMLInputElement>('launch').checked;
   setText($('settings-message'), 'Saving.');
@@ -85,4 +109,3 @@ export function wireSettings(saved: (settings: Settings) => void): void {
   $('settings').addEventListener('input', () => void (dirty = true));
   $('launch').addEventListener('change', () => void (launchTouched = true));
 }
-

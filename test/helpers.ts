@@ -54,7 +54,11 @@ export async function startSim(t: TestContext, options: SimulatorOptions = {}): 
 }
 
 /** A client of `sim` with its own trust store; the pacer follows the simulator's clock. */
-export function clientFor(t: TestContext, sim: Simulator, options: { dir?: string; fileLedger?: boolean } = {}): GatewayClient {
+export function clientFor(
+  t: TestContext,
+  sim: Simulator,
+  options: { dir?: string; fileLedger?: boolean } = {},
+): GatewayClient {
   const dir = options.dir ?? tempDir(t);
   const client = new GatewayClient({
     gateway: sim.url,
@@ -88,14 +92,25 @@ export interface RawTarget {
  * expired one. Rejects when nothing answered within `timeoutMs` (default 5 s). `keepAlive` sends
  * `Connection: keep-alive` as the keeper's client does; otherwise `Connection: close`.
  */
-export function raw(target: RawTarget, method: string, pathname: string, body?: unknown, options: { timeoutMs?: number; keepAlive?: boolean } = {}): Promise<RawAnswer> {
+export function raw(
+  target: RawTarget,
+  method: string,
+  pathname: string,
+  body?: unknown,
+  options: { timeoutMs?: number; keepAlive?: boolean } = {},
+): Promise<RawAnswer> {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const agent = new PinnedAgent(target.fingerprint256, { timeoutMs, keepAlive: options.keepAlive ?? false });
   return new Promise<RawAnswer>((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = https.request(
       `${target.url}${pathname}`,
-      { method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) },
+      {
+        method,
+        agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -125,7 +140,10 @@ export interface CliResult {
 }
 
 /** Runs `ibkr-keeper ARGS` as a process with this Node, as a user would. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), ...args], {
       cwd: ROOT,
@@ -149,8 +167,21 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
 }
 
 /** A long-running `ibkr-keeper ARGS` (watch, simulate) with what it printed so far; killed after the test. */
-export function spawnCli(t: TestContext, args: string[]): { child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, import('node:stream').Readable>; stdout(): string; stderr(): string } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(
+  t: TestContext,
+  args: string[],
+): {
+  child: import('node:child_process').ChildProcessByStdio<
+    null,
+    import('node:stream').Readable,
+    import('node:stream').Readable
+  >;
+  stdout(): string;
+  stderr(): string;
+} {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';

@@ -31,14 +31,35 @@ export interface KeeperRig {
 
 export async function keeperRig(
   t: TestContext,
-  options: { settings?: Partial<ModelSettings>; intervalMs?: number; budget?: BudgetStorage; dir?: string; sim?: Simulator; push?: boolean } = {},
+  options: {
+    settings?: Partial<ModelSettings>;
+    intervalMs?: number;
+    budget?: BudgetStorage;
+    dir?: string;
+    sim?: Simulator;
+    push?: boolean;
+  } = {},
 ): Promise<KeeperRig> {
   const sim = options.sim ?? (await startSim(t, { settings: options.settings }));
   const dir = options.dir ?? tempDir(t);
   const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
-  const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 2_000 });
+  const client = new GatewayClient({
+    gateway: sim.url,
+    trust: new TrustStore(dir),
+    pacing: memoryLedger(),
+    now: () => time.wall(),
+    sleep: time.sleep,
+    timeoutMs: 2_000,
+  });
   const push = options.push ? pushFor(client, time, time, 2_000) : undefined;
-  const keeper = new Keeper({ client, clock: time, scheduler: time, push, budget: new RecoveryBudget(options.budget ?? memoryBudget(), () => 0.5), intervalMs: options.intervalMs ?? 60_000 });
+  const keeper = new Keeper({
+    client,
+    clock: time,
+    scheduler: time,
+    push,
+    budget: new RecoveryBudget(options.budget ?? memoryBudget(), () => 0.5),
+    intervalMs: options.intervalMs ?? 60_000,
+  });
   const policy = new NotificationPolicy();
   const rig: KeeperRig = {
     sim,
@@ -54,7 +75,9 @@ export async function keeperRig(
     push,
   };
   keeper.on('transition', (tr) => rig.transitions.push({ ...tr, mono: time.monotonic() }));
-  keeper.on('status', (s) => rig.notes.push(...policy.update(s, time.monotonic()).map((n) => ({ ...n, mono: time.monotonic() }))));
+  keeper.on('status', (s) =>
+    rig.notes.push(...policy.update(s, time.monotonic()).map((n) => ({ ...n, mono: time.monotonic() }))),
+  );
   keeper.on('log', (line) => rig.logs.push(line));
   t.after(async () => {
     await keeper.stop();

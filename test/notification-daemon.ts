@@ -23,7 +23,9 @@ export interface NotificationDaemon {
 
 function need(command: string, pkg: string): void {
   if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) {
-    throw new Error(`${command} is missing: install the Debian package ${pkg} (.ci/run does) to run the notification tests.`);
+    throw new Error(
+      `${command} is missing: install the Debian package ${pkg} (.ci/run does) to run the notification tests.`,
+    );
   }
 }
 
@@ -37,7 +39,9 @@ export async function startNotificationDaemon(t: TestContext): Promise<Notificat
 
   const display = `:${200 + Math.floor(Math.random() * 500)}`;
   children.push(spawn('Xvfb', [display, '-nolisten', 'tcp', '-screen', '0', '640x480x24'], { stdio: 'ignore' }));
-  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   children.push(bus);
   const address = await new Promise<string>((resolve, reject) => {
     bus.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
@@ -53,7 +57,17 @@ export async function startNotificationDaemon(t: TestContext): Promise<Notificat
   dunst.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   // dunst owns the bus name once it is ready: wait for it, so the first notification is not lost.
   for (let i = 0; i < 50; i += 1) {
-    const names = spawnSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.ListNames'], { env });
+    const names = spawnSync(
+      'dbus-send',
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.ListNames',
+      ],
+      { env },
+    );
     if (names.stdout?.toString().includes('org.freedesktop.Notifications')) break;
     if (i === 49) throw new Error(`dunst did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -76,7 +90,12 @@ export async function startNotificationDaemon(t: TestContext): Promise<Notificat
         const poll = (): void => {
           const hit = received().find((n) => summary.test(n.summary));
           if (hit) return resolve(hit);
-          if (Date.now() > deadline) return reject(new Error(`no notification "${summary}" within ${timeoutMs} ms; dunst received: ${JSON.stringify(received())}`));
+          if (Date.now() > deadline)
+            return reject(
+              new Error(
+                `no notification "${summary}" within ${timeoutMs} ms; dunst received: ${JSON.stringify(received())}`,
+              ),
+            );
           setTimeout(poll, 50);
         };
         poll();

@@ -18,7 +18,8 @@ import { ROOT } from './helpers.ts';
 export const GATEWAY_SOURCE = process.env['IBKR_GATEWAY_SOURCE'] ?? path.resolve(ROOT, '../shared/ibkr-gateway');
 
 /** SHA-256 of the certificate every download of the gateway ships (root/vertx.jks). */
-export const STOCK_FINGERPRINT = '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
+export const STOCK_FINGERPRINT =
+  '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
 
 /** Every gateway process group a test started and has not stopped yet: killed at exit, whatever happened. */
 const running = new Set<number>();
@@ -114,9 +115,17 @@ export interface RealGateway {
  * Starts the gateway in `dir` (see `copyGateway`) as `bin/run.sh root/conf.yaml` does, and waits
  * until its port completes a TLS handshake (at most `readyWithinMs`). Stopped after the test.
  */
-export async function startGateway(t: Cleanup, dir: string, options: { readyWithinMs?: number } = {}): Promise<RealGateway> {
+export async function startGateway(
+  t: Cleanup,
+  dir: string,
+  options: { readyWithinMs?: number } = {},
+): Promise<RealGateway> {
   const port = Number(/^listenPort:\s*(\d+)/m.exec(readFileSync(path.join(dir, 'root/conf.yaml'), 'utf8'))?.[1]);
-  const child: ChildProcess = spawn('bash', ['bin/run.sh', 'root/conf.yaml'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('bash', ['bin/run.sh', 'root/conf.yaml'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pgid = child.pid!;
   running.add(pgid);
   let output = '';

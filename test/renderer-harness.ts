@@ -28,14 +28,29 @@ import type { Settings } from '../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from './helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Serves dist/renderer on 127.0.0.1, as the app's own files (the icons in icons/ among them). */
 async function serveRenderer(t: TestContext): Promise<string> {
   const dir = path.join(ROOT, 'dist/renderer');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.png': 'image/png' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.map': 'application/json',
+    '.png': 'image/png',
+  };
   const server: Server = createServer(async (req, res) => {
-    const name = path.normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
+    const name =
+      path.normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') ||
+      'index.html';
     try {
       if (name.startsWith('..')) throw new Error('outside dist/renderer');
       const body = await readFile(path.join(dir, name));
@@ -54,10 +69,18 @@ let browser: Browser | undefined;
 
 /** One Chromium for the whole test file. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the window tests.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the window tests.`,
+    );
   // Chromium keeps files in the home folder (~/.pki/nssdb, ~/.config, ~/.cache): a temporary one.
   chromiumHome ??= mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-chromium-home-'));
-  const env = { ...process.env, HOME: chromiumHome, XDG_CONFIG_HOME: path.join(chromiumHome, '.config'), XDG_CACHE_HOME: path.join(chromiumHome, '.cache') };
+  const env = {
+    ...process.env,
+    HOME: chromiumHome,
+    XDG_CONFIG_HOME: path.join(chromiumHome, '.config'),
+    XDG_CACHE_HOME: path.join(chromiumHome, '.cache'),
+  };
   browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, env });
   return browser;
 }
@@ -113,7 +136,11 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   const history = new History(dir);
   const day: Array<[number, SessionState, string]> = [
     [23, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
-    [15, 'not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.'],
+    [
+      15,
+      'not-authenticated',
+      'The brokerage session has ended (timed out or logged out); the login itself is still valid.',
+    ],
     [14.99, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
     [9, 'gateway-down', 'The gateway answers HTTP 503: IBKR may be restarting (daily reset or maintenance).'],
     [8.5, 'ready', 'Authenticated and connected to IBKR as simuser1 (paper).'],
@@ -123,12 +150,23 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   ];
   let previous: SessionState | null = null;
   for (const [hoursAgo, state, reason] of day) {
-    history.append({ time: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), state, previous, reason, facts: {} });
+    history.append({
+      time: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(),
+      state,
+      previous,
+      reason,
+      facts: {},
+    });
     previous = state;
   }
   if (options.pin) new TrustStore(dir).record(sim.url, { fingerprint256: options.pin, source: 'user' });
   const settings = SettingsFile.open(dir);
-  settings.write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: options.intervalSeconds ?? 2, launchAtLogin: options.launchAtLogin ?? null });
+  settings.write({
+    ...DEFAULT_SETTINGS,
+    gateway: sim.url,
+    intervalSeconds: options.intervalSeconds ?? 2,
+    launchAtLogin: options.launchAtLogin ?? null,
+  });
   const opened: string[] = [];
   const launchAtLogin: boolean[] = [];
   const notes: Notification[] = [];
@@ -139,7 +177,10 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
     scheduler: realScheduler,
     notifier: {
       show: async (n): Promise<void> => {
-        if (options.failNotifications !== undefined) return core.notificationFailed(`Could not show the notification "${n.title}" (${options.failNotifications}).`);
+        if (options.failNotifications !== undefined)
+          return core.notificationFailed(
+            `Could not show the notification "${n.title}" (${options.failNotifications}).`,
+          );
         notes.push(n);
       },
     },
@@ -149,8 +190,13 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
     timeoutMs: 3_000,
   });
   const handlers = createHandlers(core);
-  const page = await (await launchChromium()).newPage({ viewport: { ...WINDOW_SIZE }, colorScheme: options.colorScheme ?? 'light' });
-  const failing = new Map<InvokeChannel, string>(Object.entries(options.failing ?? {}) as Array<[InvokeChannel, string]>);
+  const page = await (await launchChromium()).newPage({
+    viewport: { ...WINDOW_SIZE },
+    colorScheme: options.colorScheme ?? 'light',
+  });
+  const failing = new Map<InvokeChannel, string>(
+    Object.entries(options.failing ?? {}) as Array<[InvokeChannel, string]>,
+  );
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
@@ -161,7 +207,11 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   });
   await page.addInitScript(() => {
     const listeners = new Set<(s: unknown) => void>();
-    const w = window as unknown as { keeper: unknown; __keeperPush: (s: unknown) => void; __keeperInvoke: (c: string, r: unknown) => Promise<unknown> };
+    const w = window as unknown as {
+      keeper: unknown;
+      __keeperPush: (s: unknown) => void;
+      __keeperInvoke: (c: string, r: unknown) => Promise<unknown>;
+    };
     w.__keeperPush = (state) => listeners.forEach((l) => l(state));
     w.keeper = {
       invoke: (channel: string, request: unknown) => w.__keeperInvoke(channel, request),
@@ -172,7 +222,10 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
     };
   });
   const push = (state: unknown): void => {
-    if (!page.isClosed()) page.evaluate((s) => (window as unknown as { __keeperPush: (s: unknown) => void }).__keeperPush(s), state).catch(() => undefined);
+    if (!page.isClosed())
+      page
+        .evaluate((s) => (window as unknown as { __keeperPush: (s: unknown) => void }).__keeperPush(s), state)
+        .catch(() => undefined);
   };
   core.on('state', push);
   t.after(async () => {
@@ -182,6 +235,7 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   });
   await page.goto(await serveRenderer(t));
   if (!options.stopped) core.start();
-  const fail = (channel: InvokeChannel, message: string | undefined): void => void (message === undefined ? failing.delete(channel) : failing.set(channel, message));
+  const fail = (channel: InvokeChannel, message: string | undefined): void =>
+    void (message === undefined ? failing.delete(channel) : failing.set(channel, message));
   return { page, sim, core, dir, opened, launchAtLogin, notes, errors, fail, push: () => push(core.state()) };
 }

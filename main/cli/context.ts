@@ -28,10 +28,21 @@ export interface GatewayOptions {
 export function gatewayOptions(command: Command): Command {
   return command
     .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
-    .option('--config-dir <dir>', 'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
+    .option(
+      '--config-dir <dir>',
+      'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)',
+    )
     .option('--json', 'print one JSON object instead of a line')
-    .option('--timeout <seconds>', 'seconds to wait for each answer (0.5 to 120)', boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum), 10)
-    .option('--gateway-dir <dir>', "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml");
+    .option(
+      '--timeout <seconds>',
+      'seconds to wait for each answer (0.5 to 120)',
+      boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum),
+      10,
+    )
+    .option(
+      '--gateway-dir <dir>',
+      "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml",
+    );
 }
 
 /** A commander parser for a positive number, with a message naming the flag. */
@@ -39,7 +50,9 @@ export function positiveNumber(flag: string, minimum = Number.MIN_VALUE): (value
   return (value) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n < minimum) {
-      throw new InvalidArgumentError(`${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not ${quoteInput(value)}.`);
+      throw new InvalidArgumentError(
+        `${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not ${quoteInput(value)}.`,
+      );
     }
     return n;
   };
@@ -50,7 +63,9 @@ export function boundedNumber(flag: string, minimum: number, maximum: number, wh
   return (value) => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < minimum || n > maximum) {
-      throw new InvalidArgumentError(`${flag} takes a number from ${minimum} to ${maximum}${why}, not ${quoteInput(value)}.`);
+      throw new InvalidArgumentError(
+        `${flag} takes a number from ${minimum} to ${maximum}${why}, not ${quoteInput(value)}.`,
+      );
     }
     return n;
   };
@@ -63,7 +78,8 @@ export const TIMEOUT_RANGE = { minimum: 0.5, maximum: 120 } as const;
 export function port(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} takes a port from 0 to 65535, not ${quoteInput(value)}.`);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535)
+      throw new InvalidArgumentError(`${flag} takes a port from 0 to 65535, not ${quoteInput(value)}.`);
     return n;
   };
 }
@@ -71,7 +87,8 @@ export function port(flag: string): (value: string) => number {
 /** The client for the command's gateway; the URL and the folder are checked first, so a bad one exits 2. */
 export function makeClient(options: GatewayOptions): GatewayClient {
   parseGatewayUrl(options.gateway);
-  if (options.gatewayDir?.trim() === '') throw new UserError("--gateway-dir is empty: give the gateway's folder, or leave the flag out.");
+  if (options.gatewayDir?.trim() === '')
+    throw new UserError("--gateway-dir is empty: give the gateway's folder, or leave the flag out.");
   if (options.gatewayDir !== undefined) checkGatewayFolder(options.gatewayDir);
   const configDir = resolveConfigDir(options.configDir);
   return new GatewayClient({
@@ -81,10 +98,13 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     timeoutMs: options.timeout * 1_000,
     onFirstUseTrust: ({ origin, fingerprint256 }) => {
       const notice = publiclyKnownNotice(fingerprint256);
-      process.stderr.write(`Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`);
+      process.stderr.write(
+        `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`,
+      );
     },
     // Loaded only when the gateway answers Access Denied (it brings the YAML reader).
-    explainAccessDenied: async (address) => (await import('../gateway/access-denied.ts')).accessDeniedExplainer(options.gatewayDir)(address),
+    explainAccessDenied: async (address) =>
+      (await import('../gateway/access-denied.ts')).accessDeniedExplainer(options.gatewayDir)(address),
   });
 }
 
@@ -109,14 +129,22 @@ export function report(result: Classification, options: GatewayOptions, extra: R
 }
 
 /** One line a person understands: state, reason, the facts worth a glance, and (by default) what to do. */
-export function describe(result: Pick<Classification, 'reason' | 'facts'> & { readonly state: SessionState }, withAdvice = true): string {
+export function describe(
+  result: Pick<Classification, 'reason' | 'facts'> & { readonly state: SessionState },
+  withAdvice = true,
+): string {
   const { facts } = result;
   const details: string[] = [];
   if (facts.serverName) details.push(`server ${facts.serverName}`);
-  if (facts.ssoExpiresInMs !== undefined && result.state === 'ready') details.push(`login refreshes within ${formatDuration(facts.ssoExpiresInMs)}`);
+  if (facts.ssoExpiresInMs !== undefined && result.state === 'ready')
+    details.push(`login refreshes within ${formatDuration(facts.ssoExpiresInMs)}`);
   if (facts.latencyMs !== undefined && facts.latencyMs > 0) details.push(`${facts.latencyMs} ms`);
   const advice = STATE_INFO[result.state].advice;
-  return [`${result.state}: ${result.reason}`, details.length > 0 ? `(${details.join(', ')})` : '', result.state === 'ready' || !withAdvice ? '' : advice]
+  return [
+    `${result.state}: ${result.reason}`,
+    details.length > 0 ? `(${details.join(', ')})` : '',
+    result.state === 'ready' || !withAdvice ? '' : advice,
+  ]
     .filter((part) => part !== '')
     .join(' ');
 }

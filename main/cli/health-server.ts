@@ -50,14 +50,20 @@ export class HealthServer {
     const json = toJson ?? ((t: Transition) => transitionJson(t, keeper.status().gateway));
     this.#onTransition = (t) => this.#broadcast(`id: ${++this.#eventId}\ndata: ${json(t)}\n\n`);
     // A connection that does not send its request within 5 s is closed (checked every second).
-    const limits = { headersTimeout: 5_000, requestTimeout: 5_000, keepAliveTimeout: 2_000, connectionsCheckingInterval: 1_000 };
+    const limits = {
+      headersTimeout: 5_000,
+      requestTimeout: 5_000,
+      keepAliveTimeout: 2_000,
+      connectionsCheckingInterval: 1_000,
+    };
     this.#server = createServer(limits, (req, res) => {
       const port = (this.#server.address() as AddressInfo).port;
       const send = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : `${JSON.stringify(body)}\n`);
       };
-      if (![`127.0.0.1:${port}`, `localhost:${port}`].includes(req.headers.host ?? '')) return send(403, { error: 'foreign Host header' });
+      if (![`127.0.0.1:${port}`, `localhost:${port}`].includes(req.headers.host ?? ''))
+        return send(403, { error: 'foreign Host header' });
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
         return send(405, { error: 'read-only: use GET' });
@@ -67,7 +73,11 @@ export class HealthServer {
         case '/livez':
           return keeper.alive() ? send(200, { alive: true }) : send(503, { alive: false });
         case '/readyz':
-          return send(status.state === 'ready' ? 200 : 503, { ready: status.state === 'ready', state: status.state, reason: status.reason });
+          return send(status.state === 'ready' ? 200 : 503, {
+            ready: status.state === 'ready',
+            state: status.state,
+            reason: status.reason,
+          });
         case '/status':
           return send(200, redactBody(status));
         case '/events':
@@ -85,7 +95,11 @@ export class HealthServer {
     const health = new HealthServer(keeper, toJson);
     await new Promise<void>((resolve, reject) => {
       health.#server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new UserError(`Health port ${port} is already in use: choose another with --health-port.`) : error),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new UserError(`Health port ${port} is already in use: choose another with --health-port.`)
+            : error,
+        ),
       );
       health.#server.listen(port, '127.0.0.1', resolve);
     });
@@ -102,7 +116,11 @@ export class HealthServer {
     if (this.#listeners.size >= MAX_EVENT_LISTENERS) {
       return send(503, { error: `already ${MAX_EVENT_LISTENERS} listeners of /events: close one, or poll /status` });
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
     if (req.method === 'HEAD') return void res.end();
     // Held open: neither the idle timeout of the health server nor its request timeout applies.
     req.socket.setTimeout(0);

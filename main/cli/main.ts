@@ -30,7 +30,12 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('demo')
     .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
-    .option('--reauth-latency <seconds>', 'seconds the simulated reauthentication takes', boundedNumber('--reauth-latency', 0, 120), 3)
+    .option(
+      '--reauth-latency <seconds>',
+      'seconds the simulated reauthentication takes',
+      boundedNumber('--reauth-latency', 0, 120),
+      3,
+    )
     .action(async (options: { reauthLatency: number }) => (await import('./commands/demo.ts')).runDemo(options));
   for (const command of program.commands) {
     command.exitOverride();

@@ -10,7 +10,10 @@ import { GatewaySupervisor } from '../gateway/supervisor.ts';
 
 /** The address of the gateway in `dir`, from its conf.yaml (a UserError when the folder is not one). */
 export function gatewayUrlOf(dir: string | undefined): string {
-  if (dir === undefined) throw new UserError("--run-gateway needs the gateway's folder: --gateway-dir DIR (where bin/run.sh and root/conf.yaml are), or the setting gatewayDir.");
+  if (dir === undefined)
+    throw new UserError(
+      "--run-gateway needs the gateway's folder: --gateway-dir DIR (where bin/run.sh and root/conf.yaml are), or the setting gatewayDir.",
+    );
   return gatewayUrl(openGatewayFolder(dir).conf.config);
 }
 
@@ -33,10 +36,23 @@ export async function superviseGateway(options: {
   onProblem: (reason: string | undefined) => void;
 }): Promise<SupervisedGateway> {
   const { warn } = options;
-  const supervisor = new GatewaySupervisor({ dir: options.dir, configDir: options.configDir, clock: realClock, scheduler: realScheduler, keepAlive: true });
+  const supervisor = new GatewaySupervisor({
+    dir: options.dir,
+    configDir: options.configDir,
+    clock: realClock,
+    scheduler: realScheduler,
+    keepAlive: true,
+  });
   supervisor.on('state', (f) => {
-    const details = [f.pid === undefined ? undefined : `pid ${f.pid}`, f.restarts > 0 ? `${f.restarts} restart${f.restarts === 1 ? '' : 's'}` : undefined].filter(Boolean).join(', ');
-    warn(`Gateway ${f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state}: ${f.reason}${details ? ` (${details})` : ''}`);
+    const details = [
+      f.pid === undefined ? undefined : `pid ${f.pid}`,
+      f.restarts > 0 ? `${f.restarts} restart${f.restarts === 1 ? '' : 's'}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    warn(
+      `Gateway ${f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state}: ${f.reason}${details ? ` (${details})` : ''}`,
+    );
     if (f.state === 'gave-up' || f.state === 'failed') options.onProblem(f.reason);
     else if (f.state === 'running' || f.state === 'attached') options.onProblem(undefined);
   });

@@ -14,7 +14,10 @@ export function toElectronFingerprint(hexWithColons: string): string {
 }
 
 export function verifyProc(pinned: () => { hostname: string; fingerprint256: string } | undefined) {
-  return (request: Pick<Request, 'hostname' | 'certificate' | 'verificationResult'>, callback: (result: VerifyResult) => void): void => {
+  return (
+    request: Pick<Request, 'hostname' | 'certificate' | 'verificationResult'>,
+    callback: (result: VerifyResult) => void,
+  ): void => {
     const pin = pinned();
     if (pin === undefined || request.hostname !== pin.hostname) return callback(-3);
     callback(request.certificate.fingerprint === toElectronFingerprint(pin.fingerprint256) ? 0 : -2);

@@ -147,7 +147,14 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
       gateway: this.#gateway.facts(),
-      trust: pin ? { fingerprint256: pin.fingerprint256, source: pin.source, recordedAt: pin.recordedAt, notice: publiclyKnownNotice(pin.fingerprint256) } : null,
+      trust: pin
+        ? {
+            fingerprint256: pin.fingerprint256,
+            source: pin.source,
+            recordedAt: pin.recordedAt,
+            notice: publiclyKnownNotice(pin.fingerprint256),
+          }
+        : null,
       notificationProblem: this.#notificationProblem,
       desktop: this.#deps.desktop?.() ?? NO_DESKTOP,
     };
@@ -160,7 +167,10 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     if (role.role === 'following' && action !== 'open-login-page') {
       // Another process keeps this gateway's session: this app only shows its state.
       const who = role.holder === undefined ? 'Another keeper' : describeHolder(role.holder);
-      const what = action === 'check' ? 'It checks the session; this app shows what it sees' : 'Do that there, or stop it: this app takes over at once';
+      const what =
+        action === 'check'
+          ? 'It checks the session; this app shows what it sees'
+          : 'Do that there, or stop it: this app takes over at once';
       return { ok: action === 'check', message: `${who} keeps this gateway's session. ${what}.` };
     }
     switch (action) {
@@ -195,13 +205,15 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   async saveSettings(change: unknown): Promise<SaveResult> {
     const check = checkSettings(change, this.#settings);
     if (!check.ok) return check;
-    if (this.#unreadableSettings !== undefined) return { ok: false, errors: { gateway: `Not saved: ${this.#unreadableSettings}` } };
+    if (this.#unreadableSettings !== undefined)
+      return { ok: false, errors: { gateway: `Not saved: ${this.#unreadableSettings}` } };
     const before = this.#settings;
     const next = check.settings;
     this.#deps.settings.write(next);
     this.#settings = next;
     this.#settingsProblems = [];
-    if (next.launchAtLogin !== before.launchAtLogin && next.launchAtLogin !== null) this.#deps.applyLaunchAtLogin(next.launchAtLogin);
+    if (next.launchAtLogin !== before.launchAtLogin && next.launchAtLogin !== null)
+      this.#deps.applyLaunchAtLogin(next.launchAtLogin);
     await this.#gateway.apply(next, true);
     if (next.gateway !== before.gateway) {
       await this.#stopKeeper();
@@ -227,7 +239,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       return { ok: false, message: (error as Error).message };
     }
     const presented = this.#seat.status().facts.presentedFingerprint;
-    if (presented !== wanted) return { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' };
+    if (presented !== wanted)
+      return { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' };
     this.#trust.record(this.#client.address.origin, { fingerprint256: wanted, source: 'user' });
     await this.#keeper.checkNow();
     return { ok: true, message: `Now trusting SHA-256 ${wanted}.` };
@@ -242,7 +255,10 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   async makeGatewayCertificate(): Promise<ActionResult> {
     const dir = this.#settings.gatewayDir;
     if (dir === null) {
-      return { ok: false, message: "Set the gateway's folder in Settings first (where bin/run.sh and root/conf.yaml are), and save." };
+      return {
+        ok: false,
+        message: "Set the gateway's folder in Settings first (where bin/run.sh and root/conf.yaml are), and save.",
+      };
     }
     try {
       // Loaded on demand: it brings the YAML reader.
@@ -261,7 +277,12 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   forgetCertificate(): ActionResult {
     const had = this.#trust.forget(this.#client.address.origin);
     this.#emitState();
-    return had ? { ok: true, message: 'Forgot the trusted certificate: the next connection trusts the one it sees, on first use.' } : { ok: true, message: 'No certificate was trusted for this gateway.' };
+    return had
+      ? {
+          ok: true,
+          message: 'Forgot the trusted certificate: the next connection trusts the one it sees, on first use.',
+        }
+      : { ok: true, message: 'No certificate was trusted for this gateway.' };
   }
 
   #build(): void {
@@ -273,8 +294,12 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       now: () => deps.clock.wall(),
       timeoutMs: deps.timeoutMs,
       sleep: deps.sleep,
-      onFirstUseTrust: ({ origin, fingerprint256 }) => this.emit('log', `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}`),
-      explainAccessDenied: accessDeniedExplainer(this.#settings.gatewayDir ?? undefined, "The gateway's folder in the settings (gatewayDir)"),
+      onFirstUseTrust: ({ origin, fingerprint256 }) =>
+        this.emit('log', `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}`),
+      explainAccessDenied: accessDeniedExplainer(
+        this.#settings.gatewayDir ?? undefined,
+        "The gateway's folder in the settings (gatewayDir)",
+      ),
     });
     this.#keeper = new Keeper({
       client: this.#client,
@@ -286,7 +311,12 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     });
     this.#seat = new LeasedKeeper({
       keeper: this.#keeper,
-      lease: new GatewayLease({ configDir: deps.configDir, origin: this.#client.address.origin, key: this.#client.address.ledgerKey, program: 'desktop' }),
+      lease: new GatewayLease({
+        configDir: deps.configDir,
+        origin: this.#client.address.origin,
+        key: this.#client.address.ledgerKey,
+        program: 'desktop',
+      }),
       clock: deps.clock,
       scheduler: deps.scheduler,
       followEveryMs: deps.followEveryMs,
@@ -307,7 +337,11 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       this.#emitState();
     });
     this.#seat.on('role', (role) => {
-      if (role.role === 'following' && role.holder !== undefined) this.emit('log', `Following ${describeHolder(role.holder)}, which keeps the session of ${this.#client.address.origin}: this app sends nothing and takes over when it stops.`);
+      if (role.role === 'following' && role.holder !== undefined)
+        this.emit(
+          'log',
+          `Following ${describeHolder(role.holder)}, which keeps the session of ${this.#client.address.origin}: this app sends nothing and takes over when it stops.`,
+        );
       this.#emitState();
     });
     this.#seat.on('log', (line) => this.emit('log', line));
@@ -327,7 +361,9 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   #historyProblem = '';
 
   #newPolicy(): NotificationPolicy {
-    return new NotificationPolicy({ disabled: NOTIFICATION_KINDS.filter((kind) => !this.#settings.notifications[kind]) });
+    return new NotificationPolicy({
+      disabled: NOTIFICATION_KINDS.filter((kind) => !this.#settings.notifications[kind]),
+    });
   }
 
   async #show(note: Notification): Promise<void> {

@@ -43,7 +43,9 @@ export class DesktopGateway {
   facts(): GatewayFacts | null {
     if (this.#supervisor === undefined) return null;
     const facts = this.#supervisor.facts();
-    return this.#problem !== undefined && facts.state === 'stopped' ? { ...facts, state: 'failed', reason: this.#problem } : facts;
+    return this.#problem !== undefined && facts.state === 'stopped'
+      ? { ...facts, state: 'failed', reason: this.#problem }
+      : facts;
   }
 
   /**
@@ -59,7 +61,13 @@ export class DesktopGateway {
       this.#launched = false;
       this.#dir = dir;
       if (dir !== undefined) {
-        const supervisor = new GatewaySupervisor({ dir, configDir: this.#deps.configDir, clock: this.#deps.clock, scheduler: this.#deps.scheduler, keepAlive: true });
+        const supervisor = new GatewaySupervisor({
+          dir,
+          configDir: this.#deps.configDir,
+          clock: this.#deps.clock,
+          scheduler: this.#deps.scheduler,
+          keepAlive: true,
+        });
         supervisor.on('state', (f) => {
           if (f.state === 'gave-up' || f.state === 'failed') this.#deps.onProblem(f.reason);
           else if (f.state === 'running' || f.state === 'attached') this.#deps.onProblem(undefined);
@@ -84,7 +92,8 @@ export class DesktopGateway {
   /** Start, Stop or Restart from the tray or the window. */
   async act(action: GatewayAction): Promise<ActionResult> {
     const supervisor = this.#supervisor;
-    if (supervisor === undefined) return { ok: false, message: 'Set the gateway folder and turn on "Run the gateway with the app" first.' };
+    if (supervisor === undefined)
+      return { ok: false, message: 'Set the gateway folder and turn on "Run the gateway with the app" first.' };
     this.#problem = undefined;
     try {
       if (action === 'stop') {

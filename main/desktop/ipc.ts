@@ -15,7 +15,11 @@ export function ownWindowsOnly(ids: () => number[], pageUrl: string): SenderChec
   return (event) => ids().includes(event.sender.id) && event.senderFrame?.url === pageUrl;
 }
 
-export function setupIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, handlers: Handlers, trusted: SenderCheck): () => void {
+export function setupIpc(
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  handlers: Handlers,
+  trusted: SenderCheck,
+): () => void {
   for (const channel of INVOKE_CHANNELS) {
     ipcMain.handle(channel, (event, request: unknown) => {
       if (!trusted(event)) throw new Error(`Refused "${channel}" from a page that is not the app's own.`);

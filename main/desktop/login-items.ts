@@ -30,7 +30,16 @@ export function autostartPath(deps: Pick<LoginItemDeps, 'env' | 'home'>): string
  */
 export function autostartEntry(exec: string): string {
   const quoted = `"${exec.replace(/(["`$\\])/g, '\\$1').replaceAll('%', '%%')}"`;
-  return ['[Desktop Entry]', 'Type=Application', 'Name=IBKR Session Keeper', 'Comment=Keeps your IBKR gateway session alive', `Exec=${quoted}`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
+  return [
+    '[Desktop Entry]',
+    'Type=Application',
+    'Name=IBKR Session Keeper',
+    'Comment=Keeps your IBKR gateway session alive',
+    `Exec=${quoted}`,
+    'X-GNOME-Autostart-enabled=true',
+    'Terminal=false',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -72,7 +81,8 @@ export function setupLaunchAtLogin(deps: LoginItemDeps): LaunchAtLogin {
   }
   const enabled = (): boolean => deps.app.getLoginItemSettings().openAtLogin;
   return {
-    set: (on) => deps.app.setLoginItemSettings({ openAtLogin: on, path: deps.platform === 'win32' ? deps.execPath : undefined }),
+    set: (on) =>
+      deps.app.setLoginItemSettings({ openAtLogin: on, path: deps.platform === 'win32' ? deps.execPath : undefined }),
     enabled,
     status: () => {
       // macOS 13 and later report the login item's status; `requires-approval` until the user

@@ -4,7 +4,20 @@
  * waits more than QUIT_WITHIN_MS. Everything it wires is tested with fakes of these APIs
  * (test/desktop/main.test.ts); this file only passes the real ones.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerMonitor, screen, session, shell, Tray } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  powerMonitor,
+  screen,
+  session,
+  shell,
+  Tray,
+} from 'electron';
 import log from 'electron-log/main';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +38,16 @@ import { ownWindowsOnly, setupIpc } from './ipc.ts';
 import { NOT_PACKAGED, setupLaunchAtLogin } from './login-items.ts';
 import { AppNotifier } from './notifications.ts';
 import { setupPower } from './power.ts';
-import { confirmLogout, damagedFiles, isFirstRun, noTrayHint, reportDamagedFiles, stopWithin, trayAvailability, type MessageBox } from './startup.ts';
+import {
+  confirmLogout,
+  damagedFiles,
+  isFirstRun,
+  noTrayHint,
+  reportDamagedFiles,
+  stopWithin,
+  trayAvailability,
+  type MessageBox,
+} from './startup.ts';
 import { setupTray } from './tray.ts';
 import { setupWindows } from './windows.ts';
 
@@ -58,7 +80,13 @@ export async function main(): Promise<void> {
   // broken file is reported rather than failing the start, and nothing is written until a save.
   const settings = SettingsFile.open(configDir);
   const loginItems = app.isPackaged
-    ? setupLaunchAtLogin({ platform: process.platform, app, env: process.env, home: homedir(), execPath: process.execPath })
+    ? setupLaunchAtLogin({
+        platform: process.platform,
+        app,
+        env: process.env,
+        home: homedir(),
+        execPath: process.execPath,
+      })
     : NOT_PACKAGED;
   const showMessageBox: MessageBox = (options) => dialog.showMessageBox(options);
   let trayIcon: Tray | undefined;
@@ -78,7 +106,8 @@ export async function main(): Promise<void> {
   });
   const desktop = (): DesktopInfo => ({ launchAtLogin: loginItems.status(), trayHint, logFile });
   let core: DesktopCore;
-  const onClick = (note: { kind: string }): void => (note.kind === 'login-required' ? void core.act('open-login-page') : windows.show());
+  const onClick = (note: { kind: string }): void =>
+    note.kind === 'login-required' ? void core.act('open-login-page') : windows.show();
   const onError = (message: string): void => core.notificationFailed(message);
   // Electron's notifications, credited to the app; node-notifier where Electron has none.
   const notifier = new AppNotifier({
@@ -170,6 +199,9 @@ export async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   log.error(`Could not start: ${message}`);
-  dialog.showErrorBox('IBKR Session Keeper could not start', `${message}\n\nThe log has more: ${log.transports.file.getFile().path}`);
+  dialog.showErrorBox(
+    'IBKR Session Keeper could not start',
+    `${message}\n\nThe log has more: ${log.transports.file.getFile().path}`,
+  );
   app.exit(1);
 });

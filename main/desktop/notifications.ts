@@ -68,7 +68,8 @@ export class AppNotifier implements NotificationSink {
       supported = false;
     }
     if (!supported) return this.#deps.fallback.show(note);
-    const failed = (why: string): void => this.#deps.onError(`Could not show the notification "${note.title}" (${why}).`);
+    const failed = (why: string): void =>
+      this.#deps.onError(`Could not show the notification "${note.title}" (${why}).`);
     let native: NativeNotification;
     try {
       native = this.#deps.create(nativeOptions(note, this.#deps.icon));

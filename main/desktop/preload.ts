@@ -8,7 +8,8 @@ import { INVOKE_CHANNELS, STATE_CHANNEL, type DetailsState, type KeeperBridge } 
 
 const bridge: KeeperBridge = {
   invoke: (channel, request) => {
-    if (!(INVOKE_CHANNELS as readonly string[]).includes(channel)) return Promise.reject(new Error(`No channel ${channel}.`));
+    if (!(INVOKE_CHANNELS as readonly string[]).includes(channel))
+      return Promise.reject(new Error(`No channel ${channel}.`));
     return ipcRenderer.invoke(channel, request);
   },
   onState: (listener) => {

@@ -45,18 +45,32 @@ export function isFirstRun(configDir: string): boolean {
 }
 
 /** The dialog Electron shows (dialog.showMessageBox's options and answer, as far as used here). */
-export type MessageBox = (options: { type: 'warning' | 'question'; title?: string; message: string; detail: string; buttons: string[]; defaultId: number; cancelId: number }) => Promise<{ response: number }>;
+export type MessageBox = (options: {
+  type: 'warning' | 'question';
+  title?: string;
+  message: string;
+  detail: string;
+  buttons: string[];
+  defaultId: number;
+  cancelId: number;
+}) => Promise<{ response: number }>;
 
 /**
  * Names the damaged files in a dialog that offers to open their folder. Asynchronous: the keeper
  * goes on meanwhile (the core reports the same problems in its state and the window).
  */
-export async function reportDamagedFiles(problems: readonly FileProblem[], deps: { showMessageBox: MessageBox; openFolder(dir: string): Promise<unknown> }): Promise<void> {
+export async function reportDamagedFiles(
+  problems: readonly FileProblem[],
+  deps: { showMessageBox: MessageBox; openFolder(dir: string): Promise<unknown> },
+): Promise<void> {
   if (problems.length === 0) return;
   const { response } = await deps.showMessageBox({
     type: 'warning',
     title: 'IBKR Session Keeper',
-    message: problems.length === 1 ? `IBKR Session Keeper cannot read ${path.basename(problems[0]!.file)}` : `IBKR Session Keeper cannot read ${problems.length} of its files`,
+    message:
+      problems.length === 1
+        ? `IBKR Session Keeper cannot read ${path.basename(problems[0]!.file)}`
+        : `IBKR Session Keeper cannot read ${problems.length} of its files`,
     detail: `${problems.map((p) => p.message).join('\n\n')}\n\nNothing was changed in ${problems.length === 1 ? 'it' : 'them'}. Fix or move ${problems.length === 1 ? 'it' : 'them'} away, then restart the app; meanwhile the window says what the keeper can still do.`,
     buttons: ['Open folder', 'Continue'],
     defaultId: 0,
@@ -67,7 +81,14 @@ export async function reportDamagedFiles(problems: readonly FileProblem[], deps:
 
 /** Asks before logging out, without blocking the main process (and with it the keep-alive loop). */
 export async function confirmLogout(showMessageBox: MessageBox, message: string, detail: string): Promise<boolean> {
-  const { response } = await showMessageBox({ type: 'question', message, detail, buttons: ['Log out', 'Cancel'], defaultId: 1, cancelId: 1 });
+  const { response } = await showMessageBox({
+    type: 'question',
+    message,
+    detail,
+    buttons: ['Log out', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+  });
   return response === 0;
 }
 
@@ -85,7 +106,17 @@ export const STATUS_NOTIFIER_WATCHER = 'org.kde.StatusNotifierWatcher';
 
 /** Asks the session bus whether a StatusNotifierWatcher runs; 'unknown' without gdbus or a bus. */
 export function askSessionBus(name = STATUS_NOTIFIER_WATCHER, gdbus = 'gdbus'): Promise<TrayAvailability> {
-  const args = ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', name];
+  const args = [
+    'call',
+    '--session',
+    '--dest',
+    'org.freedesktop.DBus',
+    '--object-path',
+    '/org/freedesktop/DBus',
+    '--method',
+    'org.freedesktop.DBus.NameHasOwner',
+    name,
+  ];
   return new Promise((resolve) => {
     execFile(gdbus, args, { timeout: 2_000 }, (error, stdout) => {
       if (error) return resolve('unknown');
@@ -94,7 +125,10 @@ export function askSessionBus(name = STATUS_NOTIFIER_WATCHER, gdbus = 'gdbus'): 
   });
 }
 
-export async function trayAvailability(platform: NodeJS.Platform, askBus: () => Promise<TrayAvailability> = askSessionBus): Promise<TrayAvailability> {
+export async function trayAvailability(
+  platform: NodeJS.Platform,
+  askBus: () => Promise<TrayAvailability> = askSessionBus,
+): Promise<TrayAvailability> {
   return platform === 'linux' ? askBus() : 'present';
 }
 
@@ -121,7 +155,13 @@ export async function stopWithin(stop: () => Promise<void>, ms = QUIT_WITHIN_MS)
     timer = setTimeout(() => resolve('gave-up'), ms);
   });
   try {
-    return await Promise.race([stop().then(() => 'stopped' as const, () => 'stopped' as const), late]);
+    return await Promise.race([
+      stop().then(
+        () => 'stopped' as const,
+        () => 'stopped' as const,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

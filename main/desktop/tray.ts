@@ -48,29 +48,55 @@ export function menuTemplate(
   // The window offers the same actions under the same rule (main/contract.ts).
   const can = controlsFor(state);
   return [
-    { id: 'state', label: `${STATE_INFO[state].title}${status.facts.userName ? ` (${status.facts.userName})` : ''}`, enabled: false },
+    {
+      id: 'state',
+      label: `${STATE_INFO[state].title}${status.facts.userName ? ` (${status.facts.userName})` : ''}`,
+      enabled: false,
+    },
     { type: 'separator' },
     { id: 'details', label: 'Show details', click: () => deps.showDetails() },
     { id: 'login', label: 'Open login page', click: () => deps.act('open-login-page') },
-    { id: 'reauthenticate', label: 'Reauthenticate', enabled: can.reauthenticate.enabled, click: () => deps.act('reauthenticate') },
-    { id: 'take-over', label: 'Take over from the other login', visible: can['take-over'].visible, click: () => deps.act('take-over') },
+    {
+      id: 'reauthenticate',
+      label: 'Reauthenticate',
+      enabled: can.reauthenticate.enabled,
+      click: () => deps.act('reauthenticate'),
+    },
+    {
+      id: 'take-over',
+      label: 'Take over from the other login',
+      visible: can['take-over'].visible,
+      click: () => deps.act('take-over'),
+    },
     {
       id: 'logout',
       label: 'Log out…',
       enabled: can.logout.enabled,
       click: async () => {
-        if (await deps.confirm('Log out of the IBKR gateway?', 'The session ends; you will log in again in a browser, with two-factor authentication.')) deps.act('logout');
+        if (
+          await deps.confirm(
+            'Log out of the IBKR gateway?',
+            'The session ends; you will log in again in a browser, with two-factor authentication.',
+          )
+        )
+          deps.act('logout');
       },
     },
     { type: 'separator' },
-    { id: 'pause', label: paused ? 'Resume keeping alive' : 'Pause keeping alive', click: () => deps.act(paused ? 'resume' : 'pause') },
+    {
+      id: 'pause',
+      label: paused ? 'Resume keeping alive' : 'Pause keeping alive',
+      click: () => deps.act(paused ? 'resume' : 'pause'),
+    },
     // The gateway the app runs (main/desktop/gateway.ts): each action is safe in any of its states.
-    ...(['start', 'stop', 'restart'] as const).map((a): MenuItemConstructorOptions => ({
-      id: `gateway-${a}`,
-      label: `${a[0]!.toUpperCase()}${a.slice(1)} gateway`,
-      visible: settings.runGateway && deps.gatewayAction !== undefined,
-      click: () => deps.gatewayAction?.(a),
-    })),
+    ...(['start', 'stop', 'restart'] as const).map(
+      (a): MenuItemConstructorOptions => ({
+        id: `gateway-${a}`,
+        label: `${a[0]!.toUpperCase()}${a.slice(1)} gateway`,
+        visible: settings.runGateway && deps.gatewayAction !== undefined,
+        click: () => deps.gatewayAction?.(a),
+      }),
+    ),
     launchItem(settings, deps, launch),
     { id: 'logs', label: 'Open logs', visible: deps.openLogs !== undefined, click: () => deps.openLogs?.() },
     { type: 'separator' },
@@ -82,8 +108,17 @@ export function menuTemplate(
  * Launch at login as the system has it (read back), where the desktop gives it; the setting
  * otherwise. Unpackaged it cannot be changed; on macOS a login item may wait for approval.
  */
-function launchItem(settings: Settings, deps: Pick<TrayDeps, 'setLaunchAtLogin'>, launch?: LaunchAtLoginStatus): MenuItemConstructorOptions {
-  const suffix = { on: '', off: '', 'requires-approval': ' (approve in System Settings)', 'not-packaged': ' (only in the installed app)' };
+function launchItem(
+  settings: Settings,
+  deps: Pick<TrayDeps, 'setLaunchAtLogin'>,
+  launch?: LaunchAtLoginStatus,
+): MenuItemConstructorOptions {
+  const suffix = {
+    on: '',
+    off: '',
+    'requires-approval': ' (approve in System Settings)',
+    'not-packaged': ' (only in the installed app)',
+  };
   return {
     id: 'launch',
     label: `Launch at login${launch ? suffix[launch.state] : ''}`,
@@ -101,7 +136,12 @@ export interface TrayHandle {
   destroy(): void;
 }
 
-export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settings, launch?: LaunchAtLoginStatus): TrayHandle {
+export function setupTray(
+  deps: TrayDeps,
+  status: KeeperStatus,
+  settings: Settings,
+  launch?: LaunchAtLoginStatus,
+): TrayHandle {
   const tray = deps.createTray(deps.image(status.state));
   let shownState = status.state;
   let shownTip = '';
@@ -118,7 +158,13 @@ export function setupTray(deps: TrayDeps, status: KeeperStatus, settings: Settin
       shownTip = tip;
     }
     // Linux needs setContextMenu again after a change; elsewhere it is harmless.
-    const key = JSON.stringify([next.state, next.facts.userName, nextSettings.launchAtLogin, nextLaunch?.state, nextSettings.runGateway]);
+    const key = JSON.stringify([
+      next.state,
+      next.facts.userName,
+      nextSettings.launchAtLogin,
+      nextLaunch?.state,
+      nextSettings.runGateway,
+    ]);
     if (key !== shownMenu) {
       tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps, nextLaunch)));
       shownMenu = key;

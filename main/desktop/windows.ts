@@ -41,7 +41,9 @@ export interface WindowDeps {
 }
 
 /** The window's options: a small frameless popover, and every security setting the checklist asks for. */
-export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon' | 'devTools'>): BrowserWindowConstructorOptions {
+export function windowOptions(
+  deps: Pick<WindowDeps, 'preloadPath' | 'icon' | 'devTools'>,
+): BrowserWindowConstructorOptions {
   return {
     ...WINDOW_SIZE,
     show: false,
@@ -74,7 +76,12 @@ export function windowOptions(deps: Pick<WindowDeps, 'preloadPath' | 'icon' | 'd
  * area. A panel at the top (macOS, GNOME) puts it below the icon, at the bottom (Windows, KDE)
  * above, at the left or right beside; an anchor inside the work area opens towards its middle.
  */
-export function placeNear(anchor: Rectangle, workArea: Rectangle, size: { width: number; height: number } = WINDOW_SIZE, gap = 6): Rectangle {
+export function placeNear(
+  anchor: Rectangle,
+  workArea: Rectangle,
+  size: { width: number; height: number } = WINDOW_SIZE,
+  gap = 6,
+): Rectangle {
   const width = Math.min(size.width, workArea.width);
   const height = Math.min(size.height, workArea.height);
   const [left, top] = [workArea.x, workArea.y];
@@ -126,7 +133,10 @@ export function setupWindows(deps: WindowDeps): WindowsHandle {
   const place = (w: BrowserWindow): void => {
     const at = anchor();
     if (at === undefined || deps.screen === undefined) return;
-    const { workArea } = deps.screen.getDisplayNearestPoint({ x: Math.round(at.x + at.width / 2), y: Math.round(at.y + at.height / 2) });
+    const { workArea } = deps.screen.getDisplayNearestPoint({
+      x: Math.round(at.x + at.width / 2),
+      y: Math.round(at.y + at.height / 2),
+    });
     w.setBounds(placeNear(at, workArea));
   };
 

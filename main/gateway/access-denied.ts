@@ -39,7 +39,9 @@ export function lastForbiddenInLog(dir: string): string | undefined {
       .sort();
     const newest = logs.at(-1);
     if (newest === undefined) return undefined;
-    const matches = [...readFileSync(path.join(dir, 'logs', newest), 'utf8').matchAll(/ipv4 address (\S+) is forbidden/g)];
+    const matches = [
+      ...readFileSync(path.join(dir, 'logs', newest), 'utf8').matchAll(/ipv4 address (\S+) is forbidden/g),
+    ];
     return matches.at(-1)?.[1];
   } catch {
     return undefined;
@@ -84,13 +86,18 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
     opened = openGatewayFolder(dir);
   } catch (error) {
     const general = adviceWithoutFolder(target);
-    return { why: `${general.why} The gateway folder given could not be read: ${(error as Error).message}`, fix: general.fix.replace(/; restart the gateway after a change\. .*$/, '; restart the gateway after a change.') };
+    return {
+      why: `${general.why} The gateway folder given could not be read: ${(error as Error).message}`,
+      fix: general.fix.replace(/; restart the gateway after a change\. .*$/, '; restart the gateway after a change.'),
+    };
   }
   const { folder, conf } = opened;
   const where = conf.path;
   const address = addressSeenByGateway(target.hostname) ?? lastForbiddenInLog(folder.dir);
   const otherPort =
-    conf.config.listenPort !== target.port ? ` (This conf.yaml has listenPort ${conf.config.listenPort}, not ${target.port}: is it the folder of this gateway?)` : '';
+    conf.config.listenPort !== target.port
+      ? ` (This conf.yaml has listenPort ${conf.config.listenPort}, not ${target.port}: is it the folder of this gateway?)`
+      : '';
   if (address === undefined) {
     return {
       why: "The gateway refuses this computer's address (Access Denied), which cannot be known from here.",
@@ -118,7 +125,10 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
         fix: `Replace it with "${allowLine(address)}" in ${where} and restart the gateway.${otherPort}`,
       };
     default: {
-      const by = decision.why === 'allowed' ? `the allow pattern "${decision.pattern}"` : `its missing "${decision.missing}:" list, which admits every address`;
+      const by =
+        decision.why === 'allowed'
+          ? `the allow pattern "${decision.pattern}"`
+          : `its missing "${decision.missing}:" list, which admits every address`;
       const denyTrap = patternProblems(conf.config.ips).find((p) => p.list === 'deny');
       if (denyTrap) {
         return {
@@ -143,6 +153,9 @@ export function explainAccessDenied(dir: string, target: ExplainTarget): string 
  * A reason maker for `GatewayClientOptions.explainAccessDenied`: from the folder when known, else
  * the rules and `hint` (how to give the folder in this front end).
  */
-export function accessDeniedExplainer(gatewayDir: string | undefined, hint = CLI_FOLDER_HINT): (target: ExplainTarget) => string {
+export function accessDeniedExplainer(
+  gatewayDir: string | undefined,
+  hint = CLI_FOLDER_HINT,
+): (target: ExplainTarget) => string {
   return (target) => (gatewayDir ? explainAccessDenied(gatewayDir, target) : accessDeniedWithoutFolder(target, hint));
 }

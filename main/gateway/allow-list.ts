@@ -27,21 +27,37 @@ const OCTET = /^([01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5])$/;
 
 /** How the gateway reads `pattern` (docs/gateway.md). */
 export function parsePattern(pattern: string): PatternKind {
-  if (pattern === '*') return { kind: 'broken', why: '"*" alone makes the gateway fail every request (HTTP 500): use 127.* or an address' };
-  if (pattern.includes(':')) return { kind: 'invalid', why: 'IPv6 is not supported: the gateway sees IPv4 addresses only' };
-  if (pattern.includes('/')) return { kind: 'invalid', why: 'CIDR ranges are not supported: write a.*, a.b.* or a.b.c.*' };
+  if (pattern === '*')
+    return {
+      kind: 'broken',
+      why: '"*" alone makes the gateway fail every request (HTTP 500): use 127.* or an address',
+    };
+  if (pattern.includes(':'))
+    return { kind: 'invalid', why: 'IPv6 is not supported: the gateway sees IPv4 addresses only' };
+  if (pattern.includes('/'))
+    return { kind: 'invalid', why: 'CIDR ranges are not supported: write a.*, a.b.* or a.b.c.*' };
   // Java's String.split drops trailing empty parts: "127.0.0.1." is four parts, as the gateway sees it.
   const parts = pattern.split('.');
   while (parts.length > 0 && parts.at(-1) === '') parts.pop();
   if (parts.length === 4 && parts[3] !== '*') {
     if (parts.every((p) => /^[0-9]+$/.test(p))) return { kind: 'exact', address: parts.join('.') };
-    return { kind: 'invalid', why: /[a-z]/i.test(pattern) ? 'host names are not supported: write the IPv4 address' : 'not an IPv4 address or a.*, a.b.*, a.b.c.*' };
+    return {
+      kind: 'invalid',
+      why: /[a-z]/i.test(pattern)
+        ? 'host names are not supported: write the IPv4 address'
+        : 'not an IPv4 address or a.*, a.b.*, a.b.c.*',
+    };
   }
   if (parts.length >= 2 && parts.length <= 4 && parts.at(-1) === '*') {
     const prefix = parts.slice(0, -1);
     if (prefix.every((p) => OCTET.test(p))) return { kind: 'prefix', parts: prefix };
   }
-  return { kind: 'invalid', why: /[a-z]/i.test(pattern) ? 'host names are not supported: write the IPv4 address' : 'not an IPv4 address or a.*, a.b.*, a.b.c.*' };
+  return {
+    kind: 'invalid',
+    why: /[a-z]/i.test(pattern)
+      ? 'host names are not supported: write the IPv4 address'
+      : 'not an IPv4 address or a.*, a.b.*, a.b.c.*',
+  };
 }
 
 /** True when `pattern` matches the IPv4 `address` as the gateway matches it. */
@@ -63,12 +79,15 @@ export type AllowDecision =
 
 /** The gateway's decision for an IPv4 `address` (deny first, then allow). */
 export function decide(address: string, ips: IpLists): AllowDecision {
-  if (ips.allow === null || ips.deny === null) return { admitted: true, why: 'no-lists', missing: ips.allow === null ? 'allow' : 'deny' };
+  if (ips.allow === null || ips.deny === null)
+    return { admitted: true, why: 'no-lists', missing: ips.allow === null ? 'allow' : 'deny' };
   for (const list of [ips.deny, ips.allow]) {
     for (const pattern of list) {
       if (parsePattern(pattern).kind === 'broken') return { admitted: false, why: 'broken', pattern };
       if (patternMatches(pattern, address)) {
-        return list === ips.deny ? { admitted: false, why: 'denied', pattern } : { admitted: true, why: 'allowed', pattern };
+        return list === ips.deny
+          ? { admitted: false, why: 'denied', pattern }
+          : { admitted: true, why: 'allowed', pattern };
       }
     }
   }

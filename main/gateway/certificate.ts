@@ -6,7 +6,17 @@
  * the new fingerprint pinned for the gateway's origins so its next start is trusted without a
  * prompt. Every check comes before the first change: on an error, nothing was changed.
  */
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { isMap, type Document } from 'yaml';
@@ -41,7 +51,11 @@ export const CERTIFICATE_VALIDITY_DAYS = 1095;
 
 /** `20261129-163512` (UTC), safe in a file name on every system. */
 export function fileStamp(now: Date): string {
-  return now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  return now
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
 }
 
 /** `base` with `-2`, `-3`... before the extension until no such file exists. */
@@ -65,7 +79,8 @@ export function setTopLevel(document: Document, key: string, value: string, afte
     return;
   }
   const pair = document.createPair(key, node);
-  const index = after === undefined ? -1 : map.items.findIndex((p) => (p.key as { value?: unknown } | null)?.value === after);
+  const index =
+    after === undefined ? -1 : map.items.findIndex((p) => (p.key as { value?: unknown } | null)?.value === after);
   if (index === -1) map.items.push(pair);
   else map.items.splice(index + 1, 0, pair);
 }
@@ -89,8 +104,8 @@ export async function makeGatewayCertificate(options: {
   const { folder, conf } = openGatewayFolder(options.dir);
   // The trust file is read now so that a broken one stops everything before the first change.
   const pins = options.trust.list();
-  writable(folder.conf, 'the gateway\'s configuration');
-  writable(folder.root, 'the gateway\'s folder');
+  writable(folder.conf, "the gateway's configuration");
+  writable(folder.root, "the gateway's folder");
   let java;
   try {
     java = await findJava({ env: options.env ?? process.env });
@@ -110,11 +125,19 @@ export async function makeGatewayCertificate(options: {
   const password = randomBytes(24).toString('base64url');
   let created;
   try {
-    created = await createKeystore({ keytool: java.keytool, file: keystore, password, validityDays: options.validityDays ?? CERTIFICATE_VALIDITY_DAYS });
+    created = await createKeystore({
+      keytool: java.keytool,
+      file: keystore,
+      password,
+      validityDays: options.validityDays ?? CERTIFICATE_VALIDITY_DAYS,
+    });
     chmodSync(keystore, 0o600);
   } catch (error) {
     rmSync(keystore, { force: true });
-    throw new UserError(`keytool (${java.keytool}) could not make the keystore: ${(error as Error).message}. Nothing was changed.`, 1);
+    throw new UserError(
+      `keytool (${java.keytool}) could not make the keystore: ${(error as Error).message}. Nothing was changed.`,
+      1,
+    );
   }
 
   const previousKeystore = conf.config.sslCert;
@@ -145,7 +168,12 @@ export async function makeGatewayCertificate(options: {
     const url = new URL(origin);
     if (Number(url.port || 443) === port && isLoopbackHost(url.hostname)) origins.add(origin);
   }
-  for (const origin of origins) options.trust.record(origin, { fingerprint256: created.certificate.fingerprint256, pem: created.certificate.pem, source: 'user' });
+  for (const origin of origins)
+    options.trust.record(origin, {
+      fingerprint256: created.certificate.fingerprint256,
+      pem: created.certificate.pem,
+      source: 'user',
+    });
 
   return {
     gatewayDir: folder.dir,

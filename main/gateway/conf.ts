@@ -23,11 +23,22 @@ export { IBKR_STOCK_CERTIFICATE as STOCK_CERTIFICATE_FINGERPRINT } from '../sess
  * A string property of the gateway's Config: YAML reads `sslPwd: 123456` as a number, the
  * gateway (SnakeYAML into a String field) as the text; both are kept as text here.
  */
-const text = z.pipe(z.union([z.string(), z.number(), z.boolean()]), z.transform((v) => String(v)));
+const text = z.pipe(
+  z.union([z.string(), z.number(), z.boolean()]),
+  z.transform((v) => String(v)),
+);
 const int = (what: string, min: number, max: number) =>
-  z.number({ message: `must be ${what}` }).check(z.int(`must be ${what}`), z.minimum(min, `must be ${what}`), z.maximum(max, `must be ${what}`));
+  z
+    .number({ message: `must be ${what}` })
+    .check(z.int(`must be ${what}`), z.minimum(min, `must be ${what}`), z.maximum(max, `must be ${what}`));
 const bool = z.boolean({ message: 'must be true or false' });
-const patterns = z.nullable(z.optional(z.array(z.string({ message: 'must be a list of addresses or patterns, each a string' }), { message: 'must be a list (lines starting with "- ")' })));
+const patterns = z.nullable(
+  z.optional(
+    z.array(z.string({ message: 'must be a list of addresses or patterns, each a string' }), {
+      message: 'must be a list (lines starting with "- ")',
+    }),
+  ),
+);
 
 /**
  * `root/conf.yaml` as the gateway's Config class reads it: exactly these keys (the gateway refuses
@@ -98,7 +109,9 @@ export function readGatewayConf(conf: string): GatewayConf {
   try {
     source = readFileSync(conf, 'utf8');
   } catch (error) {
-    throw new GatewayFolderError(`Could not read ${conf} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check that it exists and that you may read it.`);
+    throw new GatewayFolderError(
+      `Could not read ${conf} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check that it exists and that you may read it.`,
+    );
   }
   return parseGatewayConf(source, conf);
 }
@@ -123,11 +136,15 @@ export function parseGatewayConf(source: string, where: string): GatewayConf {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-      throw new GatewayFolderError(`${where} has the key ${keys}, which the gateway does not know (it refuses to start): remove it or check its spelling.`);
+      throw new GatewayFolderError(
+        `${where} has the key ${keys}, which the gateway does not know (it refuses to start): remove it or check its spelling.`,
+      );
     }
     const key = issue.path.join('.');
     const found = valueAt(raw, issue.path);
-    throw new GatewayFolderError(`${where}: "${key}" ${issue.message}${found === undefined ? '' : ` (found ${JSON.stringify(found)})`}.`);
+    throw new GatewayFolderError(
+      `${where}: "${key}" ${issue.message}${found === undefined ? '' : ` (found ${JSON.stringify(found)})`}.`,
+    );
   }
   const file = parsed.data;
   const config: GatewayConfig = {
@@ -144,7 +161,8 @@ export function parseGatewayConf(source: string, where: string): GatewayConf {
 
 function valueAt(value: unknown, keys: readonly PropertyKey[]): unknown {
   let v = value;
-  for (const key of keys) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of keys)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
   return v;
 }
 
@@ -158,9 +176,14 @@ export function gatewayUrl(config: Pick<GatewayConfig, 'listenPort'>): string {
  * (the gateway runs from it), else in root/ (on its class path, where the stock vertx.jks is).
  * Undefined when neither exists.
  */
-export function keystoreFile(folder: Pick<GatewayFolder, 'dir' | 'root'>, config: Pick<GatewayConfig, 'sslCert'>): string | undefined {
+export function keystoreFile(
+  folder: Pick<GatewayFolder, 'dir' | 'root'>,
+  config: Pick<GatewayConfig, 'sslCert'>,
+): string | undefined {
   if (path.isAbsolute(config.sslCert)) return existsSync(config.sslCert) ? config.sslCert : undefined;
-  return [path.join(folder.dir, config.sslCert), path.join(folder.root, config.sslCert)].find((p) => existsSync(p) && statSync(p).isFile());
+  return [path.join(folder.dir, config.sslCert), path.join(folder.root, config.sslCert)].find(
+    (p) => existsSync(p) && statSync(p).isFile(),
+  );
 }
 
 /** The folder checked and its conf.yaml read, in one step (both errors are GatewayFolderErrors). */

@@ -4,7 +4,18 @@
  * the keeper rotates it (console.log.1, .2) past a size, reads what this run printed (the banner,
  * `Server listen failed`, a Java error) and keeps the last lines for an exit's reason.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** Bytes a console log grows to before it is rotated. */
@@ -26,7 +37,11 @@ function shift(file: string): void {
  * writes a header line, and returns the file descriptor to hand to the gateway and where its
  * output starts.
  */
-export function openConsoleLog(file: string, header: string, maxBytes = CONSOLE_LOG_MAX_BYTES): { fd: number; start: number } {
+export function openConsoleLog(
+  file: string,
+  header: string,
+  maxBytes = CONSOLE_LOG_MAX_BYTES,
+): { fd: number; start: number } {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (existsSync(file) && statSync(file).size > maxBytes) {
     shift(file);

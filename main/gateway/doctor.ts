@@ -15,7 +15,15 @@ import { probeCertificate, type CertificateInfo } from '../session/tls.ts';
 import type { Pin } from '../session/trust-store.ts';
 import { accessDeniedAdvice, addressSeenByGateway, adviceWithoutFolder, lastForbiddenInLog } from './access-denied.ts';
 import { decide, patternProblems } from './allow-list.ts';
-import { checkGatewayFolder, gatewayUrl, keystoreFile, readGatewayConf, STOCK_CERTIFICATE_FINGERPRINT, type GatewayConf, type GatewayFolder } from './conf.ts';
+import {
+  checkGatewayFolder,
+  gatewayUrl,
+  keystoreFile,
+  readGatewayConf,
+  STOCK_CERTIFICATE_FINGERPRINT,
+  type GatewayConf,
+  type GatewayFolder,
+} from './conf.ts';
 import { findJava, MINIMUM_JAVA, type Java } from './java.ts';
 import { readKeystoreCertificate } from './keystore.ts';
 
@@ -23,7 +31,17 @@ export type CheckStatus = 'pass' | 'fail' | 'skip';
 
 /** One line of the checklist. */
 export interface DoctorCheck {
-  readonly id: 'java' | 'folder' | 'conf' | 'port' | 'ipv4' | 'certificate' | 'pin' | 'allowList' | 'answers' | 'session';
+  readonly id:
+    | 'java'
+    | 'folder'
+    | 'conf'
+    | 'port'
+    | 'ipv4'
+    | 'certificate'
+    | 'pin'
+    | 'allowList'
+    | 'answers'
+    | 'session';
   readonly title: string;
   readonly status: CheckStatus;
   /** What was found. */
@@ -63,11 +81,19 @@ export function tryConnect(host: string, port: number, timeoutMs: number): Promi
     };
     socket.once('connect', () => done('open'));
     socket.once('timeout', () => done('timeout'));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? e.message)));
+    socket.once('error', (e: NodeJS.ErrnoException) =>
+      done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? e.message)),
+    );
   });
 }
 
-const check = (id: DoctorCheck['id'], title: string, status: CheckStatus, detail: string, fix?: string): DoctorCheck => ({ id, title, status, detail, ...(fix ? { fix } : {}) });
+const check = (
+  id: DoctorCheck['id'],
+  title: string,
+  status: CheckStatus,
+  detail: string,
+  fix?: string,
+): DoctorCheck => ({ id, title, status, detail, ...(fix ? { fix } : {}) });
 
 /** Runs every check; never throws for what it finds. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -81,34 +107,76 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let folder: GatewayFolder | undefined;
   let conf: GatewayConf | undefined;
   if (options.gatewayDir === undefined) {
-    const why = 'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, conf.yaml, its keystore and its allow list';
-    checks.push(check('java', 'Java', 'skip', why), check('folder', 'folder', 'skip', why), check('conf', 'conf.yaml', 'skip', why));
+    const why =
+      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, conf.yaml, its keystore and its allow list';
+    checks.push(
+      check('java', 'Java', 'skip', why),
+      check('folder', 'folder', 'skip', why),
+      check('conf', 'conf.yaml', 'skip', why),
+    );
   } else {
     try {
       java = await findJava({ env: options.env ?? process.env });
       const version = java.version ? `Java ${java.version.text}` : 'Java of an unknown version';
       const where = `${java.java}, from ${java.source}`;
-      const keytool = java.keytool ? '' : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
+      const keytool = java.keytool
+        ? ''
+        : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
       checks.push(
         java.supported
-          ? check('java', 'Java', 'pass', `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`)
-          : check('java', 'Java', 'fail', `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`, `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the PATH, or set JAVA_HOME.`),
+          ? check(
+              'java',
+              'Java',
+              'pass',
+              `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`,
+            )
+          : check(
+              'java',
+              'Java',
+              'fail',
+              `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
+              `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the PATH, or set JAVA_HOME.`,
+            ),
       );
     } catch (error) {
-      checks.push(check('java', 'Java', 'fail', (error as Error).message.replace(/ Install .*$/, ''), `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME.`));
+      checks.push(
+        check(
+          'java',
+          'Java',
+          'fail',
+          (error as Error).message.replace(/ Install .*$/, ''),
+          `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME.`,
+        ),
+      );
     }
     try {
       folder = checkGatewayFolder(options.gatewayDir);
       checks.push(check('folder', 'folder', 'pass', `${folder.dir} is a Client Portal Gateway folder.`));
     } catch (error) {
-      checks.push(check('folder', 'folder', 'fail', (error as Error).message, 'Give --gateway-dir the folder where you unzipped the gateway.'));
+      checks.push(
+        check(
+          'folder',
+          'folder',
+          'fail',
+          (error as Error).message,
+          'Give --gateway-dir the folder where you unzipped the gateway.',
+        ),
+      );
       checks.push(check('conf', 'conf.yaml', 'skip', 'not read: no gateway folder.'));
     }
     if (folder) {
       try {
         conf = readGatewayConf(folder.conf);
       } catch (error) {
-        checks.push(check('conf', 'conf.yaml', 'fail', (error as Error).message, "Fix that line, or restore conf.yaml from the gateway's download."));
+        checks.push(
+          check(
+            'conf',
+            'conf.yaml',
+            'fail',
+            (error as Error).message,
+            "Fix that line, or restore conf.yaml from the gateway's download.",
+          ),
+        );
       }
     }
     if (conf) {
@@ -116,8 +184,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       const keystore = c.sslCertDefault ? 'the stock vertx.jks' : c.sslCert;
       checks.push(
         c.listenSsl
-          ? check('conf', 'conf.yaml', 'pass', `${conf.path}: listenPort ${c.listenPort}, listenSsl true, keystore ${keystore}.`)
-          : check('conf', 'conf.yaml', 'fail', `${conf.path}: listenSsl is false, so the gateway speaks plain HTTP, which the keeper does not.`, 'Set "listenSsl: true" and restart the gateway.'),
+          ? check(
+              'conf',
+              'conf.yaml',
+              'pass',
+              `${conf.path}: listenPort ${c.listenPort}, listenSsl true, keystore ${keystore}.`,
+            )
+          : check(
+              'conf',
+              'conf.yaml',
+              'fail',
+              `${conf.path}: listenSsl is false, so the gateway speaks plain HTTP, which the keeper does not.`,
+              'Set "listenSsl: true" and restart the gateway.',
+            ),
       );
     }
   }
@@ -128,30 +207,64 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const url = address.origin;
   let listening = false;
   if (portFromConf !== undefined && portFromConf !== address.port) {
-    checks.push(check('port', 'port', 'fail', `${url} uses port ${address.port}, but ${conf!.path} has listenPort ${portFromConf}.`, `Use --gateway ${gatewayUrl(conf!.config)}, or check that this is the gateway's folder.`));
+    checks.push(
+      check(
+        'port',
+        'port',
+        'fail',
+        `${url} uses port ${address.port}, but ${conf!.path} has listenPort ${portFromConf}.`,
+        `Use --gateway ${gatewayUrl(conf!.config)}, or check that this is the gateway's folder.`,
+      ),
+    );
   } else if (target.ipv4 === undefined) {
     const other = target.all[0];
     const state = other === undefined ? 'not found' : await tryConnect(other, address.port, timeoutMs);
-    checks.push(check('port', 'port', state === 'open' ? 'pass' : 'fail', `${address.hostname} has no IPv4 address; ${other ?? address.hostname} port ${address.port}: ${state}.`, state === 'open' ? undefined : 'See IPv4.'));
+    checks.push(
+      check(
+        'port',
+        'port',
+        state === 'open' ? 'pass' : 'fail',
+        `${address.hostname} has no IPv4 address; ${other ?? address.hostname} port ${address.port}: ${state}.`,
+        state === 'open' ? undefined : 'See IPv4.',
+      ),
+    );
   } else {
     const state = await tryConnect(target.ipv4, address.port, timeoutMs);
     listening = state === 'open';
-    const start = folder ? `start the gateway: cd ${folder.dir} && ${folder.launcher.endsWith('.bat') ? 'bin\\run.bat root\\conf.yaml' : 'bin/run.sh root/conf.yaml'}` : 'start the gateway (bin/run.sh root/conf.yaml in its folder)';
+    const start = folder
+      ? `start the gateway: cd ${folder.dir} && ${folder.launcher.endsWith('.bat') ? 'bin\\run.bat root\\conf.yaml' : 'bin/run.sh root/conf.yaml'}`
+      : 'start the gateway (bin/run.sh root/conf.yaml in its folder)';
     checks.push(
       listening
-        ? check('port', 'port', 'pass', `something listens on ${target.ipv4}:${address.port}${portFromConf !== undefined ? ', the listenPort of conf.yaml' : ''}.`)
-        : check('port', 'port', 'fail', `nothing accepts connections on ${target.ipv4}:${address.port} (${state}).`, `${start[0]!.toUpperCase()}${start.slice(1)}, or give its address with --gateway.`),
+        ? check(
+            'port',
+            'port',
+            'pass',
+            `something listens on ${target.ipv4}:${address.port}${portFromConf !== undefined ? ', the listenPort of conf.yaml' : ''}.`,
+          )
+        : check(
+            'port',
+            'port',
+            'fail',
+            `nothing accepts connections on ${target.ipv4}:${address.port} (${state}).`,
+            `${start[0]!.toUpperCase()}${start.slice(1)}, or give its address with --gateway.`,
+          ),
     );
   }
   checks.push(await ipv4Check(address, target, timeoutMs));
 
   // The certificate: presented (when the gateway runs) and in the keystore conf.yaml names.
   let presented: CertificateInfo | undefined;
-  if (listening && target.ipv4 !== undefined) presented = await probeCertificate(target.ipv4, address.port, timeoutMs).catch(() => undefined);
+  if (listening && target.ipv4 !== undefined)
+    presented = await probeCertificate(target.ipv4, address.port, timeoutMs).catch(() => undefined);
   let stored: { file: string; certificate?: CertificateInfo; error?: string } | undefined;
   if (folder && conf) {
     const file = keystoreFile(folder, conf.config);
-    if (file === undefined) stored = { file: conf.config.sslCert, error: `the keystore "${conf.config.sslCert}" (sslCert) is neither in ${folder.dir} nor in ${folder.root}` };
+    if (file === undefined)
+      stored = {
+        file: conf.config.sslCert,
+        error: `the keystore "${conf.config.sslCert}" (sslCert) is neither in ${folder.dir} nor in ${folder.root}`,
+      };
     else if (java?.keytool) {
       stored = await readKeystoreCertificate({ keytool: java.keytool, file, password: conf.config.sslPwd }).then(
         (certificate) => ({ file, certificate }),
@@ -170,13 +283,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const authStatus = await client.authStatus();
     first = authStatus;
     const answered = authStatus.kind === 'answer' || authStatus.kind === 'gateway-error';
-    result = classify(answered ? { authStatus, validate: await validateOrRecall(client) } : { authStatus }, address.origin);
+    result = classify(
+      answered ? { authStatus, validate: await validateOrRecall(client) } : { authStatus },
+      address.origin,
+    );
   }
   checks.push(allowListCheck(address, conf, folder, first));
   checks.push(answersCheck(first, listening, timeoutMs));
   checks.push(sessionCheck(result, first));
 
-  return { gateway: url, gatewayDir: folder?.dir ?? options.gatewayDir, checks, ok: checks.every((c) => c.status !== 'fail') };
+  return {
+    gateway: url,
+    gatewayDir: folder?.dir ?? options.gatewayDir,
+    checks,
+    ok: checks.every((c) => c.status !== 'fail'),
+  };
 }
 
 interface Target {
@@ -200,14 +321,39 @@ async function resolveTarget(address: GatewayAddress): Promise<Target> {
 async function ipv4Check(address: GatewayAddress, target: Target, timeoutMs: number): Promise<DoctorCheck> {
   const fixed = `https://127.0.0.1:${address.port}`;
   if (isIP(address.hostname) === 6) {
-    return check('ipv4', 'IPv4', 'fail', `${address.origin} is IPv6, and the gateway listens on IPv4 only (it refuses [::1]).`, `Use --gateway ${fixed} or https://localhost:${address.port}.`);
+    return check(
+      'ipv4',
+      'IPv4',
+      'fail',
+      `${address.origin} is IPv6, and the gateway listens on IPv4 only (it refuses [::1]).`,
+      `Use --gateway ${fixed} or https://localhost:${address.port}.`,
+    );
   }
-  if (target.all.length === 0) return check('ipv4', 'IPv4', 'fail', `${address.hostname} was not found.`, `Use --gateway ${fixed} for a gateway on this computer.`);
+  if (target.all.length === 0)
+    return check(
+      'ipv4',
+      'IPv4',
+      'fail',
+      `${address.hostname} was not found.`,
+      `Use --gateway ${fixed} for a gateway on this computer.`,
+    );
   if (target.ipv4 === undefined) {
-    return check('ipv4', 'IPv4', 'fail', `${address.hostname} is only ${target.all.join(', ')} here, and the gateway listens on IPv4 only.`, `Use --gateway ${fixed}.`);
+    return check(
+      'ipv4',
+      'IPv4',
+      'fail',
+      `${address.hostname} is only ${target.all.join(', ')} here, and the gateway listens on IPv4 only.`,
+      `Use --gateway ${fixed}.`,
+    );
   }
   const v6 = target.all.filter((a) => isIP(a) === 6);
-  if (v6.length === 0) return check('ipv4', 'IPv4', 'pass', `${address.hostname} is ${target.ipv4}: IPv4, which the gateway listens on (IPv4 only).`);
+  if (v6.length === 0)
+    return check(
+      'ipv4',
+      'IPv4',
+      'pass',
+      `${address.hostname} is ${target.ipv4}: IPv4, which the gateway listens on (IPv4 only).`,
+    );
   const v6State = await tryConnect(v6[0]!, address.port, timeoutMs);
   return check(
     'ipv4',
@@ -217,13 +363,29 @@ async function ipv4Check(address: GatewayAddress, target: Target, timeoutMs: num
   );
 }
 
-function certificateCheck(presented: CertificateInfo | undefined, stored: { file: string; certificate?: CertificateInfo; error?: string } | undefined, dirHint: string): DoctorCheck {
+function certificateCheck(
+  presented: CertificateInfo | undefined,
+  stored: { file: string; certificate?: CertificateInfo; error?: string } | undefined,
+  dirHint: string,
+): DoctorCheck {
   const fix = `ibkr-keeper gateway certificate ${dirHint}, then restart the gateway.`;
   if (stored?.error) {
-    return check('certificate', 'certificate', 'fail', `${stored.error}: the gateway then starts but never listens, and says nothing.`, `Fix sslCert/sslPwd in conf.yaml, or run ${fix}`);
+    return check(
+      'certificate',
+      'certificate',
+      'fail',
+      `${stored.error}: the gateway then starts but never listens, and says nothing.`,
+      `Fix sslCert/sslPwd in conf.yaml, or run ${fix}`,
+    );
   }
   const cert = presented ?? stored?.certificate;
-  if (cert === undefined) return check('certificate', 'certificate', 'skip', 'not checked: no TLS handshake with the gateway, and its keystore was not read (that needs --gateway-dir and Java\'s keytool).');
+  if (cert === undefined)
+    return check(
+      'certificate',
+      'certificate',
+      'skip',
+      "not checked: no TLS handshake with the gateway, and its keystore was not read (that needs --gateway-dir and Java's keytool).",
+    );
   const source = presented ? 'the gateway presents' : `its keystore (${stored!.file}) holds`;
   if (cert.fingerprint256 === STOCK_CERTIFICATE_FINGERPRINT) {
     return check(
@@ -243,18 +405,46 @@ function certificateCheck(presented: CertificateInfo | undefined, stored: { file
       'Restart the gateway.',
     );
   }
-  return check('certificate', 'certificate', 'pass', `${source} a certificate of its own: ${cert.subject.replace(/\n/g, ', ')}, SHA-256 ${cert.fingerprint256}, valid until ${cert.validTo}.`);
+  return check(
+    'certificate',
+    'certificate',
+    'pass',
+    `${source} a certificate of its own: ${cert.subject.replace(/\n/g, ', ')}, SHA-256 ${cert.fingerprint256}, valid until ${cert.validTo}.`,
+  );
 }
 
-function pinCheck(pin: Pin | undefined, cert: CertificateInfo | undefined, running: boolean, address: GatewayAddress): DoctorCheck {
+function pinCheck(
+  pin: Pin | undefined,
+  cert: CertificateInfo | undefined,
+  running: boolean,
+  address: GatewayAddress,
+): DoctorCheck {
   const origin = address.origin;
   if (pin === undefined) {
-    if (!address.loopback) return check('pin', 'pin', 'skip', `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, or \`ibkr-keeper trust accept --fingerprint FP\`.`);
-    return check('pin', 'pin', 'pass', `nothing pinned for ${origin} yet: the keeper trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`);
+    if (!address.loopback)
+      return check(
+        'pin',
+        'pin',
+        'skip',
+        `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, or \`ibkr-keeper trust accept --fingerprint FP\`.`,
+      );
+    return check(
+      'pin',
+      'pin',
+      'pass',
+      `nothing pinned for ${origin} yet: the keeper trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`,
+    );
   }
   const by = pin.source === 'user' ? 'by you' : 'on first use';
-  if (cert === undefined) return check('pin', 'pin', 'pass', `SHA-256 ${pin.fingerprint256} is pinned for ${origin} (${by}); the certificate could not be compared with it.`);
-  if (cert.fingerprint256 === pin.fingerprint256) return check('pin', 'pin', 'pass', `the certificate is the one pinned for ${origin} (${by}, ${pin.recordedAt}).`);
+  if (cert === undefined)
+    return check(
+      'pin',
+      'pin',
+      'pass',
+      `SHA-256 ${pin.fingerprint256} is pinned for ${origin} (${by}); the certificate could not be compared with it.`,
+    );
+  if (cert.fingerprint256 === pin.fingerprint256)
+    return check('pin', 'pin', 'pass', `the certificate is the one pinned for ${origin} (${by}, ${pin.recordedAt}).`);
   const now = running ? 'the gateway presents' : 'its keystore holds';
   return check(
     'pin',
@@ -265,65 +455,143 @@ function pinCheck(pin: Pin | undefined, cert: CertificateInfo | undefined, runni
   );
 }
 
-const isAccessDenied = (o: Observation | undefined): boolean => o?.kind === 'http-error' && o.status === 404 && /access denied/i.test(o.text);
+const isAccessDenied = (o: Observation | undefined): boolean =>
+  o?.kind === 'http-error' && o.status === 404 && /access denied/i.test(o.text);
 
-function allowListCheck(address: GatewayAddress, conf: GatewayConf | undefined, folder: GatewayFolder | undefined, first: Observation | undefined): DoctorCheck {
+function allowListCheck(
+  address: GatewayAddress,
+  conf: GatewayConf | undefined,
+  folder: GatewayFolder | undefined,
+  first: Observation | undefined,
+): DoctorCheck {
   const denied = isAccessDenied(first);
   if (conf && folder) {
     const seen = addressSeenByGateway(address.hostname) ?? lastForbiddenInLog(folder.dir);
     const problems = patternProblems(conf.config.ips);
-    const cannot = problems.length > 0 ? ` It cannot use ${problems.map((p) => `"${p.pattern}" (${p.list}: ${p.why})`).join(', ')}.` : '';
+    const cannot =
+      problems.length > 0
+        ? ` It cannot use ${problems.map((p) => `"${p.pattern}" (${p.list}: ${p.why})`).join(', ')}.`
+        : '';
     if (seen === undefined) {
-      if (!denied) return check('allowList', 'allow list', 'skip', `the address the gateway sees from here is not known.${cannot}`);
+      if (!denied)
+        return check(
+          'allowList',
+          'allow list',
+          'skip',
+          `the address the gateway sees from here is not known.${cannot}`,
+        );
       const advice = accessDeniedAdvice(folder.dir, address);
       return check('allowList', 'allow list', 'fail', advice.why, advice.fix);
     }
     const decision = decide(seen, conf.config.ips);
     const trap = problems.find((p) => p.list === 'deny' || p.pattern === '*');
     if (decision.admitted && !denied && trap === undefined) {
-      const by = decision.why === 'allowed' ? `allow pattern "${decision.pattern}"` : `no "${decision.missing}:" list, which admits every address`;
+      const by =
+        decision.why === 'allowed'
+          ? `allow pattern "${decision.pattern}"`
+          : `no "${decision.missing}:" list, which admits every address`;
       return check('allowList', 'allow list', 'pass', `${conf.path} admits ${seen} (${by}).${cannot}`);
     }
     if (decision.admitted && !denied && trap) {
-      return check('allowList', 'allow list', 'fail', `${conf.path} admits ${seen}, but "${trap.pattern}" (${trap.list}) is a pattern the gateway cannot use: ${trap.why}; in deny, the gateway's code reuses the pattern before it and can refuse ${seen}.`, `Remove "${trap.pattern}" from ips ${trap.list} and restart the gateway.`);
+      return check(
+        'allowList',
+        'allow list',
+        'fail',
+        `${conf.path} admits ${seen}, but "${trap.pattern}" (${trap.list}) is a pattern the gateway cannot use: ${trap.why}; in deny, the gateway's code reuses the pattern before it and can refuse ${seen}.`,
+        `Remove "${trap.pattern}" from ips ${trap.list} and restart the gateway.`,
+      );
     }
     const advice = denied || !decision.admitted ? accessDeniedAdvice(folder.dir, address) : undefined;
     if (denied && advice) return check('allowList', 'allow list', 'fail', advice.why, advice.fix);
     // Not refused now (or the gateway was not asked), but conf.yaml would refuse it at the next start.
-    return check('allowList', 'allow list', 'fail', `${conf.path} does not admit ${seen}${first === undefined ? '' : ' (the running gateway still does: it read another conf.yaml)'}.`, advice?.fix);
+    return check(
+      'allowList',
+      'allow list',
+      'fail',
+      `${conf.path} does not admit ${seen}${first === undefined ? '' : ' (the running gateway still does: it read another conf.yaml)'}.`,
+      advice?.fix,
+    );
   }
   if (denied) {
     const advice = adviceWithoutFolder(address);
     return check('allowList', 'allow list', 'fail', advice.why, advice.fix);
   }
-  if (first !== undefined && first.kind !== 'unreachable' && first.kind !== 'untrusted-certificate' && first.kind !== 'not-sent') {
+  if (
+    first !== undefined &&
+    first.kind !== 'unreachable' &&
+    first.kind !== 'untrusted-certificate' &&
+    first.kind !== 'not-sent'
+  ) {
     return check('allowList', 'allow list', 'pass', 'the gateway does not refuse this computer (no Access Denied).');
   }
-  return check('allowList', 'allow list', 'skip', 'not checked: no gateway folder given, and the gateway gave no answer to judge by.');
+  return check(
+    'allowList',
+    'allow list',
+    'skip',
+    'not checked: no gateway folder given, and the gateway gave no answer to judge by.',
+  );
 }
 
 function answersCheck(first: Observation | undefined, listening: boolean, timeoutMs: number): DoctorCheck {
-  if (!listening || first === undefined) return check('answers', 'answers', 'skip', 'not asked: nothing listens on the port.');
+  if (!listening || first === undefined)
+    return check('answers', 'answers', 'skip', 'not asked: nothing listens on the port.');
   switch (first.kind) {
     case 'unreachable':
       if (first.code === 'ETIMEDOUT') {
-        return check('answers', 'answers', 'fail', `the gateway accepted POST /v1/api/iserver/auth/status but did not answer within ${timeoutMs / 1000} s: it may not reach IBKR (is this computer online?).`, 'Check this computer\'s internet connection and the gateway\'s logs/gw.*.log; a longer --timeout shows a slow answer.');
+        return check(
+          'answers',
+          'answers',
+          'fail',
+          `the gateway accepted POST /v1/api/iserver/auth/status but did not answer within ${timeoutMs / 1000} s: it may not reach IBKR (is this computer online?).`,
+          "Check this computer's internet connection and the gateway's logs/gw.*.log; a longer --timeout shows a slow answer.",
+        );
       }
-      return check('answers', 'answers', 'fail', `the request failed: ${first.code} (${first.message}).`, 'Restart the gateway and look at its console and logs/gw.*.log.');
+      return check(
+        'answers',
+        'answers',
+        'fail',
+        `the request failed: ${first.code} (${first.message}).`,
+        'Restart the gateway and look at its console and logs/gw.*.log.',
+      );
     case 'untrusted-certificate':
-      return check('answers', 'answers', 'skip', 'not asked: the certificate is not the pinned one (see pin), so the keeper sent nothing.');
+      return check(
+        'answers',
+        'answers',
+        'skip',
+        'not asked: the certificate is not the pinned one (see pin), so the keeper sent nothing.',
+      );
     case 'not-sent':
-      return check('answers', 'answers', 'skip', `not asked: ${first.reason === 'penalty' ? 'the gateway rate-limited this computer; the keeper waits out the 10 minutes' : 'IBKR\'s rate limit'} (retry in ${Math.ceil(first.retryAfterMs / 1000)} s).`);
+      return check(
+        'answers',
+        'answers',
+        'skip',
+        `not asked: ${first.reason === 'penalty' ? 'the gateway rate-limited this computer; the keeper waits out the 10 minutes' : "IBKR's rate limit"} (retry in ${Math.ceil(first.retryAfterMs / 1000)} s).`,
+      );
     default:
       return isAccessDenied(first)
-        ? check('answers', 'answers', 'pass', `the gateway answered in ${first.latencyMs} ms, with 404 Access Denied (see allow list).`)
-        : check('answers', 'answers', 'pass', `the gateway answered POST /v1/api/iserver/auth/status in ${first.latencyMs} ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`);
+        ? check(
+            'answers',
+            'answers',
+            'pass',
+            `the gateway answered in ${first.latencyMs} ms, with 404 Access Denied (see allow list).`,
+          )
+        : check(
+            'answers',
+            'answers',
+            'pass',
+            `the gateway answered POST /v1/api/iserver/auth/status in ${first.latencyMs} ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`,
+          );
   }
 }
 
 function sessionCheck(result: Classification | undefined, first: Observation | undefined): DoctorCheck {
-  if (result === undefined || first === undefined) return check('session', 'session', 'skip', 'not known: nothing listens on the port.');
-  if (first.kind !== 'answer' && first.kind !== 'gateway-error' && !(first.kind === 'http-error' && !isAccessDenied(first))) {
+  if (result === undefined || first === undefined)
+    return check('session', 'session', 'skip', 'not known: nothing listens on the port.');
+  if (
+    first.kind !== 'answer' &&
+    first.kind !== 'gateway-error' &&
+    !(first.kind === 'http-error' && !isAccessDenied(first))
+  ) {
     return check('session', 'session', 'skip', `not known: the gateway gave no answer about it (${result.state}).`);
   }
   if (result.state === 'ready') return check('session', 'session', 'pass', `ready: ${result.reason}`);

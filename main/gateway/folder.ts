@@ -8,7 +8,8 @@ import path from 'node:path';
 import { UserError } from '../session/errors.ts';
 
 /** What makes a folder a gateway folder, for messages. */
-export const GATEWAY_FOLDER_EXPECTED = 'bin/run.sh or bin\\run.bat, root/conf.yaml and dist/*.jar, as in the folder where you unzipped clientportal.gw.zip';
+export const GATEWAY_FOLDER_EXPECTED =
+  'bin/run.sh or bin\\run.bat, root/conf.yaml and dist/*.jar, as in the folder where you unzipped clientportal.gw.zip';
 
 /** The paths of a gateway folder that the keeper uses. */
 export interface GatewayFolder {
@@ -39,21 +40,29 @@ export function checkGatewayFolder(dir: string): GatewayFolder {
   } catch {
     throw new GatewayFolderError(`${abs} does not exist: give the gateway's folder (with ${GATEWAY_FOLDER_EXPECTED}).`);
   }
-  if (!isDir) throw new GatewayFolderError(`${abs} is a file, not a folder: give the gateway's folder (with ${GATEWAY_FOLDER_EXPECTED}).`);
+  if (!isDir)
+    throw new GatewayFolderError(
+      `${abs} is a file, not a folder: give the gateway's folder (with ${GATEWAY_FOLDER_EXPECTED}).`,
+    );
   const launcher = ['bin/run.sh', 'bin/run.bat'].map((p) => path.join(abs, p)).find((p) => existsSync(p));
   const conf = path.join(abs, 'root', 'conf.yaml');
   let jars: string[] = [];
   try {
-    jars = readdirSync(path.join(abs, 'dist')).filter((f) => f.endsWith('.jar')).map((f) => path.join(abs, 'dist', f));
+    jars = readdirSync(path.join(abs, 'dist'))
+      .filter((f) => f.endsWith('.jar'))
+      .map((f) => path.join(abs, 'dist', f));
   } catch {
     jars = [];
   }
-  const missing = [launcher ? undefined : 'bin/run.sh or bin/run.bat', existsSync(conf) ? undefined : 'root/conf.yaml', jars.length > 0 ? undefined : 'dist/*.jar'].filter(
-    (m) => m !== undefined,
-  );
+  const missing = [
+    launcher ? undefined : 'bin/run.sh or bin/run.bat',
+    existsSync(conf) ? undefined : 'root/conf.yaml',
+    jars.length > 0 ? undefined : 'dist/*.jar',
+  ].filter((m) => m !== undefined);
   if (missing.length > 0 || launcher === undefined) {
-    throw new GatewayFolderError(`${abs} is not a Client Portal Gateway folder: it has no ${missing.join(', no ')} (expected ${GATEWAY_FOLDER_EXPECTED}).`);
+    throw new GatewayFolderError(
+      `${abs} is not a Client Portal Gateway folder: it has no ${missing.join(', no ')} (expected ${GATEWAY_FOLDER_EXPECTED}).`,
+    );
   }
   return { dir: abs, conf, root: path.join(abs, 'root'), launcher, jars };
 }
-

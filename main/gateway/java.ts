@@ -68,7 +68,11 @@ function isFile(p: string): boolean {
 }
 
 /** `name` in one of the PATH's folders, as a shell would find it. */
-export function onPath(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
+export function onPath(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
   const dirs = (env['PATH'] ?? env['Path'] ?? '').split(path.delimiter).filter((d) => d !== '');
   for (const dir of dirs) {
     const candidate = path.join(dir, exe(name, platform));
@@ -92,7 +96,9 @@ export function keytoolBeside(java: string, platform: NodeJS.Platform = process.
  * Finds Java as the gateway would run it and asks its version. Throws a JavaNotFoundError that
  * says where it looked when there is none.
  */
-export async function findJava(options: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform; timeoutMs?: number } = {}): Promise<Java> {
+export async function findJava(
+  options: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform; timeoutMs?: number } = {},
+): Promise<Java> {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const home = env['JAVA_HOME'];
@@ -106,7 +112,9 @@ export async function findJava(options: { env?: NodeJS.ProcessEnv; platform?: No
     java = onPath('java', env, platform);
   }
   if (java === undefined) {
-    const homeNote = home ? `JAVA_HOME (${home}) has no bin/${exe('java', platform)} and ` : 'JAVA_HOME is not set and ';
+    const homeNote = home
+      ? `JAVA_HOME (${home}) has no bin/${exe('java', platform)} and `
+      : 'JAVA_HOME is not set and ';
     throw new JavaNotFoundError(
       `No Java found: ${homeNote}no java is on the PATH. Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME to it.`,
     );
@@ -117,9 +125,16 @@ export async function findJava(options: { env?: NodeJS.ProcessEnv; platform?: No
     output = `${result.stderr}${result.stdout}`;
   } catch (error) {
     const e = error as { stderr?: string; code?: string | number; message: string };
-    throw new JavaNotFoundError(`${java} (from ${source}) did not run (${e.code ?? e.message}): install Java ${MINIMUM_JAVA} or later, or set JAVA_HOME to a working one.`);
+    throw new JavaNotFoundError(
+      `${java} (from ${source}) did not run (${e.code ?? e.message}): install Java ${MINIMUM_JAVA} or later, or set JAVA_HOME to a working one.`,
+    );
   }
   const version = parseJavaVersion(output);
-  return { java, source, version, supported: version !== undefined && javaVersionSupported(version), keytool: keytoolBeside(java, platform) };
+  return {
+    java,
+    source,
+    version,
+    supported: version !== undefined && javaVersionSupported(version),
+    keytool: keytoolBeside(java, platform),
+  };
 }
-

@@ -34,7 +34,11 @@ async function keytool(keytoolPath: string, args: string[], password: string, ti
       .split('\n')
       .map((l) => l.trim())
       .find((l) => /error|exception/i.test(l));
-    throw new KeytoolError((said ?? e.message.split('\n')[0] ?? 'keytool failed').replace(/^keytool error:\s*/, '').replace(/^java\.[\w.]+:\s*/, ''));
+    throw new KeytoolError(
+      (said ?? e.message.split('\n')[0] ?? 'keytool failed')
+        .replace(/^keytool error:\s*/, '')
+        .replace(/^java\.[\w.]+:\s*/, ''),
+    );
   }
 }
 
@@ -52,28 +56,53 @@ export interface NewKeystore {
  * JKS because every Java the gateway runs on reads it (a PKCS#12 from a recent keytool is not
  * read by Java 8 before 8u301).
  */
-export async function createKeystore(options: { keytool: string; file: string; password: string; validityDays: number; alias?: string }): Promise<NewKeystore> {
+export async function createKeystore(options: {
+  keytool: string;
+  file: string;
+  password: string;
+  validityDays: number;
+  alias?: string;
+}): Promise<NewKeystore> {
   const alias = options.alias ?? 'gateway';
   await keytool(
     options.keytool,
     [
       '-genkeypair',
       '-noprompt',
-      '-alias', alias,
-      '-keyalg', 'RSA',
-      '-keysize', '2048',
-      '-sigalg', 'SHA256withRSA',
-      '-validity', String(options.validityDays),
-      '-dname', 'CN=localhost, OU=Client Portal Gateway, O=IBKR Session Keeper',
-      '-ext', 'SAN=dns:localhost,ip:127.0.0.1',
-      '-storetype', 'JKS',
-      '-keystore', options.file,
-      `-storepass:env`, PASSWORD_VARIABLE,
-      `-keypass:env`, PASSWORD_VARIABLE,
+      '-alias',
+      alias,
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-sigalg',
+      'SHA256withRSA',
+      '-validity',
+      String(options.validityDays),
+      '-dname',
+      'CN=localhost, OU=Client Portal Gateway, O=IBKR Session Keeper',
+      '-ext',
+      'SAN=dns:localhost,ip:127.0.0.1',
+      '-storetype',
+      'JKS',
+      '-keystore',
+      options.file,
+      `-storepass:env`,
+      PASSWORD_VARIABLE,
+      `-keypass:env`,
+      PASSWORD_VARIABLE,
     ],
     options.password,
   );
-  return { file: options.file, alias, certificate: await readKeystoreCertificate({ keytool: options.keytool, file: options.file, password: options.password }) };
+  return {
+    file: options.file,
+    alias,
+    certificate: await readKeystoreCertificate({
+      keytool: options.keytool,
+      file: options.file,
+      password: options.password,
+    }),
+  };
 }
 
 /**
@@ -81,8 +110,16 @@ export async function createKeystore(options: { keytool: string; file: string; p
  * first certificate in it), or a KeytoolError with keytool's reason (wrong password, not a
  * keystore, no file): the gateway then starts but never listens, and says nothing.
  */
-export async function readKeystoreCertificate(options: { keytool: string; file: string; password: string }): Promise<CertificateInfo> {
-  const listing = await keytool(options.keytool, ['-list', '-rfc', '-storetype', 'JKS', '-keystore', options.file, '-storepass:env', PASSWORD_VARIABLE], options.password);
+export async function readKeystoreCertificate(options: {
+  keytool: string;
+  file: string;
+  password: string;
+}): Promise<CertificateInfo> {
+  const listing = await keytool(
+    options.keytool,
+    ['-list', '-rfc', '-storetype', 'JKS', '-keystore', options.file, '-storepass:env', PASSWORD_VARIABLE],
+    options.password,
+  );
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(listing)?.[0];
   if (pem === undefined) throw new KeytoolError(`${options.file} holds no certificate`);
   return describeCertificate(pem);

@@ -16,10 +16,20 @@ export type GatewayLogEvent =
 export function classifyLogLine(line: string): GatewayLogEvent | undefined {
   if (line.includes('Client login succeeds')) return { kind: 'login', line };
   if (line.includes('Reauthentication failed 5 times, stopping')) {
-    return { kind: 'reauth-stopped', line, reason: 'the gateway gave up logging in to IBKR again after 5 tries ("Reauthentication failed 5 times, stopping"): log in again in the browser.' };
+    return {
+      kind: 'reauth-stopped',
+      line,
+      reason:
+        'the gateway gave up logging in to IBKR again after 5 tries ("Reauthentication failed 5 times, stopping"): log in again in the browser.',
+    };
   }
   if (/authentication to cp failed/i.test(line)) {
-    return { kind: 'auth-failed', line, reason: 'the gateway could not log in to IBKR ("authentication to cp failed"): it retries; if it keeps failing, log in again in the browser.' };
+    return {
+      kind: 'auth-failed',
+      line,
+      reason:
+        'the gateway could not log in to IBKR ("authentication to cp failed"): it retries; if it keeps failing, log in again in the browser.',
+    };
   }
   return undefined;
 }
@@ -54,7 +64,13 @@ export class GatewayLogWatcher {
   #partial = '';
   #timer: Timer | undefined;
 
-  constructor(options: { dir: string; clock: Clock; scheduler: Scheduler; onEvent: (event: GatewayLogEvent) => unknown; pollMs?: number }) {
+  constructor(options: {
+    dir: string;
+    clock: Clock;
+    scheduler: Scheduler;
+    onEvent: (event: GatewayLogEvent) => unknown;
+    pollMs?: number;
+  }) {
     this.#dir = options.dir;
     this.#clock = options.clock;
     this.#scheduler = options.scheduler;

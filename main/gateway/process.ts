@@ -37,13 +37,21 @@ const JVM_OPTIONS = [
  * root\conf.yaml`'s: the class path with `;` and the absolute root folder, and no `--conf`.
  * Java is started directly (not through a shell) so that its pid is the one the keeper watches.
  */
-export function launchCommand(folder: Pick<GatewayFolder, 'dir' | 'root'>, java: string, platform: NodeJS.Platform = process.platform): LaunchCommand {
+export function launchCommand(
+  folder: Pick<GatewayFolder, 'dir' | 'root'>,
+  java: string,
+  platform: NodeJS.Platform = process.platform,
+): LaunchCommand {
   const jar = 'dist/ibgroup.web.core.iblink.router.clientportal.gw.jar';
   if (platform === 'win32') {
     const classpath = [`${folder.root}\\`, jar.replace(/\//g, '\\'), 'build\\lib\\runtime\\*'].join(';');
     return { command: java, args: [...JVM_OPTIONS, '-classpath', classpath, GATEWAY_MAIN_CLASS], cwd: folder.dir };
   }
-  return { command: java, args: [...JVM_OPTIONS, '-cp', `root:${jar}:build/lib/runtime/*`, GATEWAY_MAIN_CLASS, '--conf', '../root/conf.yaml'], cwd: folder.dir };
+  return {
+    command: java,
+    args: [...JVM_OPTIONS, '-cp', `root:${jar}:build/lib/runtime/*`, GATEWAY_MAIN_CLASS, '--conf', '../root/conf.yaml'],
+    cwd: folder.dir,
+  };
 }
 
 /** What the keeper writes when it starts a gateway, read by the next start and by `gateway status|stop`. */
@@ -76,7 +84,13 @@ export function readRecord(configDir: string): GatewayRecord | undefined {
     value = undefined;
   }
   if (value === undefined) return undefined;
-  if (typeof value['pid'] !== 'number' || !Number.isInteger(value['pid']) || value['pid'] <= 1 || typeof value['port'] !== 'number' || typeof value['startedAt'] !== 'string') {
+  if (
+    typeof value['pid'] !== 'number' ||
+    !Number.isInteger(value['pid']) ||
+    value['pid'] <= 1 ||
+    typeof value['port'] !== 'number' ||
+    typeof value['startedAt'] !== 'string'
+  ) {
     removeRecord(configDir);
     return undefined;
   }
@@ -114,9 +128,15 @@ export function isGatewayProcess(pid: number): boolean {
  * Sends `signal` to the process group led by `pid` (the gateway is started as its own group
  * leader). On Windows there are no groups or signals: `taskkill /T /F` ends the process tree.
  */
-export async function signalGroup(pid: number, signal: 'SIGTERM' | 'SIGKILL', platform: NodeJS.Platform = process.platform): Promise<void> {
+export async function signalGroup(
+  pid: number,
+  signal: 'SIGTERM' | 'SIGKILL',
+  platform: NodeJS.Platform = process.platform,
+): Promise<void> {
   if (platform === 'win32') {
-    await new Promise<void>((resolve) => execFile('taskkill', ['/PID', String(pid), '/T', '/F'], { windowsHide: true }, () => resolve()));
+    await new Promise<void>((resolve) =>
+      execFile('taskkill', ['/PID', String(pid), '/T', '/F'], { windowsHide: true }, () => resolve()),
+    );
     return;
   }
   try {
@@ -145,7 +165,10 @@ export function groupAlive(pid: number, platform: NodeJS.Platform = process.plat
  * Ends the gateway's group: SIGTERM, then SIGKILL when it still lives after `graceMs` (the
  * gateway ends within a second of SIGTERM). Resolves once no process of the group is left.
  */
-export async function endGroup(pid: number, options: { graceMs: number; platform?: NodeJS.Platform; sleep?: (ms: number) => Promise<void> }): Promise<'terminated' | 'killed'> {
+export async function endGroup(
+  pid: number,
+  options: { graceMs: number; platform?: NodeJS.Platform; sleep?: (ms: number) => Promise<void> },
+): Promise<'terminated' | 'killed'> {
   const platform = options.platform ?? process.platform;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   await signalGroup(pid, 'SIGTERM', platform);

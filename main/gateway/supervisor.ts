@@ -13,14 +13,39 @@ import { EventEmitter } from 'node:events';
 import { UserError } from '../session/errors.ts';
 import type { Clock, Scheduler, Timer } from '../session/time.ts';
 import { gatewayUrl, openGatewayFolder, type GatewayFolder } from './conf.ts';
-import { consoleLogFile, lastLines, openConsoleLog, parseBanner, readFrom, rotateIfLarge, tellingLine } from './console-log.ts';
+import {
+  consoleLogFile,
+  lastLines,
+  openConsoleLog,
+  parseBanner,
+  readFrom,
+  rotateIfLarge,
+  tellingLine,
+} from './console-log.ts';
 import { findJava, JavaNotFoundError, MINIMUM_JAVA } from './java.ts';
 import { GatewayLogWatcher, gatewayLogFile, type GatewayLogEvent } from './log-watch.ts';
 import { probePort } from './port.ts';
-import { endGroup, isGatewayProcess, launchCommand, processAlive, readRecord, removeRecord, writeRecord, type GatewayRecord } from './process.ts';
+import {
+  endGroup,
+  isGatewayProcess,
+  launchCommand,
+  processAlive,
+  readRecord,
+  removeRecord,
+  writeRecord,
+  type GatewayRecord,
+} from './process.ts';
 
 /** What the supervised gateway is doing. */
-export type GatewayProcessState = 'stopped' | 'starting' | 'running' | 'attached' | 'restarting' | 'gave-up' | 'failed' | 'left-running';
+export type GatewayProcessState =
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'attached'
+  | 'restarting'
+  | 'gave-up'
+  | 'failed'
+  | 'left-running';
 
 /** The facts a window or `gateway status --json` shows. */
 export interface GatewayFacts {
@@ -40,7 +65,14 @@ export interface GatewayFacts {
   readonly buildDate: string | undefined;
   readonly consoleLog: string;
   readonly gatewayLog: string;
-  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string; readonly lastLines: readonly string[] } | undefined;
+  readonly lastExit:
+    | {
+        readonly code: number | null;
+        readonly signal: string | null;
+        readonly at: string;
+        readonly lastLines: readonly string[];
+      }
+    | undefined;
 }
 
 export interface SupervisorEvents {
@@ -102,8 +134,21 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(options: SupervisorOptions) {
     super();
-    this.#o = { keepAlive: true, backoffMs: RESTART_BACKOFF_MS, maxExits: 3, exitWindowMs: 600_000, readyTimeoutMs: 120_000, stopGraceMs: 10_000, ...options };
-    this.#watcher = new GatewayLogWatcher({ dir: options.dir, clock: options.clock, scheduler: options.scheduler, onEvent: (e) => this.emit('gatewayLog', e) });
+    this.#o = {
+      keepAlive: true,
+      backoffMs: RESTART_BACKOFF_MS,
+      maxExits: 3,
+      exitWindowMs: 600_000,
+      readyTimeoutMs: 120_000,
+      stopGraceMs: 10_000,
+      ...options,
+    };
+    this.#watcher = new GatewayLogWatcher({
+      dir: options.dir,
+      clock: options.clock,
+      scheduler: options.scheduler,
+      onEvent: (e) => this.emit('gatewayLog', e),
+    });
   }
 
   facts(): GatewayFacts {
@@ -134,7 +179,10 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<GatewayFacts> {
     if (['starting', 'running', 'attached', 'restarting'].includes(this.#state)) return this.facts();
     const { folder, conf } = openGatewayFolder(this.#o.dir);
-    if (!conf.config.listenSsl) throw new UserError(`${folder.conf} sets "listenSsl: false": the keeper talks to the gateway over HTTPS only; set it to true.`);
+    if (!conf.config.listenSsl)
+      throw new UserError(
+        `${folder.conf} sets "listenSsl: false": the keeper talks to the gateway over HTTPS only; set it to true.`,
+      );
     this.#folder = folder;
     this.#port = conf.config.listenPort;
     this.#url = gatewayUrl(conf.config);
@@ -146,22 +194,33 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     if (port === 'tls') {
       if (orphan) {
         this.#adopt(orphan);
-        this.#set('attached', `the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) is still running on port ${this.#port}: kept it`);
+        this.#set(
+          'attached',
+          `the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) is still running on port ${this.#port}: kept it`,
+        );
       } else {
         this.#owned = false;
-        this.#set('attached', `a gateway already listens on port ${this.#port}: attached to it (not started here, so it is neither restarted nor stopped here)`);
+        this.#set(
+          'attached',
+          `a gateway already listens on port ${this.#port}: attached to it (not started here, so it is neither restarted nor stopped here)`,
+        );
       }
       this.emit('log', `Gateway: ${this.#reason}.`);
       return this.facts();
     }
     if (orphan) {
-      this.emit('log', `Gateway: the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) was still running but not listening on port ${this.#port}: stopped it.`);
+      this.emit(
+        'log',
+        `Gateway: the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) was still running but not listening on port ${this.#port}: stopped it.`,
+      );
       await endGroup(orphan.pid, { graceMs: this.#o.stopGraceMs, platform: this.#o.platform });
       removeRecord(this.#o.configDir);
     }
     if (port !== 'free') {
       this.#watcher.stop();
-      throw new UserError(`Port ${this.#port} is taken by another program (${port}), not a gateway: stop that program, or give the gateway another "listenPort" in ${folder.conf}.`);
+      throw new UserError(
+        `Port ${this.#port} is taken by another program (${port}), not a gateway: stop that program, or give the gateway another "listenPort" in ${folder.conf}.`,
+      );
     }
     let java;
     try {
@@ -173,7 +232,9 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     }
     if (!java.supported) {
       this.#watcher.stop();
-      throw new UserError(`${java.java} is Java ${java.version?.text ?? '(version unknown)'}; the gateway needs Java ${MINIMUM_JAVA} or later: install a newer one or set JAVA_HOME to it.`);
+      throw new UserError(
+        `${java.java} is Java ${java.version?.text ?? '(version unknown)'}; the gateway needs Java ${MINIMUM_JAVA} or later: install a newer one or set JAVA_HOME to it.`,
+      );
     }
     this.#javaVersion = java.version?.text;
     const settled = new Promise<GatewayFacts>((resolve) => (this.#settled = resolve));
@@ -203,7 +264,10 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     this.#child?.removeAllListeners('exit');
     this.#child?.unref();
     const pid = this.#pid;
-    this.#set('left-running', pid === undefined ? 'left running' : `left running (pid ${pid}); the next start attaches to it`);
+    this.#set(
+      'left-running',
+      pid === undefined ? 'left running' : `left running (pid ${pid}); the next start attaches to it`,
+    );
   }
 
   async restart(): Promise<GatewayFacts> {
@@ -266,7 +330,10 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     const command = launchCommand(this.#folder!, java, this.#o.platform);
     const file = consoleLogFile(this.#o.configDir);
     const now = new Date(this.#o.clock.wall()).toISOString();
-    const { fd, start } = openConsoleLog(file, `---- ${now} ibkr-keeper starts the gateway: ${command.command} ${command.args.join(' ')} (in ${command.cwd})`);
+    const { fd, start } = openConsoleLog(
+      file,
+      `---- ${now} ibkr-keeper starts the gateway: ${command.command} ${command.args.join(' ')} (in ${command.cwd})`,
+    );
     this.#consoleStart = start;
     this.#failure = undefined;
     this.#owned = true;
@@ -275,7 +342,13 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     let child: ChildProcess;
     try {
       // Its own process group (detached), so that stopping it ends every process it started.
-      child = spawn(command.command, command.args, { cwd: command.cwd, detached: true, stdio: ['ignore', fd, fd], env: this.#o.env ?? process.env, windowsHide: true });
+      child = spawn(command.command, command.args, {
+        cwd: command.cwd,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: this.#o.env ?? process.env,
+        windowsHide: true,
+      });
     } finally {
       closeSync(fd);
     }
@@ -286,7 +359,15 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     child.once('exit', (code, signal) => this.#exited(attempt, code, signal));
     if (child.pid === undefined) return; // 'error' and 'exit' follow
     this.#pid = child.pid;
-    writeRecord(this.#o.configDir, { pid: child.pid, startedAt: now, dir: this.#o.dir, port: this.#port, java, javaVersion: this.#javaVersion, consoleLog: file });
+    writeRecord(this.#o.configDir, {
+      pid: child.pid,
+      startedAt: now,
+      dir: this.#o.dir,
+      port: this.#port,
+      java,
+      javaVersion: this.#javaVersion,
+      consoleLog: file,
+    });
     void this.#waitReady(attempt);
   }
 
@@ -300,7 +381,8 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       const console = readFrom(file, this.#consoleStart);
       this.#banner ??= parseBanner(console);
       const listenFailed = /^Server listen failed.*$/m.exec(console)?.[0];
-      if (listenFailed) return this.#abort(attempt, `the gateway could not listen on port ${this.#port}: "${listenFailed.trim()}"`);
+      if (listenFailed)
+        return this.#abort(attempt, `the gateway could not listen on port ${this.#port}: "${listenFailed.trim()}"`);
       if ((await probePort(this.#port, 1_000)) === 'tls') {
         if (attempt !== this.#attempt) return;
         this.#banner ??= parseBanner(readFrom(file, this.#consoleStart));
@@ -308,7 +390,8 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
         // A run that lasts resets the backoff (see #exited).
         const started = this.#o.clock.monotonic();
         this.#after(this.#o.exitWindowMs, () => {
-          if (attempt === this.#attempt && this.#o.clock.monotonic() - started >= this.#o.exitWindowMs) this.#consecutive = 0;
+          if (attempt === this.#attempt && this.#o.clock.monotonic() - started >= this.#o.exitWindowMs)
+            this.#consecutive = 0;
         });
         this.#after(60_000, () => this.#rotate(attempt));
         return;

@@ -62,8 +62,15 @@ export interface Classification {
 /** Classifies one check of the gateway at `origin` (used in messages). */
 export function classify(check: Check, origin: string): Classification {
   const { facts, tickleAuth } = collectFacts(check);
-  const result = (state: ObservedState, reason: string, unclear = false): Classification => ({ state, reason, facts, unclear });
-  const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other].filter((o) => o !== undefined);
+  const result = (state: ObservedState, reason: string, unclear = false): Classification => ({
+    state,
+    reason,
+    facts,
+    unclear,
+  });
+  const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other].filter(
+    (o) => o !== undefined,
+  );
 
   const untrusted = all.find((o) => o.kind === 'untrusted-certificate');
   if (untrusted) {
@@ -71,14 +78,23 @@ export function classify(check: Check, origin: string): Classification {
     facts.presentedFingerprint = untrusted.presented;
     return result('untrusted-certificate', `${untrusted.detail} Nothing was sent to it.`);
   }
-  const limited = all.find((o) => (o.kind === 'http-error' && o.status === 429) || (o.kind === 'not-sent' && o.reason === 'penalty'));
+  const limited = all.find(
+    (o) => (o.kind === 'http-error' && o.status === 429) || (o.kind === 'not-sent' && o.reason === 'penalty'),
+  );
   if (limited) {
     facts.retryAfterMs = limited.kind === 'not-sent' ? limited.retryAfterMs : 600_000;
     const minutes = Math.ceil(facts.retryAfterMs / 60_000);
-    return result('rate-limited', `The gateway rate-limited this computer (HTTP 429); the keeper sends nothing for ${minutes} min.`);
+    return result(
+      'rate-limited',
+      `The gateway rate-limited this computer (HTTP 429); the keeper sends nothing for ${minutes} min.`,
+    );
   }
 
-  const primary = check.authStatus ?? check.tickle ?? (check.other?.kind === 'answer' ? undefined : check.other) ?? nonAnswer(check.reauth);
+  const primary =
+    check.authStatus ??
+    check.tickle ??
+    (check.other?.kind === 'answer' ? undefined : check.other) ??
+    nonAnswer(check.reauth);
   const ssoEnded = loginEnded(check);
   if (primary === undefined || primary.kind === 'not-sent') {
     if (ssoEnded) return result('login-required', ssoEnded(origin));
@@ -88,10 +104,16 @@ export function classify(check: Check, origin: string): Classification {
     // After a drop, `/iserver/*` answers 401 {"error":"not authenticated"} while the login is valid.
     if (ssoEnded) return result('login-required', ssoEnded(origin));
     if (check.validate?.kind === 'answer' && check.validate.body.RESULT) {
-      return result('not-authenticated', `The gateway refuses the brokerage session ("${primary.error}", HTTP 401), but the login itself is still valid.`);
+      return result(
+        'not-authenticated',
+        `The gateway refuses the brokerage session ("${primary.error}", HTTP 401), but the login itself is still valid.`,
+      );
     }
     return {
-      ...result('login-required', `The gateway answers "${primary.error}" (HTTP 401): the login may have ended; if so, open ${origin} in a browser and log in.`),
+      ...result(
+        'login-required',
+        `The gateway answers "${primary.error}" (HTTP 401): the login may have ended; if so, open ${origin} in a browser and log in.`,
+      ),
       askValidate: check.validate === undefined,
     };
   }
@@ -102,7 +124,11 @@ export function classify(check: Check, origin: string): Classification {
   if (primary.kind === 'gateway-error') {
     // `/tickle` answers 200 {"error":"no session"} while connected but not authenticated.
     if (ssoEnded) return result('login-required', ssoEnded(origin));
-    return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.', true);
+    return result(
+      'not-authenticated',
+      'The gateway is connected to IBKR, but the brokerage session is not authenticated.',
+      true,
+    );
   }
   const auth = primary.endpoint === 'authStatus' ? (primary.body as AuthStatus) : tickleAuth;
   if (auth === undefined) {
@@ -111,18 +137,34 @@ export function classify(check: Check, origin: string): Classification {
   }
   const fail = auth.fail !== undefined && auth.fail !== '' ? auth.fail : undefined;
   if (auth.competing) {
-    return result('competing', `Another login holds the session (TWS, mobile or another gateway)${fail ? `: "${fail}"` : ''}.`);
+    return result(
+      'competing',
+      `Another login holds the session (TWS, mobile or another gateway)${fail ? `: "${fail}"` : ''}.`,
+    );
   }
   if (auth.authenticated && auth.connected && fail === undefined) return result('ready', readyReason(facts));
   if (ssoEnded) return result('login-required', ssoEnded(origin));
   if (fail !== undefined) return result('not-authenticated', `The gateway reports a failed login: "${fail}".`);
-  if (auth.connected) return result('not-authenticated', 'The gateway is connected to IBKR, but the brokerage session is not authenticated.');
-  if (auth.authenticated) return result('not-authenticated', 'The brokerage session is authenticated but has lost its connection to IBKR.');
+  if (auth.connected)
+    return result(
+      'not-authenticated',
+      'The gateway is connected to IBKR, but the brokerage session is not authenticated.',
+    );
+  if (auth.authenticated)
+    return result('not-authenticated', 'The brokerage session is authenticated but has lost its connection to IBKR.');
   // Said only on evidence: a valid /sso/validate, or a tickle that counts the login's time down.
   const loginValid =
-    (check.validate?.kind === 'answer' && check.validate.body.RESULT) || (check.tickle?.kind === 'answer' && (check.tickle.body.ssoExpires ?? 0) > 0);
-  if (loginValid) return result('not-authenticated', 'The brokerage session has ended (timed out or logged out); the login itself is still valid.');
-  const unknown = check.validate?.kind === 'not-sent' ? ' Whether the login is still valid is not known yet (IBKR allows one check a minute).' : '';
+    (check.validate?.kind === 'answer' && check.validate.body.RESULT) ||
+    (check.tickle?.kind === 'answer' && (check.tickle.body.ssoExpires ?? 0) > 0);
+  if (loginValid)
+    return result(
+      'not-authenticated',
+      'The brokerage session has ended (timed out or logged out); the login itself is still valid.',
+    );
+  const unknown =
+    check.validate?.kind === 'not-sent'
+      ? ' Whether the login is still valid is not known yet (IBKR allows one check a minute).'
+      : '';
   return result('not-authenticated', `The brokerage session has ended (timed out or logged out).${unknown}`);
 }
 
@@ -145,7 +187,9 @@ function nonAnswer(o: Observation | undefined): Observation | undefined {
  */
 function loginEnded(check: Check): ((origin: string) => string) | undefined {
   const all = [check.authStatus, check.tickle, check.reauth, check.validate, check.other];
-  const validate401 = (check.validate?.kind === 'http-error' || check.validate?.kind === 'gateway-error') && check.validate.status === 401;
+  const validate401 =
+    (check.validate?.kind === 'http-error' || check.validate?.kind === 'gateway-error') &&
+    check.validate.status === 401;
   if (validate401 || all.some((o) => o?.kind === 'http-error' && o.status === 401)) {
     return (origin) => `Nobody is logged in to the gateway: open ${origin} in a browser and log in.`;
   }
@@ -165,14 +209,20 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
     case 'unreachable':
       if (o.code === 'ECONNREFUSED') {
         // IBKR's gateway listens on IPv4 only (docs/gateway.md, "Address").
-        const ipv6 = /^https:\/\/\[/.test(origin) ? ` The gateway listens on IPv4 only: use https://127.0.0.1:${new URL(origin).port || 443} or https://localhost:${new URL(origin).port || 443}.` : '';
+        const ipv6 = /^https:\/\/\[/.test(origin)
+          ? ` The gateway listens on IPv4 only: use https://127.0.0.1:${new URL(origin).port || 443} or https://localhost:${new URL(origin).port || 443}.`
+          : '';
         return down(`The gateway is not running at ${origin} (connection refused).${ipv6}`);
       }
       if (o.answerTimeoutMs !== undefined) {
-        return down(`The gateway at ${origin} did not answer within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`);
+        return down(
+          `The gateway at ${origin} did not answer within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`,
+        );
       }
-      if (/TIMEOUT|ETIMEDOUT/.test(o.code)) return down(`The gateway at ${origin} did not answer in time (${o.message}).`);
-      if (o.code === 'ENOTFOUND' || o.code === 'EAI_AGAIN') return down(`The gateway's host name in ${origin} was not found.`);
+      if (/TIMEOUT|ETIMEDOUT/.test(o.code))
+        return down(`The gateway at ${origin} did not answer in time (${o.message}).`);
+      if (o.code === 'ENOTFOUND' || o.code === 'EAI_AGAIN')
+        return down(`The gateway's host name in ${origin} was not found.`);
       return down(`The connection to the gateway at ${origin} failed (${o.code}: ${o.message}).`);
     case 'http-error':
       if (o.status >= 300 && o.status < 400) {
@@ -181,16 +231,30 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
           `The gateway at ${origin} redirected the request${where} (HTTP ${o.status}) instead of answering it: check the address (e.g. https://localhost:5000, without a path) and that it is a Client Portal Gateway. Redirects are never followed.`,
         );
       }
-      if (o.status === 401) return { state: 'login-required', reason: `Nobody is logged in to the gateway: open ${origin} in a browser and log in.` };
+      if (o.status === 401)
+        return {
+          state: 'login-required',
+          reason: `Nobody is logged in to the gateway: open ${origin} in a browser and log in.`,
+        };
       if (o.status === 404 && /access denied/i.test(o.text)) {
-        return down(o.explanation ?? "The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.");
+        return down(
+          o.explanation ??
+            "The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.",
+        );
       }
-      if (o.status >= 500) return down(`The gateway answers HTTP ${o.status}: IBKR may be restarting (daily reset or maintenance).`);
-      return down(`The gateway answered HTTP ${o.status}${o.text ? ` ("${o.text}")` : ''}: is ${origin} a Client Portal Gateway?`);
+      if (o.status >= 500)
+        return down(`The gateway answers HTTP ${o.status}: IBKR may be restarting (daily reset or maintenance).`);
+      return down(
+        `The gateway answered HTTP ${o.status}${o.text ? ` ("${o.text}")` : ''}: is ${origin} a Client Portal Gateway?`,
+      );
     case 'gateway-error':
-      return down(`The gateway cannot serve the session right now ("${o.error}", HTTP ${o.status}): IBKR may be restarting.`);
+      return down(
+        `The gateway cannot serve the session right now ("${o.error}", HTTP ${o.status}): IBKR may be restarting.`,
+      );
     case 'bad-body':
-      return down(`The gateway sent ${o.problem} (HTTP ${o.status}) to ${o.endpoint === 'authStatus' ? 'the auth status' : `the ${o.endpoint}`} request.`);
+      return down(
+        `The gateway sent ${o.problem} (HTTP ${o.status}) to ${o.endpoint === 'authStatus' ? 'the auth status' : `the ${o.endpoint}`} request.`,
+      );
     default:
       return down('The gateway gave no usable answer.');
   }
@@ -200,9 +264,12 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
 function collectFacts(check: Check): { facts: Facts; tickleAuth: AuthStatus | undefined } {
   const facts: Facts = {};
   let tickleAuth: AuthStatus | undefined;
-  const timed = [check.authStatus, check.tickle].find((o) => o !== undefined && o.kind !== 'not-sent' && o.kind !== 'untrusted-certificate');
+  const timed = [check.authStatus, check.tickle].find(
+    (o) => o !== undefined && o.kind !== 'not-sent' && o.kind !== 'untrusted-certificate',
+  );
   if (timed !== undefined) facts.latencyMs = timed.latencyMs;
-  if (check.validate?.kind === 'answer' && check.validate.body.RESULT) Object.assign(facts, validateFacts(check.validate.body));
+  if (check.validate?.kind === 'answer' && check.validate.body.RESULT)
+    Object.assign(facts, validateFacts(check.validate.body));
   if (check.tickle?.kind === 'answer') {
     const t = check.tickle.body;
     facts.session = redactSessionId(t.session);

@@ -15,7 +15,8 @@ export const CONFIG_DIR_ENV = 'IBKR_KEEPER_CONFIG_DIR';
  */
 export function resolveConfigDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit !== undefined) {
-    if (explicit.trim() === '') throw new UserError("--config-dir is empty: give a folder, or leave the flag out to use the default one.");
+    if (explicit.trim() === '')
+      throw new UserError('--config-dir is empty: give a folder, or leave the flag out to use the default one.');
     return explicit;
   }
   const fromEnv = env[CONFIG_DIR_ENV];

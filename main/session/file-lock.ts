@@ -119,6 +119,8 @@ function openLockFile(file: string): number {
     // Read and write: an exclusive lock needs a file open for writing (Windows, Linux OFD locks).
     return openSync(file, 'a+', 0o600);
   } catch (error) {
-    throw new UserError(`Could not open the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the config folder's permissions.`);
+    throw new UserError(
+      `Could not open the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the config folder's permissions.`,
+    );
   }
 }

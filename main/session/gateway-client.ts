@@ -19,7 +19,14 @@ import {
   ssoValidateSchema,
   tickleSchema,
 } from './schemas.ts';
-import { IBKR_STOCK_CERTIFICATE, isCertificateError, isLoopbackHost, PinMismatchError, PinnedAgent, probeCertificate } from './tls.ts';
+import {
+  IBKR_STOCK_CERTIFICATE,
+  isCertificateError,
+  isLoopbackHost,
+  PinMismatchError,
+  PinnedAgent,
+  probeCertificate,
+} from './tls.ts';
 import { exchange, ExchangeError, type Exchange } from './transport.ts';
 import type { TrustStore } from './trust-store.ts';
 
@@ -64,14 +71,20 @@ export function parseGatewayUrl(input: string): GatewayAddress {
     throw new UserError(`${quoteInput(input)} is not a URL: give the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
   }
   if (url.protocol !== 'https:') {
-    throw new UserError(`${quoteInput(input)} does not use https: the Client Portal Gateway only speaks HTTPS, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(
+      `${quoteInput(input)} does not use https: the Client Portal Gateway only speaks HTTPS, e.g. ${DEFAULT_GATEWAY}.`,
+    );
   }
   const rest = url.pathname.replace(/\/+$/, '');
   if (rest !== '' && rest !== '/v1/api' && rest !== '/v1/portal') {
-    throw new UserError(`${quoteInput(input)} has the path ${quoteInput(url.pathname)}: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(
+      `${quoteInput(input)} has the path ${quoteInput(url.pathname)}: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`,
+    );
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new UserError(`${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`);
+    throw new UserError(
+      `${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`,
+    );
   }
   const port = Number(url.port === '' ? 443 : url.port);
   const loopback = isLoopbackHost(url.hostname);
@@ -170,7 +183,13 @@ export class GatewayClient {
 
   /** An `Access Denied` answer with the reason `explainAccessDenied` gives, when there is one. */
   async #explain<E extends Endpoint>(o: Observation<E>): Promise<Observation<E>> {
-    if (this.#explainAccessDenied === undefined || o.kind !== 'http-error' || o.status !== 404 || !/access denied/i.test(o.text)) return o;
+    if (
+      this.#explainAccessDenied === undefined ||
+      o.kind !== 'http-error' ||
+      o.status !== 404 ||
+      !/access denied/i.test(o.text)
+    )
+      return o;
     try {
       return { ...o, explanation: await this.#explainAccessDenied(this.address) };
     } catch {
@@ -213,7 +232,8 @@ export class GatewayClient {
       } catch (error) {
         if (isCertificateError(error)) return this.#untrusted(endpoint, error);
         // A kept-alive connection the gateway closed just as this request went out: once more, anew.
-        if (attempt === 1 && error instanceof ExchangeError && error.phase === 'request' && isStaleConnection(error)) continue;
+        if (attempt === 1 && error instanceof ExchangeError && error.phase === 'request' && isStaleConnection(error))
+          continue;
         return { kind: 'unreachable', endpoint, latencyMs: latency(), ...describeFailure(error, this.#timeoutMs) };
       } finally {
         this.#pacer.recordDone(endpoint, sentAt);
@@ -229,7 +249,13 @@ export class GatewayClient {
       const decision = this.#pacer.decide(endpoint);
       if (decision.action === 'send') return undefined;
       if (decision.action === 'refuse') {
-        return { kind: 'not-sent', endpoint, latencyMs: 0, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
+        return {
+          kind: 'not-sent',
+          endpoint,
+          latencyMs: 0,
+          reason: decision.reason,
+          retryAfterMs: decision.retryAfterMs,
+        };
       }
       await this.#sleep(decision.ms);
     }
@@ -280,7 +306,8 @@ export class GatewayClient {
     this.#agent?.destroy();
     this.#agentKey = key;
     const options = { keepAlive: true, maxSockets: 1, timeout: this.#timeoutMs };
-    this.#agent = key === 'system' ? new https.Agent(options) : new PinnedAgent(key, { ...options, timeoutMs: this.#timeoutMs });
+    this.#agent =
+      key === 'system' ? new https.Agent(options) : new PinnedAgent(key, { ...options, timeoutMs: this.#timeoutMs });
     return this.#agent;
   }
 
@@ -294,7 +321,8 @@ export class GatewayClient {
         presented = undefined;
       }
     }
-    if (pinned !== undefined && presented !== undefined && presented !== pinned) return this.#mismatch(endpoint, pinned, presented);
+    if (pinned !== undefined && presented !== undefined && presented !== pinned)
+      return this.#mismatch(endpoint, pinned, presented);
     const detail =
       pinned === undefined
         ? `The gateway at ${this.address.origin} presents a certificate this computer does not trust (${errorCode(error)})${
@@ -322,7 +350,12 @@ export class GatewayClient {
 }
 
 /** Turns a status and body text into an observation. */
-function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: Exchange, schema: z.ZodMiniType, latencyMs: number): Observation<E> {
+function interpret<E extends Endpoint>(
+  endpoint: E,
+  { status, text, location }: Exchange,
+  schema: z.ZodMiniType,
+  latencyMs: number,
+): Observation<E> {
   let json: unknown;
   let isJson = false;
   try {
@@ -336,9 +369,17 @@ function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: 
   const session = (json as { session?: unknown } | null)?.session;
   if (endpoint === 'tickle' && typeof session === 'string') rememberSecret(session);
   const gatewayError = isJson ? gatewayErrorSchema.safeParse(json) : undefined;
-  if (gatewayError?.success) return { kind: 'gateway-error', endpoint, latencyMs, status, error: shorten(gatewayError.data.error) };
+  if (gatewayError?.success)
+    return { kind: 'gateway-error', endpoint, latencyMs, status, error: shorten(gatewayError.data.error) };
   if (status < 200 || status > 299) {
-    return { kind: 'http-error', endpoint, latencyMs, status, text: shorten(text), ...(location === undefined ? {} : { location: shorten(location) }) };
+    return {
+      kind: 'http-error',
+      endpoint,
+      latencyMs,
+      status,
+      text: shorten(text),
+      ...(location === undefined ? {} : { location: shorten(location) }),
+    };
   }
   if (!isJson) {
     const problem = text.trim() === '' ? 'an empty answer' : `an answer that is not JSON: "${shorten(text)}"`;
@@ -348,7 +389,13 @@ function interpret<E extends Endpoint>(endpoint: E, { status, text, location }: 
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
-    return { kind: 'bad-body', endpoint, latencyMs, status, problem: `an answer of an unexpected shape${where}: ${issue?.message}` };
+    return {
+      kind: 'bad-body',
+      endpoint,
+      latencyMs,
+      status,
+      problem: `an answer of an unexpected shape${where}: ${issue?.message}`,
+    };
   }
   const body = redactBody(parsed.data) as Record<string, unknown>;
   if (endpoint === 'tickle' && typeof session === 'string') body['session'] = session;
@@ -368,7 +415,8 @@ function isStaleConnection(error: unknown): boolean {
 
 /** The error, or one of its causes, of this class. */
 function findCause<T>(error: unknown, type: new (...args: never[]) => T): T | undefined {
-  for (let e: unknown = error; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) if (e instanceof type) return e;
+  for (let e: unknown = error; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause)
+    if (e instanceof type) return e;
   return undefined;
 }
 
@@ -381,7 +429,10 @@ function errorCode(error: unknown): string {
 }
 
 /** A short code and message for a failed request. */
-function describeFailure(error: unknown, timeoutMs: number): { code: string; message: string; answerTimeoutMs?: number } {
+function describeFailure(
+  error: unknown,
+  timeoutMs: number,
+): { code: string; message: string; answerTimeoutMs?: number } {
   const name = (error as { name?: string } | null)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return { code: 'ETIMEDOUT', message: `no answer within ${timeoutMs / 1000} s`, answerTimeoutMs: timeoutMs };

@@ -3,7 +3,17 @@
  * to `history.1.jsonl` past a size so it stays bounded. It feeds `ibkr-keeper history` and the
  * details window's timeline.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import * as z from './zod.ts';
 import type { Transition } from './keeper.ts';
@@ -40,7 +50,11 @@ export class History {
       renameSync(this.file, this.#rotated);
     }
     // O_NOFOLLOW (where the system has it) closes the gap between the check above and the open.
-    const fd = openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+    const fd = openSync(
+      this.file,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0),
+      0o600,
+    );
     try {
       writeSync(fd, `${JSON.stringify(redactBody(transition))}\n`);
     } finally {
@@ -51,7 +65,9 @@ export class History {
   /** Transitions since `sinceMs` (epoch ms), oldest first; lines that do not parse are skipped and counted. */
   read(sinceMs = Number.NEGATIVE_INFINITY): { transitions: Transition[]; skipped: number } {
     // The window asks after every check: parse the files again only when they changed.
-    const key = [this.#rotated, this.file].map((f) => (existsSync(f) ? `${statSync(f).mtimeMs}:${statSync(f).size}` : '-')).join('|');
+    const key = [this.#rotated, this.file]
+      .map((f) => (existsSync(f) ? `${statSync(f).mtimeMs}:${statSync(f).size}` : '-'))
+      .join('|');
     if (this.#cache?.key !== key) this.#cache = { key, ...this.#parse() };
     const { all, skipped } = this.#cache;
     return { transitions: all.filter((t) => Date.parse(t.time) >= sinceMs), skipped };
@@ -88,12 +104,16 @@ export class History {
       const size = statSync(file).size;
       // The keeper rotates at maxBytes; a file several times larger is not its own (and would cost memory to read).
       if (size > Math.max(this.#maxBytes * 4, 4 * 1_048_576)) {
-        throw new UserError(`${file} is ${(size / 1_048_576).toFixed(1)} MB, far more than the keeper's history grows to: move it away or delete it.`);
+        throw new UserError(
+          `${file} is ${(size / 1_048_576).toFixed(1)} MB, far more than the keeper's history grows to: move it away or delete it.`,
+        );
       }
       return readFileSync(file, 'utf8');
     } catch (error) {
       if (error instanceof UserError) throw error;
-      throw new UserError(`Could not read the history in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix or delete the file.`);
+      throw new UserError(
+        `Could not read the history in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix or delete the file.`,
+      );
     }
   }
 }

@@ -35,7 +35,11 @@ export const MAX_STATE_FILE_BYTES = 1_048_576;
 /** A store that lives as long as the process (tests, the benchmark, the demo). */
 export function memoryStore<T>(empty: () => T): Store<T> {
   let value = empty();
-  return { read: () => structuredClone(value), write: (next) => void (value = structuredClone(next)), exclusive: (step) => step() };
+  return {
+    read: () => structuredClone(value),
+    write: (next) => void (value = structuredClone(next)),
+    exclusive: (step) => step(),
+  };
 }
 
 /** A typed view of one file: `read` validates it, `write` replaces it. */
@@ -50,7 +54,14 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
 
   readonly #durable: boolean;
 
-  constructor(options: { dir: string; name: string; schema: z.ZodMiniType<T>; empty: () => T; maxBytes?: number; durable?: boolean }) {
+  constructor(options: {
+    dir: string;
+    name: string;
+    schema: z.ZodMiniType<T>;
+    empty: () => T;
+    maxBytes?: number;
+    durable?: boolean;
+  }) {
     this.#durable = options.durable ?? true;
     this.path = path.join(options.dir, `${options.name}.json`);
     this.lockPath = path.join(options.dir, `${options.name}.lock`);
@@ -108,7 +119,9 @@ export function readJsonObject(file: string, maxBytes = MAX_STATE_FILE_BYTES): R
   if (stats === undefined) return undefined;
   if (!stats.isFile()) throw new UserError(`${file} is not a file: move it away or choose another --config-dir.`);
   if (stats.size > maxBytes) {
-    throw new UserError(`${file} is ${formatBytes(stats.size)}, more than the ${formatBytes(maxBytes)} a keeper's file can be: it is not one the keeper wrote; move it away or delete it.`);
+    throw new UserError(
+      `${file} is ${formatBytes(stats.size)}, more than the ${formatBytes(maxBytes)} a keeper's file can be: it is not one the keeper wrote; move it away or delete it.`,
+    );
   }
   let text: string;
   try {
@@ -116,7 +129,10 @@ export function readJsonObject(file: string, maxBytes = MAX_STATE_FILE_BYTES): R
   } catch (error) {
     throw unreadable(file, error);
   }
-  if (text.length > maxBytes) throw new UserError(`${file} is larger than the ${formatBytes(maxBytes)} a keeper's file can be: move it away or delete it.`);
+  if (text.length > maxBytes)
+    throw new UserError(
+      `${file} is larger than the ${formatBytes(maxBytes)} a keeper's file can be: move it away or delete it.`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -124,7 +140,9 @@ export function readJsonObject(file: string, maxBytes = MAX_STATE_FILE_BYTES): R
     throw unreadable(file, error);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UserError(`${file} holds ${describeJson(value)} where the keeper keeps a JSON object: fix it or delete the file.`);
+    throw new UserError(
+      `${file} holds ${describeJson(value)} where the keeper keeps a JSON object: fix it or delete the file.`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -137,9 +155,14 @@ export function writeJsonFile(file: string, value: unknown, options: { durable?:
   refuseLink(file);
   try {
     // `durable: false` skips the fsync, for a file that only informs and is rewritten every check.
-    atomicWriteFileSync(file, `${JSON.stringify(value, undefined, '\t')}\n`, { mode: 0o600, fsync: options.durable !== false });
+    atomicWriteFileSync(file, `${JSON.stringify(value, undefined, '\t')}\n`, {
+      mode: 0o600,
+      fsync: options.durable !== false,
+    });
   } catch (error) {
-    throw new UserError(`Could not write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the folder's permissions.`);
+    throw new UserError(
+      `Could not write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the folder's permissions.`,
+    );
   }
 }
 
@@ -151,7 +174,10 @@ export function refuseLink(file: string): void {
   } catch {
     // Not there, or not readable: the write says what is wrong.
   }
-  if (link) throw new UserError(`${file} is a symbolic link: the keeper writes only its own files, never through a link; replace the link with a file, or delete it.`);
+  if (link)
+    throw new UserError(
+      `${file} is a symbolic link: the keeper writes only its own files, never through a link; replace the link with a file, or delete it.`,
+    );
 }
 
 function unreadable(file: string, error: unknown): UserError {

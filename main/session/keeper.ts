@@ -163,8 +163,12 @@ export class Keeper extends EventEmitter<KeeperEvents> {
    * last 3 intervals did not all fail (a loop that only fails makes no progress).
    */
   alive(): boolean {
-    const failing = this.#faultingSinceMono !== undefined && this.#clock.monotonic() - this.#faultingSinceMono >= 3 * this.#intervalMs;
-    return this.#running && !failing && (this.#nextCheckWall === null || this.#clock.wall() <= this.#nextCheckWall + 120_000);
+    const failing =
+      this.#faultingSinceMono !== undefined &&
+      this.#clock.monotonic() - this.#faultingSinceMono >= 3 * this.#intervalMs;
+    return (
+      this.#running && !failing && (this.#nextCheckWall === null || this.#clock.wall() <= this.#nextCheckWall + 120_000)
+    );
   }
 
   /** The budget's count, or 0 when its file cannot be read (the fault is shown as the state). */
@@ -188,7 +192,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
    * Undefined once the gateway runs again.
    */
   setGatewayProblem(reason: string | undefined): void {
-    this.#gatewayProblem = reason === undefined ? undefined : `${reason[0]!.toUpperCase()}${reason.slice(1)}${reason.endsWith('.') ? '' : '.'}`;
+    this.#gatewayProblem =
+      reason === undefined
+        ? undefined
+        : `${reason[0]!.toUpperCase()}${reason.slice(1)}${reason.endsWith('.') ? '' : '.'}`;
   }
 
   /** Checks now (resume from sleep, screen unlock, a person's click, a certificate trusted anew). */
@@ -231,7 +238,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         return { ok: false, message: `The logout did not go through: ${result.reason}` };
       }
       this.#reauth = undefined;
-      this.#transition('login-required', `You logged out of the gateway; open ${this.#client.address.origin} in a browser to log in again.`, {});
+      this.#transition(
+        'login-required',
+        `You logged out of the gateway; open ${this.#client.address.origin} in a browser to log in again.`,
+        {},
+      );
       this.#schedule(this.#intervalMs);
       return { ok: true, message: 'Logged out.' };
     });
@@ -243,7 +254,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       this.#timer?.cancel();
       this.#nextCheckWall = null;
       this.#reauth = undefined;
-      this.#transition('paused', 'Keeping alive is paused: the session will time out after about 5 minutes without requests.', {});
+      this.#transition(
+        'paused',
+        'Keeping alive is paused: the session will time out after about 5 minutes without requests.',
+        {},
+      );
       return { ok: true, message: 'Paused.' };
     });
   }
@@ -328,7 +343,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       // A 401 {"error":"not authenticated"} means a dropped brokerage session or an ended login: only
       // a fresh answer of `/sso/validate` tells. Once the login is known to be required, asked at most
       // every 5 minutes; when IBKR's one a minute does not allow it yet, decide nothing until it does.
-      if (this.#state === 'login-required' && this.#clock.monotonic() - this.#lastValidateMono < POLICY.validateEveryMs) {
+      if (
+        this.#state === 'login-required' &&
+        this.#clock.monotonic() - this.#lastValidateMono < POLICY.validateEveryMs
+      ) {
         result = { ...result, reason: this.#reason };
       } else {
         const validate = await this.#client.validate();
@@ -340,8 +358,14 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         result = classify({ ...check, validate }, origin);
       }
     }
-    if (result.state === 'not-authenticated' && this.#state === 'login-required') result = await this.#stillLoggedOut(result);
-    if (this.#state === 'ready' && result.state !== 'ready' && !this.#confirming && !NEVER_CONFIRMED.has(result.state)) {
+    if (result.state === 'not-authenticated' && this.#state === 'login-required')
+      result = await this.#stillLoggedOut(result);
+    if (
+      this.#state === 'ready' &&
+      result.state !== 'ready' &&
+      !this.#confirming &&
+      !NEVER_CONFIRMED.has(result.state)
+    ) {
       // A transient failure is not a drop: look again before saying anything.
       this.#confirming = true;
       this.#schedule(POLICY.confirmAfterMs);
@@ -381,7 +405,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       // back every time (the gateway's own login competes). Fighting on would kick it again and again.
       if (this.#budget.tugOfWar()) result = { ...result, state: 'competing', reason: TUG_OF_WAR_REASON };
     }
-    if (result.state === 'gateway-down' && this.#gatewayProblem !== undefined) result = { ...result, reason: this.#gatewayProblem };
+    if (result.state === 'gateway-down' && this.#gatewayProblem !== undefined)
+      result = { ...result, reason: this.#gatewayProblem };
     this.#transition(result.state, result.reason, result.facts);
     if (result.state !== 'gateway-down') this.#downStreak = 0;
     switch (result.state) {
@@ -391,7 +416,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       case 'not-authenticated':
         return this.#recover();
       case 'login-required':
-        return this.#schedule(this.#clock.monotonic() < this.#loginPollUntilMono ? POLICY.loginPollMs : this.#intervalMs);
+        return this.#schedule(
+          this.#clock.monotonic() < this.#loginPollUntilMono ? POLICY.loginPollMs : this.#intervalMs,
+        );
       case 'gateway-down': {
         const backoff = POLICY.gatewayBackoffMs;
         return this.#schedule(backoff[Math.min(this.#downStreak++, backoff.length - 1)]!);
@@ -436,7 +463,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     }
     this.#reauth = { startedMono: this.#clock.monotonic(), takingOver: takeOver };
     const attempt = this.#budget.attemptsThisDrop();
-    const what = takeOver ? 'Taking the session over from the other login' : `Reauthenticating (attempt ${attempt} of ${POLICY.reauthPausesMs.length})`;
+    const what = takeOver
+      ? 'Taking the session over from the other login'
+      : `Reauthenticating (attempt ${attempt} of ${POLICY.reauthPausesMs.length})`;
     this.#transition('reauthenticating', `${what}: the gateway is logging in again.`, {});
     this.#schedule(POLICY.reauthPollMs);
     return undefined;
@@ -452,7 +481,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.#reauth = undefined;
     if (waiting) {
       this.#budget.failed(this.#clock.wall());
-      const why = result.facts.fail ? `the gateway reports "${result.facts.fail}"` : 'the gateway did not log in again within 60 s';
+      const why = result.facts.fail
+        ? `the gateway reports "${result.facts.fail}"`
+        : 'the gateway did not log in again within 60 s';
       return this.#apply({ ...result, state: 'not-authenticated', reason: `The reauthentication failed: ${why}.` });
     }
     return this.#apply(result, !reauth.takingOver);
@@ -476,8 +507,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   }
 
   #transition(state: SessionState, reason: string, facts: Facts): void {
-    for (const key of STICKY_FACTS) if (facts[key] !== undefined) (this.#sticky as Record<string, unknown>)[key] = facts[key];
-    this.#facts = Object.fromEntries(Object.entries(facts).filter(([key]) => !(STICKY_FACTS as readonly string[]).includes(key)));
+    for (const key of STICKY_FACTS)
+      if (facts[key] !== undefined) (this.#sticky as Record<string, unknown>)[key] = facts[key];
+    this.#facts = Object.fromEntries(
+      Object.entries(facts).filter(([key]) => !(STICKY_FACTS as readonly string[]).includes(key)),
+    );
     this.#reason = reason;
     if (state !== 'ready' && this.#push !== undefined) {
       // Push is held only while ready; the next ready tickle gives the (perhaps new) session id.
@@ -534,7 +568,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       return;
     }
     if (Math.abs(drift) > POLICY.driftMs) {
-      const what = drift > 0 ? `woke from sleep or the clock moved ahead (${Math.round(drift / 1_000)} s)` : `the clock moved back (${Math.round(-drift / 1_000)} s)`;
+      const what =
+        drift > 0
+          ? `woke from sleep or the clock moved ahead (${Math.round(drift / 1_000)} s)`
+          : `the clock moved back (${Math.round(-drift / 1_000)} s)`;
       this.emit('log', `The computer ${what}: checking the session now.`);
       this.#confirming = false;
       await this.checkNow();
@@ -563,6 +600,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
 
 /** An error's message on one line, redacted and cut to a readable length. */
 function describeError(error: unknown): string {
-  const text = redactText(String((error as Error | null)?.message ?? error)).replace(/\s+/g, ' ').trim();
+  const text = redactText(String((error as Error | null)?.message ?? error))
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }

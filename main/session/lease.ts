@@ -29,7 +29,11 @@ export interface LeaseHolder {
   readonly since: string;
 }
 
-const holderSchema = z.object({ pid: z.int().check(z.positive()), program: z.enum(KEEPER_PROGRAMS), since: z.string() });
+const holderSchema = z.object({
+  pid: z.int().check(z.positive()),
+  program: z.enum(KEEPER_PROGRAMS),
+  since: z.string(),
+});
 
 /** The keeper's status as the holder publishes it; fields added later are kept as they come. */
 const statusSchema = z.looseObject({
@@ -56,7 +60,10 @@ export type LeaseFile = z.infer<typeof leaseFileSchema>;
 
 /** The name of a gateway's lease files: readable, safe on every file system, and unique. */
 export function leaseName(origin: string): string {
-  const readable = origin.replace('://', '-').replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
+  const readable = origin
+    .replace('://', '-')
+    .replace(/[^A-Za-z0-9.-]+/g, '-')
+    .replace(/-+$/, '');
   return `${readable}-${createHash('sha256').update(origin).digest('hex').slice(0, 8)}`;
 }
 

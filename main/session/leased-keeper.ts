@@ -115,14 +115,21 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
     } catch (error) {
       // The lease cannot be taken at all (a read-only folder, say): keeping the session alive
       // comes first, so keep it, and say that a second keeper would not know about this one.
-      this.emit('log', `${(error as Error).message} Keeping the session without the lease: a second keeper on this folder would not see this one.`);
+      this.emit(
+        'log',
+        `${(error as Error).message} Keeping the session without the lease: a second keeper on this folder would not see this one.`,
+      );
       got = true;
     }
     if (!got) return false;
     const followed = this.#holder;
     this.#keeping = true;
     this.#timer?.cancel();
-    if (followed !== undefined) this.emit('log', `${describeHolder(followed)} stopped: this process keeps the session of ${this.#lease.origin} now.`);
+    if (followed !== undefined)
+      this.emit(
+        'log',
+        `${describeHolder(followed)} stopped: this process keeps the session of ${this.#lease.origin} now.`,
+      );
     this.emit('role', this.role());
     this.keeper.start();
     return true;
@@ -138,7 +145,8 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
       this.#problem = '';
     } catch (error) {
       const problem = ` (${(error as Error).message})`;
-      if (problem !== this.#problem) this.emit('log', `Could not read the state of the keeper that holds the lease: ${(error as Error).message}`);
+      if (problem !== this.#problem)
+        this.emit('log', `Could not read the state of the keeper that holds the lease: ${(error as Error).message}`);
       this.#problem = problem;
     }
     this.#follow(file);
@@ -147,7 +155,10 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
 
   #follow(file: LeaseFile | undefined): void {
     const holder = file?.holder;
-    if (!this.#announced || (holder !== undefined && (holder.pid !== this.#holder?.pid || holder.since !== this.#holder?.since))) {
+    if (
+      !this.#announced ||
+      (holder !== undefined && (holder.pid !== this.#holder?.pid || holder.since !== this.#holder?.since))
+    ) {
       this.#holder = holder ?? this.#holder;
       this.#announced = true;
       this.emit('role', this.role());
@@ -160,7 +171,13 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
     if (status === undefined) return;
     this.#followed = status;
     if (before?.state !== status.state) {
-      const transition: Transition = { time: status.since, state: status.state, previous: before?.state ?? status.previous, reason: status.reason, facts: status.facts };
+      const transition: Transition = {
+        time: status.since,
+        state: status.state,
+        previous: before?.state ?? status.previous,
+        reason: status.reason,
+        facts: status.facts,
+      };
       this.emit('transition', transition);
     }
     this.emit('status', status);

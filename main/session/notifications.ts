@@ -37,7 +37,15 @@ export interface NotificationPolicyOptions {
   readonly disabled?: readonly NotificationKind[];
 }
 
-const PROBLEMS = new Set<NotificationKind>(['drop', 'competing', 'login-required', 'gateway-down', 'rate-limited', 'certificate-changed', 'recovery-stopped']);
+const PROBLEMS = new Set<NotificationKind>([
+  'drop',
+  'competing',
+  'login-required',
+  'gateway-down',
+  'rate-limited',
+  'certificate-changed',
+  'recovery-stopped',
+]);
 
 export class NotificationPolicy {
   readonly #cooldownMs: number;
@@ -87,10 +95,18 @@ export class NotificationPolicy {
           if (previous === 'ready') say('drop', 'IBKR session dropped', `${reason} Reauthenticating now.`);
           break;
         case 'competing':
-          say('competing', 'Another login holds your IBKR session', `${reason} The keeper will not take it over unless you choose "Take over".`);
+          say(
+            'competing',
+            'Another login holds your IBKR session',
+            `${reason} The keeper will not take it over unless you choose "Take over".`,
+          );
           break;
         case 'login-required':
-          say('login-required', 'IBKR login needed', /log in/.test(reason) ? reason : `${reason} Open ${status.gateway} in a browser and log in.`);
+          say(
+            'login-required',
+            'IBKR login needed',
+            /log in/.test(reason) ? reason : `${reason} Open ${status.gateway} in a browser and log in.`,
+          );
           break;
         case 'gateway-down':
           this.#downSince = now;
@@ -109,7 +125,12 @@ export class NotificationPolicy {
           break;
       }
     }
-    if (state === 'gateway-down' && !this.#downShown && this.#downSince !== undefined && now - this.#downSince >= this.#downAfterMs) {
+    if (
+      state === 'gateway-down' &&
+      !this.#downShown &&
+      this.#downSince !== undefined &&
+      now - this.#downSince >= this.#downAfterMs
+    ) {
       this.#downShown = true;
       say('gateway-down', 'IBKR gateway unreachable', reason);
     }

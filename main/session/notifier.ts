@@ -21,7 +21,13 @@ export class DesktopNotifier implements NotificationSink {
   readonly #onClick: ((notification: Notification) => void) | undefined;
 
   /** `onClick` is called where the platform reports a click (macOS, Windows; not notify-send). */
-  constructor(options: { appName?: string; onError?: (message: string) => void; onClick?: (notification: Notification) => void } = {}) {
+  constructor(
+    options: {
+      appName?: string;
+      onError?: (message: string) => void;
+      onClick?: (notification: Notification) => void;
+    } = {},
+  ) {
     this.#appName = options.appName ?? PRODUCT_NAME;
     this.#onError = options.onError ?? (() => undefined);
     this.#onClick = options.onClick;
@@ -44,7 +50,11 @@ export class DesktopNotifier implements NotificationSink {
           if (!error && this.#onClick && /^(activate|clicked)$/i.test(String(response))) this.#onClick(notification);
           if (error) {
             // notify-send's own words are on the last line of "Command failed: ...".
-            const cause = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== ')').at(-1);
+            const cause = error.message
+              .split('\n')
+              .map((line) => line.trim())
+              .filter((line) => line !== '' && line !== ')')
+              .at(-1);
             this.#onError(`Could not show a desktop notification (${cause}); is a notification service running?`);
           }
           resolve();

@@ -107,7 +107,9 @@ export class Pacer {
    * the request may not go now (ask `decide` again: it says how long to wait, or why not at all).
    */
   claim(endpoint: Endpoint): number | undefined {
-    return exclusively(this.#storage, () => (this.#decide(endpoint).action === 'send' ? this.recordSent(endpoint) : undefined));
+    return exclusively(this.#storage, () =>
+      this.#decide(endpoint).action === 'send' ? this.recordSent(endpoint) : undefined,
+    );
   }
 
   #decide(endpoint: Endpoint): PaceDecision {
@@ -131,18 +133,25 @@ export class Pacer {
     const inFlight = (e: Endpoint): boolean => flying.some((f) => f.endpoint === e);
     if (endpoint === 'validate') {
       const since = inFlight('validate') ? 0 : sinceLast(entry, 'validate', now);
-      if (since < PACING.validateGapMs) return { action: 'refuse', reason: 'too-soon', retryAfterMs: PACING.validateGapMs - since };
+      if (since < PACING.validateGapMs)
+        return { action: 'refuse', reason: 'too-soon', retryAfterMs: PACING.validateGapMs - since };
     }
     let waitMs = 0;
-    if (endpoint === 'tickle') waitMs = Math.max(PACING.tickleGapMs - sinceLast(entry, 'tickle', now), inFlight('tickle') ? PACING.inFlightPollMs : 0);
+    if (endpoint === 'tickle')
+      waitMs = Math.max(
+        PACING.tickleGapMs - sinceLast(entry, 'tickle', now),
+        inFlight('tickle') ? PACING.inFlightPollMs : 0,
+      );
     const times = [...entry.recent].sort((a, b) => a - b);
-    if (times.length >= PACING.perSecond) waitMs = Math.max(waitMs, times[times.length - PACING.perSecond]! + 1_000 - now);
+    if (times.length >= PACING.perSecond)
+      waitMs = Math.max(waitMs, times[times.length - PACING.perSecond]! + 1_000 - now);
     // Requests of other processes still in flight count as sent now: the gateway may count them at
     // any moment until they are answered (a slow handshake on a busy computer: seconds).
     const answered = [...times];
     for (const f of flying) if (answered.includes(f.at)) answered.splice(answered.indexOf(f.at), 1);
     const over = answered.length + flying.length - PACING.perSecond + 1;
-    if (over > 0) waitMs = Math.max(waitMs, over <= answered.length ? answered[over - 1]! + 1_000 - now : PACING.inFlightPollMs);
+    if (over > 0)
+      waitMs = Math.max(waitMs, over <= answered.length ? answered[over - 1]! + 1_000 - now : PACING.inFlightPollMs);
     return waitMs > 0 ? { action: 'wait', ms: waitMs } : { action: 'send' };
   }
 
@@ -224,8 +233,14 @@ export class Pacer {
    */
   #entry(ledger: Ledger, now: number): OriginLedger {
     const entry = ledger.origins[this.#origin] ?? { recent: [], last: {} };
-    const inFlight = entry.inFlight?.filter((f) => now - f.at < PACING.inFlightMaxMs && (f.pid === this.#pid || isRunning(f.pid)));
-    return { ...entry, recent: entry.recent.filter((t) => t > now - 1_000 && t <= now), ...(inFlight === undefined ? {} : { inFlight }) };
+    const inFlight = entry.inFlight?.filter(
+      (f) => now - f.at < PACING.inFlightMaxMs && (f.pid === this.#pid || isRunning(f.pid)),
+    );
+    return {
+      ...entry,
+      recent: entry.recent.filter((t) => t > now - 1_000 && t <= now),
+      ...(inFlight === undefined ? {} : { inFlight }),
+    };
   }
 }
 

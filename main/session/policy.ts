@@ -42,7 +42,9 @@ const budgetSchema = z.object({
   /** Wall times of reauthentications in the last hour. */
   attempts: z.array(z.number()),
   /** The drop being recovered: when it began, and how many reauthentications it has had. */
-  drop: z.nullable(z.object({ since: z.number(), attempts: z.int().check(z.nonnegative()), lastAt: z.optional(z.number()) })),
+  drop: z.nullable(
+    z.object({ since: z.number(), attempts: z.int().check(z.nonnegative()), lastAt: z.optional(z.number()) }),
+  ),
   /** When the session last came back, and whether a reauthentication of the keeper's brought it. */
   recovered: z.optional(z.object({ at: z.number(), byKeeper: z.boolean() })),
   /** Sessions lost again soon after the keeper's reauthentication brought them back, in a row. */
@@ -105,14 +107,22 @@ export class RecoveryBudget {
     const file = this.#storage.read();
     const drop = file.drop ?? { since: now, attempts: 0 };
     if ((file.quickLosses ?? 0) >= POLICY.tugOfWarLosses) {
-      return { allowed: false, why: `another login took the session back soon after each of the last ${file.quickLosses} reauthentications`, tugOfWar: true };
+      return {
+        allowed: false,
+        why: `another login took the session back soon after each of the last ${file.quickLosses} reauthentications`,
+        tugOfWar: true,
+      };
     }
     if (drop.attempts >= POLICY.reauthPausesMs.length) {
       return { allowed: false, why: `${drop.attempts} reauthentications did not bring the session back` };
     }
     const recent = file.attempts.filter((t) => t > now - 3_600_000).sort((a, b) => a - b);
     if (recent.length >= POLICY.reauthPerHour) {
-      return { allowed: false, why: `${recent.length} reauthentications in the last hour`, untilWall: recent[0]! + 3_600_000 };
+      return {
+        allowed: false,
+        why: `${recent.length} reauthentications in the last hour`,
+        untilWall: recent[0]! + 3_600_000,
+      };
     }
     const pause = POLICY.reauthPausesMs[drop.attempts]!;
     const jittered = pause * (1 + POLICY.jitter * (2 * this.#random() - 1));

@@ -126,7 +126,8 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
     const generation = ++this.#generation;
     const { address } = this.#options;
     const pin = this.#options.fingerprint();
-    if (pin === undefined && address.loopback) return this.#failed(generation, 'no certificate is pinned for the gateway yet');
+    if (pin === undefined && address.loopback)
+      return this.#failed(generation, 'no certificate is pinned for the gateway yet');
     this.#state = 'connecting';
     let ws: WebSocket;
     try {
@@ -148,7 +149,7 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
       if (generation !== this.#generation) return;
       this.#state = 'open';
       this.opened += 1;
-      if (this.#saidFailing) this.emit('log', 'Push: the gateway\'s WebSocket is back; drops are heard at once again.');
+      if (this.#saidFailing) this.emit('log', "Push: the gateway's WebSocket is back; drops are heard at once again.");
       this.#saidFailing = false;
       this.#tic = this.#options.scheduler.after(PUSH.ticEveryMs, () => this.#sendTic(generation));
     });
@@ -203,7 +204,8 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
     }
     if (frame.topic !== 'sts' || frame.args === null || typeof frame.args !== 'object') return;
     if (frame.args.authenticated === false) this.emit('doubt', 'the gateway pushed "not authenticated"');
-    else if (frame.args.competing === true) this.emit('doubt', 'the gateway pushed "competing": another login wants the session');
+    else if (frame.args.competing === true)
+      this.emit('doubt', 'the gateway pushed "competing": another login wants the session');
   }
 
   /**
@@ -217,7 +219,7 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
     this.#send('tic');
     await this.#wait(PUSH.answerMs, arrived);
     if (generation !== this.#generation || this.#state !== 'open' || this.#lastBeatMono !== since) return;
-    this.emit('doubt', 'no heartbeat from the gateway\'s WebSocket for 24 s');
+    this.emit('doubt', "no heartbeat from the gateway's WebSocket for 24 s");
     this.#close();
     this.#reconnectLater();
   }
@@ -244,7 +246,10 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
     const wait = this.#reconnectLater();
     if (!this.#saidFailing) {
       this.#saidFailing = true;
-      this.emit('log', `Push is not available (${why}): the keeper relies on polling alone (drops are noticed at the next tickle) and tries the WebSocket again in ${Math.round(wait / 1_000)} s, then less often.`);
+      this.emit(
+        'log',
+        `Push is not available (${why}): the keeper relies on polling alone (drops are noticed at the next tickle) and tries the WebSocket again in ${Math.round(wait / 1_000)} s, then less often.`,
+      );
     }
   }
 
@@ -300,7 +305,9 @@ function realWait(ms: number, until: Promise<void>): Promise<void> {
 }
 
 function describe(error: unknown): string {
-  const text = redactText(String((error as Error | null)?.message ?? error)).replace(/\s+/g, ' ').trim();
+  const text = redactText(String((error as Error | null)?.message ?? error))
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
@@ -318,5 +325,11 @@ export function pushFor(
       return undefined; // a damaged trust store: the keeper's own step shows it
     }
   };
-  return new PushChannel({ address: client.address, fingerprint, clock, scheduler, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  return new PushChannel({
+    address: client.address,
+    fingerprint,
+    clock,
+    scheduler,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
 }

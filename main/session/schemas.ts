@@ -60,9 +60,13 @@ export const ssoInitSchema = z.partial(authStatusSchema);
 export type SsoInit = z.infer<typeof ssoInitSchema>;
 
 /** `/logout`: `{"status":true}`, or `{"confirmed":true}` in old swagger. */
-export const logoutSchema = z.looseObject({ status: z.optional(z.boolean()), confirmed: z.optional(z.boolean()) }).check(
-  z.refine((b) => b.status !== undefined || b.confirmed !== undefined, { message: 'neither "status" nor "confirmed" is present' }),
-);
+export const logoutSchema = z
+  .looseObject({ status: z.optional(z.boolean()), confirmed: z.optional(z.boolean()) })
+  .check(
+    z.refine((b) => b.status !== undefined || b.confirmed !== undefined, {
+      message: 'neither "status" nor "confirmed" is present',
+    }),
+  );
 export type Logout = z.infer<typeof logoutSchema>;
 
 /** Any body of the form `{"error": "..."}` (status 200 or 4xx): "no session", "not logged in"... */

@@ -41,13 +41,23 @@ export const settingsSchema = z.object({
   /** The gateway's address. */
   gateway: gatewayField,
   /** Seconds between tickles. */
-  intervalSeconds: z.number({ message: 'The interval must be a number of seconds.' }).check(
-    z.int('The interval must be a whole number of seconds.'),
-    z.minimum(1, 'The interval must be at least 1 second.'),
-    z.maximum(MAX_INTERVAL_SECONDS, `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for about 5 minutes.`),
-  ),
+  intervalSeconds: z
+    .number({ message: 'The interval must be a number of seconds.' })
+    .check(
+      z.int('The interval must be a whole number of seconds.'),
+      z.minimum(1, 'The interval must be at least 1 second.'),
+      z.maximum(
+        MAX_INTERVAL_SECONDS,
+        `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for about 5 minutes.`,
+      ),
+    ),
   /** Which notifications to show. */
-  notifications: z.object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, z.boolean()])) as Record<NotificationKind, z.ZodMiniBoolean>),
+  notifications: z.object(
+    Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, z.boolean()])) as Record<
+      NotificationKind,
+      z.ZodMiniBoolean
+    >,
+  ),
   /** Launch at login: null until decided, then on by default after the first successful session. */
   launchAtLogin: z.nullable(z.boolean()),
   /** The gateway's folder, for explanations (Access Denied) and `doctor`; null when not known. */
@@ -63,7 +73,10 @@ export type SettingsField = keyof Settings;
 export const DEFAULT_SETTINGS: Settings = {
   gateway: DEFAULT_GATEWAY,
   intervalSeconds: 60,
-  notifications: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, true])) as Record<NotificationKind, boolean>,
+  notifications: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, true])) as Record<
+    NotificationKind,
+    boolean
+  >,
   launchAtLogin: null,
   gatewayDir: null,
   runGateway: false,
@@ -71,15 +84,19 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 /** The outcome of checking settings a person changed. */
-export type SettingsCheck = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
+export type SettingsCheck =
+  | { readonly ok: true; readonly settings: Settings }
+  | { readonly ok: false; readonly errors: Partial<Record<SettingsField, string>> };
 
 /** Checks a change against the schema; a field's message says what to give. Nothing is saved here. */
 export function checkSettings(change: unknown, current: Settings): SettingsCheck {
-  if (change === null || typeof change !== 'object') return { ok: false, errors: { gateway: 'No settings were given.' } };
+  if (change === null || typeof change !== 'object')
+    return { ok: false, errors: { gateway: 'No settings were given.' } };
   const merged = { ...current, ...(change as Partial<Settings>) };
   if (typeof merged.gateway === 'string') merged.gateway = merged.gateway.trim();
   const parsed = settingsSchema.safeParse(merged);
-  if (parsed.success) return { ok: true, settings: { ...parsed.data, gateway: parseGatewayUrl(parsed.data.gateway).origin } };
+  if (parsed.success)
+    return { ok: true, settings: { ...parsed.data, gateway: parseGatewayUrl(parsed.data.gateway).origin } };
   const errors: Partial<Record<SettingsField, string>> = {};
   for (const issue of parsed.error.issues) {
     const field = issue.path[0] as SettingsField;
@@ -121,7 +138,10 @@ export class SettingsFile {
       // checkSettings also keeps a gateway saved with its API path (`.../v1/api`, before 0.1.0) as its address alone.
       const check = checkSettings({ [field]: raw[field] }, DEFAULT_SETTINGS);
       if (check.ok) (settings as Record<string, unknown>)[field] = check.settings[field];
-      else problems.push(`${this.path}: "${field}" ${JSON.stringify(raw[field])} is not valid (${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`);
+      else
+        problems.push(
+          `${this.path}: "${field}" ${JSON.stringify(raw[field])} is not valid (${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`,
+        );
     }
     return { settings, problems };
   }

@@ -39,7 +39,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'not-authenticated': {
     colour: 'amber',
     title: 'Brokerage session not authenticated',
-    advice: 'Reauthenticate (ibkr-keeper reauth, or Reauthenticate in the app); if the login has ended too, log in again in a browser.',
+    advice:
+      'Reauthenticate (ibkr-keeper reauth, or Reauthenticate in the app); if the login has ended too, log in again in a browser.',
     exitCode: 3,
   },
   reauthenticating: {
@@ -51,7 +52,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   competing: {
     colour: 'orange',
     title: 'Another login holds the session',
-    advice: 'Close the other login, or take the session over explicitly (Take over in the app; ibkr-keeper reauth --take-over).',
+    advice:
+      'Close the other login, or take the session over explicitly (Take over in the app; ibkr-keeper reauth --take-over).',
     exitCode: 4,
   },
   'login-required': {
@@ -63,7 +65,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'gateway-down': {
     colour: 'grey',
     title: 'Gateway unreachable',
-    advice: 'Check what the reason names: the gateway at this address, its allow list, its link to IBKR (ibkr-keeper doctor checks each).',
+    advice:
+      'Check what the reason names: the gateway at this address, its allow list, its link to IBKR (ibkr-keeper doctor checks each).',
     exitCode: 6,
   },
   'rate-limited': {
@@ -83,7 +86,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'keeper-error': {
     colour: 'red',
     title: 'Cannot keep the session',
-    advice: 'Fix what the reason names (a file in the config folder, its permissions, the system); the keeper tries again at every interval.',
+    advice:
+      'Fix what the reason names (a file in the config folder, its permissions, the system); the keeper tries again at every interval.',
     exitCode: 10,
   },
 };

@@ -62,7 +62,11 @@ export function describeCertificate(pem: string): CertificateInfo {
  * ships one certificate, expired and naming no host (docs/gateway.md), so the pin is the rule
  * here, not OpenSSL's checks of dates, names and chain.
  */
-function handshake(options: { host: string; port: number; timeoutMs: number }): Promise<{ socket: tls.TLSSocket; certificate: X509Certificate }> {
+function handshake(options: {
+  host: string;
+  port: number;
+  timeoutMs: number;
+}): Promise<{ socket: tls.TLSSocket; certificate: X509Certificate }> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: options.host,
@@ -119,7 +123,12 @@ export class PinMismatchError extends Error {
  * chain (as SSH trusts a host key). The handshake itself proves that the server holds that
  * certificate's private key. On a mismatch the socket is destroyed before anything is written.
  */
-export async function connectPinned(options: { host: string; port: number; timeoutMs: number; fingerprint256: string }): Promise<tls.TLSSocket> {
+export async function connectPinned(options: {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  fingerprint256: string;
+}): Promise<tls.TLSSocket> {
   const { socket, certificate } = await handshake(options);
   if (certificate.fingerprint256 === options.fingerprint256) return socket;
   socket.destroy();
@@ -141,9 +150,17 @@ export class PinnedAgent extends https.Agent {
   }
 
   /** Node's Agent waits for the callback when this returns nothing. */
-  override createConnection(options: http.ClientRequestArgs, callback?: (error: Error | null, socket: Duplex) => void): undefined {
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): undefined {
     const done = callback ?? (() => undefined);
-    const target = { host: options.host ?? 'localhost', port: Number(options.port ?? 443), timeoutMs: this.#timeoutMs, fingerprint256: this.fingerprint256 };
+    const target = {
+      host: options.host ?? 'localhost',
+      port: Number(options.port ?? 443),
+      timeoutMs: this.#timeoutMs,
+      fingerprint256: this.fingerprint256,
+    };
     connectPinned(target).then(
       (socket) => done(null, socket),
       (error: Error) => done(error, undefined as unknown as Duplex),
@@ -181,13 +198,14 @@ export function isCertificateError(error: unknown): boolean {
  * SHA-256 of the certificate IBKR ships in every download of the gateway (`root/vertx.jks`,
  * docs/gateway.md, "TLS"): its private key is public, so it proves nothing about who answers.
  */
-export const IBKR_STOCK_CERTIFICATE = '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
+export const IBKR_STOCK_CERTIFICATE =
+  '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
 
 /** What to tell a user whose gateway presents IBKR's stock certificate; undefined for any other. */
 export function publiclyKnownNotice(fingerprint256: string | undefined): string | undefined {
   if (fingerprint256 !== IBKR_STOCK_CERTIFICATE) return undefined;
   return (
-    "This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, so it proves nothing against another program on this computer. " +
+    'This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, so it proves nothing against another program on this computer. ' +
     'Give the gateway a certificate of its own: ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.'
   );
 }

@@ -37,22 +37,34 @@ export function exchange(
 ): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     let phase: FailurePhase = 'request';
-    const fail = (error: unknown): void => reject(error instanceof ExchangeError ? error : new ExchangeError(error, phase));
-    const req = https.request(url, { method: options.method, agent: options.agent, headers: options.headers, signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
-      phase = 'body';
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        if (text.length > MAX_BODY) req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'EMSGSIZE' }));
-      });
-      res.on('end', () => {
-        const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
-        if (res.complete) resolve({ status: res.statusCode ?? 0, text, ...(location === undefined ? {} : { location }) });
-        else fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
-      });
-      res.on('error', fail);
-    });
+    const fail = (error: unknown): void =>
+      reject(error instanceof ExchangeError ? error : new ExchangeError(error, phase));
+    const req = https.request(
+      url,
+      {
+        method: options.method,
+        agent: options.agent,
+        headers: options.headers,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      },
+      (res) => {
+        phase = 'body';
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.length > MAX_BODY)
+            req.destroy(Object.assign(new Error(`answer larger than ${MAX_BODY} bytes`), { code: 'EMSGSIZE' }));
+        });
+        res.on('end', () => {
+          const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
+          if (res.complete)
+            resolve({ status: res.statusCode ?? 0, text, ...(location === undefined ? {} : { location }) });
+          else fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+        });
+        res.on('error', fail);
+      },
+    );
     req.on('error', fail);
     req.end(options.body);
   });

@@ -22,7 +22,12 @@ export class TrustStore {
   readonly #store: JsonStore<TrustFile>;
 
   constructor(configDir: string) {
-    this.#store = new JsonStore({ dir: configDir, name: 'trust', schema: fileSchema, empty: () => ({ version: 1, pins: {} }) });
+    this.#store = new JsonStore({
+      dir: configDir,
+      name: 'trust',
+      schema: fileSchema,
+      empty: () => ({ version: 1, pins: {} }),
+    });
   }
 
   get path(): string {

@@ -19,9 +19,13 @@ export interface SimCertificate {
 }
 
 /** The subject and issuer of IBKR's certificate, in its order (C first, CN last). */
-export const IBKR_CERTIFICATE_NAME = 'C=US, ST=CT, L=Greenwich, O=Interactive Brokers, OU=Client Portal, CN=Client Portal Web API';
+export const IBKR_CERTIFICATE_NAME =
+  'C=US, ST=CT, L=Greenwich, O=Interactive Brokers, OU=Client Portal, CN=Client Portal Web API';
 /** The validity of IBKR's certificate: 89 days in 2019. */
-export const IBKR_CERTIFICATE_VALIDITY = { notBefore: new Date('2019-02-10T16:26:02Z'), notAfter: new Date('2019-05-11T16:26:02Z') } as const;
+export const IBKR_CERTIFICATE_VALIDITY = {
+  notBefore: new Date('2019-02-10T16:26:02Z'),
+  notAfter: new Date('2019-05-11T16:26:02Z'),
+} as const;
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -32,7 +36,12 @@ export async function generateCertificate(options: { modern?: boolean } = {}): P
 }
 
 async function ibkrLikeCertificate(): Promise<{ key: string; cert: string }> {
-  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(4),
@@ -74,7 +83,12 @@ async function modernCertificate(): Promise<{ key: string; cert: string }> {
  * A self-signed certificate with the given names and dates (P-256), for tests of what the keeper
  * accepts: a pin is a fingerprint, whatever the names and dates say.
  */
-export async function customCertificate(options: { name: string; notBefore: Date; notAfter: Date; altNames?: Array<{ type: 'dns' | 'ip'; value: string }> }): Promise<SimCertificate> {
+export async function customCertificate(options: {
+  name: string;
+  notBefore: Date;
+  notAfter: Date;
+  altNames?: Array<{ type: 'dns' | 'ip'; value: string }>;
+}): Promise<SimCertificate> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const extensions: x509.Extension[] = [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)];

@@ -27,7 +27,13 @@ export class ControlServer {
     const control = new ControlServer(sim);
     await new Promise<void>((resolve, reject) => {
       control.#server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new UserError(`Control port ${port} is already in use: choose another with --control-port (0 picks a free one).`) : error),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new UserError(
+                `Control port ${port} is already in use: choose another with --control-port (0 picks a free one).`,
+              )
+            : error,
+        ),
       );
       control.#server.listen(port, host, resolve);
     });
@@ -54,7 +60,10 @@ export class ControlServer {
     if (route === 'GET /state' || route === 'GET /') return answer(res, 200, this.#sim.snapshot());
     if (route === 'GET /requests') {
       const since = Number(url.searchParams.get('since') ?? 0);
-      return answer(res, 200, { requests: this.#sim.requests(Number.isFinite(since) ? since : 0), counts: this.#sim.counts() });
+      return answer(res, 200, {
+        requests: this.#sim.requests(Number.isFinite(since) ? since : 0),
+        counts: this.#sim.counts(),
+      });
     }
     if (route === 'DELETE /requests') {
       this.#sim.clearRequests();

@@ -35,8 +35,13 @@ const sim = await Simulator.start({ scenario, settings: { reauthLatencyMs: 3_000
 const control = await ControlServer.start(sim);
 const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-desktop-demo-'));
 SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 5 });
-process.stdout.write(`Simulated gateway ${sim.url}; control ${control.url}; config ${dir}\nThe tray icon follows docs/scenarios/desktop-tour.json. Quit the app to end the demo.\n`);
-const app = spawn(electron, [ROOT], { stdio: 'inherit', env: { ...process.env, IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1' } });
+process.stdout.write(
+  `Simulated gateway ${sim.url}; control ${control.url}; config ${dir}\nThe tray icon follows docs/scenarios/desktop-tour.json. Quit the app to end the demo.\n`,
+);
+const app = spawn(electron, [ROOT], {
+  stdio: 'inherit',
+  env: { ...process.env, IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1' },
+});
 app.on('exit', async (code) => {
   await Promise.all([control.stop(), sim.stop()]);
   rmSync(dir, { recursive: true, force: true });

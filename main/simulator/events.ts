@@ -8,7 +8,18 @@ import * as z from '../session/zod.ts';
 export { duration };
 
 /** Answers to the next requests that go wrong in one way. */
-export const FAULTS = ['malformed', 'truncated', 'slow', 'reset', 'server-error', 'empty', 'unexpected-shape', 'sso-invalid', 'leak-session', 'deeply-nested'] as const;
+export const FAULTS = [
+  'malformed',
+  'truncated',
+  'slow',
+  'reset',
+  'server-error',
+  'empty',
+  'unexpected-shape',
+  'sso-invalid',
+  'leak-session',
+  'deeply-nested',
+] as const;
 export type FaultKind = (typeof FAULTS)[number];
 
 export const eventSchema = z.discriminatedUnion('type', [

@@ -226,7 +226,10 @@ export class GatewayModel {
    */
   reauthenticate(compete: boolean, viaInit: boolean): Reply {
     if (this.sso !== 'valid') return { status: 200, body: { error: 'not logged in' } };
-    const latency = this.settings.reauthOutcome === 'fail' ? Math.max(REAUTH_GIVE_UP_MS, this.settings.reauthLatencyMs) : this.settings.reauthLatencyMs;
+    const latency =
+      this.settings.reauthOutcome === 'fail'
+        ? Math.max(REAUTH_GIVE_UP_MS, this.settings.reauthLatencyMs)
+        : this.settings.reauthLatencyMs;
     const alreadyIn = this.brokerage === 'authenticated';
     if (!alreadyIn) {
       this.#pending = { until: this.#now() + latency, compete };
@@ -255,7 +258,8 @@ export class GatewayModel {
   authStatus(): Record<string, unknown> {
     const flags = this.#flags();
     const base: Record<string, unknown> = { ...flags, message: '', MAC, serverInfo: { ...SERVER_INFO } };
-    if (this.settings.variant === 'current') return { ...base, established: flags.authenticated, fail: this.fail, hardware_info: `2486818e|${MAC}` };
+    if (this.settings.variant === 'current')
+      return { ...base, established: flags.authenticated, fail: this.fail, hardware_info: `2486818e|${MAC}` };
     if (this.settings.variant === '2023') return { ...base, fail: this.fail };
     return { ...base, prompts: [] };
   }
@@ -297,7 +301,15 @@ export class GatewayModel {
         lastAccessed: now,
         LOGIN_TYPE: SIM_USER.paper ? 2 : 1,
         PAPER_USER_NAME: SIM_USER.userName,
-        features: { env: 'PROD', wlms: true, realtime: true, bond: true, optionChains: true, calendar: true, newMf: true },
+        features: {
+          env: 'PROD',
+          wlms: true,
+          realtime: true,
+          bond: true,
+          optionChains: true,
+          calendar: true,
+          newMf: true,
+        },
         region: 'NJ',
       },
     };
@@ -309,10 +321,15 @@ export class GatewayModel {
    * (both captured, docs/gateway.md). `/iserver/accounts` is the one the simulator knows.
    */
   iserver(api: string): Reply {
-    if (this.brokerage === 'disconnected') return { status: 401, body: { error: 'not authenticated', statusCode: 401 } };
+    if (this.brokerage === 'disconnected')
+      return { status: 401, body: { error: 'not authenticated', statusCode: 401 } };
     if (api !== '/iserver/accounts') return { status: 404, body: `Unknown path ${api}` };
-    if (this.brokerage !== 'authenticated') return { status: 400, body: { error: 'Init session first', statusCode: 400 } };
-    return { status: 200, body: { accounts: [SIM_USER.account], selectedAccount: SIM_USER.account, isPaper: SIM_USER.paper } };
+    if (this.brokerage !== 'authenticated')
+      return { status: 400, body: { error: 'Init session first', statusCode: 400 } };
+    return {
+      status: 200,
+      body: { accounts: [SIM_USER.account], selectedAccount: SIM_USER.account, isPaper: SIM_USER.paper },
+    };
   }
 
   /** A summary for the control interface. */
@@ -322,7 +339,11 @@ export class GatewayModel {
       brokerage: this.brokerage,
       reauthenticating: this.reauthenticating,
       fail: this.fail,
-      otherLogin: { holdsSession: this.#rivalHolds, takesBackAfterMs: this.#rival?.afterMs ?? null, takeBacks: this.takeBacks },
+      otherLogin: {
+        holdsSession: this.#rivalHolds,
+        takesBackAfterMs: this.#rival?.afterMs ?? null,
+        takeBacks: this.takeBacks,
+      },
       ssoExpires: this.ssoExpires(),
       idleForMs: this.#now() - this.#lastActivity,
       settings: { ...this.settings },

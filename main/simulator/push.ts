@@ -23,7 +23,12 @@ export const SILENT_AFTER_MS = 300_000;
 const PUMP_EVERY_MS = 200;
 
 /** What the control interface can do to the WebSocket. */
-export type PushAction = 'drop-heartbeats' | 'resume-heartbeats' | 'close-sockets' | 'refuse-upgrades' | 'accept-upgrades';
+export type PushAction =
+  | 'drop-heartbeats'
+  | 'resume-heartbeats'
+  | 'close-sockets'
+  | 'refuse-upgrades'
+  | 'accept-upgrades';
 
 interface Peer {
   readonly ws: WebSocket;
@@ -72,7 +77,9 @@ export class SimPush {
     const refusal = this.#refuseUpgrades ? { status: 503, text: '' } : this.#host.refusal();
     if (refusal !== undefined) {
       const reason = refusal.status === 404 ? 'Not Found' : 'Service Unavailable';
-      socket.end(`HTTP/1.1 ${refusal.status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(refusal.text)}\r\nconnection: close\r\n\r\n${refusal.text}`);
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(refusal.text)}\r\nconnection: close\r\n\r\n${refusal.text}`,
+      );
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(ws, sessionOfCookie(req.headers.cookie)));
@@ -185,7 +192,10 @@ export class SimPush {
     peer.lastSts = key;
     const { MAC: _mac, serverInfo, hardware_info: _hw, prompts: _p, established: _e, message: _m, ...flags } = status;
     const info = serverInfo as { serverName?: string; serverVersion?: string } | undefined;
-    send(peer.ws, { topic: 'sts', args: { ...flags, serverName: info?.serverName, serverVersion: info?.serverVersion, username: SIM_USER.userName } });
+    send(peer.ws, {
+      topic: 'sts',
+      args: { ...flags, serverName: info?.serverName, serverVersion: info?.serverVersion, username: SIM_USER.userName },
+    });
     if (status['authenticated'] !== true) {
       peer.authed = false;
       peer.ws.close(1000);
@@ -197,7 +207,8 @@ export class SimPush {
     if (peer.silent) return;
     if (text === 'tic') {
       this.tics += 1;
-      if (peer.authed) send(peer.ws, { topic: 'tic', alive: true, id: this.#host.model.session, lastAccessed: this.#host.now() });
+      if (peer.authed)
+        send(peer.ws, { topic: 'tic', alive: true, id: this.#host.model.session, lastAccessed: this.#host.now() });
       return;
     }
     // The real gateway reads a topic from the first three characters: a `{"session":...}` frame is

@@ -34,8 +34,18 @@ export class RateLimiter {
     client.recent = client.recent.filter((t) => t > now - 1_000);
     let refusal: Refusal;
     if (client.recent.length >= GATEWAY_LIMITS.perSecond) refusal = 'global';
-    else if (path === '/tickle' && client.lastTickle !== undefined && now - client.lastTickle < GATEWAY_LIMITS.tickleGapMs) refusal = 'tickle';
-    else if (path === '/sso/validate' && client.lastValidate !== undefined && now - client.lastValidate < GATEWAY_LIMITS.validateGapMs) refusal = 'validate';
+    else if (
+      path === '/tickle' &&
+      client.lastTickle !== undefined &&
+      now - client.lastTickle < GATEWAY_LIMITS.tickleGapMs
+    )
+      refusal = 'tickle';
+    else if (
+      path === '/sso/validate' &&
+      client.lastValidate !== undefined &&
+      now - client.lastValidate < GATEWAY_LIMITS.validateGapMs
+    )
+      refusal = 'validate';
     if (refusal !== undefined) {
       this.violations += 1;
       client.penaltyUntil = now + GATEWAY_LIMITS.penaltyMs;

@@ -59,7 +59,8 @@ function bare(res: ServerResponse): string[] {
 /** `302` with `Location` and an empty chunked body, as the gateway redirects. */
 export function sendRedirect(req: IncomingMessage, res: ServerResponse, location: string): void {
   const connection = bare(res);
-  const body = req.method === 'HEAD' ? [] : req.httpVersion === '1.0' ? ['Content-Length', '0'] : ['Transfer-Encoding', 'chunked'];
+  const body =
+    req.method === 'HEAD' ? [] : req.httpVersion === '1.0' ? ['Content-Length', '0'] : ['Transfer-Encoding', 'chunked'];
   res.writeHead(302, ['Location', location, ...connection, ...body]);
   res.end();
 }
@@ -87,12 +88,18 @@ const DEMO_PAGE = `<!DOCTYPE html>
 export function sendDemoPage(res: ServerResponse, lastModified: Date): void {
   const connection = bare(res);
   res.writeHead(200, [
-    'Accept-Ranges', 'bytes',
-    'Content-Length', String(Buffer.byteLength(DEMO_PAGE)),
-    'cache-control', 'public, max-age=86400',
-    'last-modified', lastModified.toUTCString(),
-    'date', new Date().toUTCString(),
-    'Content-Type', 'text/html;charset=UTF-8',
+    'Accept-Ranges',
+    'bytes',
+    'Content-Length',
+    String(Buffer.byteLength(DEMO_PAGE)),
+    'cache-control',
+    'public, max-age=86400',
+    'last-modified',
+    lastModified.toUTCString(),
+    'date',
+    new Date().toUTCString(),
+    'Content-Type',
+    'text/html;charset=UTF-8',
     ...connection,
   ]);
   res.end(DEMO_PAGE);

@@ -9,7 +9,9 @@ export async function loadScenario(file: string): Promise<Scenario> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UserError(`Cannot read the scenario file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    throw new UserError(
+      `Cannot read the scenario file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
   }
   let json: unknown;
   try {
@@ -18,6 +20,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
     throw new UserError(`The scenario file ${file} is not valid JSON (${(error as Error).message}).`);
   }
   const parsed = scenarioSchema.safeParse(json);
-  if (!parsed.success) throw new UserError(`The scenario file ${file} has a problem at ${describeIssue(parsed.error)}.`);
+  if (!parsed.success)
+    throw new UserError(`The scenario file ${file} has a problem at ${describeIssue(parsed.error)}.`);
   return { ...parsed.data, events: [...parsed.data.events].sort((a, b) => a.at - b.at) };
 }

@@ -124,7 +124,10 @@ export class Simulator {
 
   /** Starts a simulator; rejects with a clear message when the port is taken. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
-    const sim = new Simulator(options.certificate ?? (await generateCertificate({ modern: options.modernCertificate ?? false })), options);
+    const sim = new Simulator(
+      options.certificate ?? (await generateCertificate({ modern: options.modernCertificate ?? false })),
+      options,
+    );
     await new Promise<void>((resolve, reject) => {
       sim.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -189,7 +192,11 @@ export class Simulator {
         this.model.unauthenticate();
         break;
       case 'compete':
-        this.model.compete(event.kicked, event.takeBackAfter === undefined ? undefined : { afterMs: event.takeBackAfter }, event.shows);
+        this.model.compete(
+          event.kicked,
+          event.takeBackAfter === undefined ? undefined : { afterMs: event.takeBackAfter },
+          event.shows,
+        );
         break;
       case 'expire-sso':
         this.model.expireSso();
@@ -266,12 +273,18 @@ export class Simulator {
     return {
       url: this.url,
       fingerprint256: this.fingerprint256,
-      certificate: this.#modernCertificate ? 'modern: valid now, for localhost and 127.0.0.1' : "shaped like IBKR's: expired, no subjectAltName",
+      certificate: this.#modernCertificate
+        ? 'modern: valid now, for localhost and 127.0.0.1'
+        : "shaped like IBKR's: expired, no subjectAltName",
       now: new Date(this.now()).toISOString(),
       clockOffsetMs: this.#offsetMs,
       ...this.model.snapshot(),
-      outage: this.#outage ? { kind: this.#outage.kind, until: this.#outage.until && new Date(this.#outage.until).toISOString() } : null,
-      pendingFaults: this.#faults.filter((f) => f.remaining > 0).map((f) => ({ fault: f.kind, remaining: f.remaining, path: f.path })),
+      outage: this.#outage
+        ? { kind: this.#outage.kind, until: this.#outage.until && new Date(this.#outage.until).toISOString() }
+        : null,
+      pendingFaults: this.#faults
+        .filter((f) => f.remaining > 0)
+        .map((f) => ({ fault: f.kind, remaining: f.remaining, path: f.path })),
       rateLimitViolations: this.limiter.violations,
       push: this.push.snapshot(),
       maxInFlight: this.maxInFlight,
@@ -309,7 +322,14 @@ export class Simulator {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = routeOf(req.url ?? '/');
     const path = route.path;
-    const record: RequestRecord = { seq: ++this.#seq, at: new Date(this.now()).toISOString(), method: req.method ?? 'GET', path, status: null, outcome: 'answered' };
+    const record: RequestRecord = {
+      seq: ++this.#seq,
+      at: new Date(this.now()).toISOString(),
+      method: req.method ?? 'GET',
+      path,
+      status: null,
+      outcome: 'answered',
+    };
     this.#records.push(record);
     this.#inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
@@ -360,7 +380,11 @@ export class Simulator {
     if (fault?.kind === 'empty') return reply(200, '', 'application/json;charset=utf-8');
     if (fault?.kind === 'malformed') {
       // Cut off inside the body, after the session id (whole, as a real body carries it).
-      return reply(200, `{"session":"${this.model.session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877'}","iserver":{"authStatus":{"authenticated":tr`, 'application/json;charset=utf-8');
+      return reply(
+        200,
+        `{"session":"${this.model.session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877'}","iserver":{"authStatus":{"authenticated":tr`,
+        'application/json;charset=utf-8',
+      );
     }
     if (fault?.kind === 'unexpected-shape') return reply(200, { authenticated: 'yes', connected: 1, session: 42 });
 
@@ -368,7 +392,10 @@ export class Simulator {
     if (fault?.kind === 'leak-session') answer = { ...answer, body: leakSession(answer.body, this.model.session) };
     if (fault?.kind === 'deeply-nested' && answer.body !== null && typeof answer.body === 'object') {
       // The answer, with a value nested 100,000 levels deep (what recursion in a client would not survive).
-      const text = JSON.stringify(answer.body).replace(/^\{/, `{"nested":${'['.repeat(100_000)}${']'.repeat(100_000)},`);
+      const text = JSON.stringify(answer.body).replace(
+        /^\{/,
+        `{"nested":${'['.repeat(100_000)}${']'.repeat(100_000)},`,
+      );
       return reply(answer.status, text);
     }
     if (fault?.kind === 'truncated') {
@@ -389,10 +416,13 @@ export class Simulator {
     if (outage === 'restart') return { status: this.#restartAnswers++ % 2 === 0 ? 503 : 500, body: '' };
     if (outage === 'no-bridge') {
       if (api === '/tickle') return { status: 500, body: { error: 'failed to process request' } };
-      if (api.startsWith('/iserver/')) return { status: 400, body: { error: 'Bad Request: no bridge', statusCode: 400 } };
+      if (api.startsWith('/iserver/'))
+        return { status: 400, body: { error: 'Bad Request: no bridge', statusCode: 400 } };
     }
     if (this.model.sso === 'none') {
-      return api === '/iserver/reauthenticate' ? { status: 200, body: { error: 'not logged in' } } : { status: 401, body: '' };
+      return api === '/iserver/reauthenticate'
+        ? { status: 200, body: { error: 'not logged in' } }
+        : { status: 401, body: '' };
     }
     this.model.touch();
     switch (api) {
@@ -409,7 +439,10 @@ export class Simulator {
         if (this.model.sso === 'ended') return { status: this.#goneAnswers++ % 2 === 0 ? 410 : 503, body: '' };
         const parsed = parseJson(body);
         if (method !== 'POST' || parsed === undefined || typeof parsed !== 'object') {
-          return { status: 400, body: { error: 'Bad Request: expected {"publish":true,"compete":<bool>}', statusCode: 400 } };
+          return {
+            status: 400,
+            body: { error: 'Bad Request: expected {"publish":true,"compete":<bool>}', statusCode: 400 },
+          };
         }
         return this.model.reauthenticate((parsed as { compete?: unknown }).compete === true, true);
       }
@@ -425,7 +458,8 @@ export class Simulator {
 
   /** `/sso/*`, which the real gateway proxies to IBKR: here the login page and its form. */
   #loginPages(method: string, path: string, reply: (status: number, payload: unknown, type?: string) => void): void {
-    if (path === '/sso/Login' && method === 'GET') return reply(200, loginPage(SIM_USER.userName), 'text/html;charset=utf-8');
+    if (path === '/sso/Login' && method === 'GET')
+      return reply(200, loginPage(SIM_USER.userName), 'text/html;charset=utf-8');
     if (path === '/sso/Login' && method === 'POST') {
       this.model.login();
       return reply(200, 'Client login succeeds', 'text/plain');
@@ -444,7 +478,10 @@ export class Simulator {
   /** Writes an answer in chunks, as the real gateway proxies IBKR's (no Content-Length, even when empty). */
   #send(res: ServerResponse, status: number, payload: unknown, type = 'application/json;charset=utf-8'): void {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    res.writeHead(status, res.req.method === 'HEAD' ? { 'content-type': type } : { 'content-type': type, 'transfer-encoding': 'chunked' });
+    res.writeHead(
+      status,
+      res.req.method === 'HEAD' ? { 'content-type': type } : { 'content-type': type, 'transfer-encoding': 'chunked' },
+    );
     if (text !== '') res.write(text);
     res.end();
   }

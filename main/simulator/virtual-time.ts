@@ -45,7 +45,8 @@ export class VirtualTime implements Clock, Scheduler {
     for (;;) {
       this.#entries = this.#entries.filter((e) => !e.cancelled);
       let next: Entry | undefined;
-      for (const e of this.#entries) if (e.at <= end && (next === undefined || e.at < next.at || (e.at === next.at && e.seq < next.seq))) next = e;
+      for (const e of this.#entries)
+        if (e.at <= end && (next === undefined || e.at < next.at || (e.at === next.at && e.seq < next.seq))) next = e;
       if (next === undefined) break;
       this.#entries.splice(this.#entries.indexOf(next), 1);
       this.#advanceTo(next.at);

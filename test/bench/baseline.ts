@@ -40,7 +40,12 @@ export class IbeamBaseline {
 
   async #send(method: string, path: string): Promise<any> {
     try {
-      const answer = await exchange(`${this.#sim.url}/v1/api${path}`, { method, agent: this.#agent, headers: {}, timeoutMs: 5_000 });
+      const answer = await exchange(`${this.#sim.url}/v1/api${path}`, {
+        method,
+        agent: this.#agent,
+        headers: {},
+        timeoutMs: 5_000,
+      });
       return answer.status === 200 ? JSON.parse(answer.text || 'null') : undefined;
     } catch {
       return undefined;

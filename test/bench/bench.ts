@@ -54,7 +54,8 @@ async function dropsAndRecoveries(kind: Kind): Promise<{ detection: number[]; re
     const seen = index < 0 ? undefined : rig.detections()[index]!;
     const back = seen === undefined ? undefined : rig.recoveries().find((t) => t >= seen);
     // Noticed before any virtual time passed: the real time it took; else the virtual time.
-    if (seen !== undefined) detection.push(seen > droppedAt ? seen - droppedAt : rig.detectionsReal()[index]! - droppedReal);
+    if (seen !== undefined)
+      detection.push(seen > droppedAt ? seen - droppedAt : rig.detectionsReal()[index]! - droppedReal);
     if (seen !== undefined && back !== undefined) recovery.push(back - seen);
   }
   await rig.stop();
@@ -106,7 +107,13 @@ async function faultMix(kind: Kind): Promise<{ violations: number; takeovers: nu
   const timeline: Array<[number, SimEventInput[]]> = [
     [0.5, [{ type: 'fault', fault: 'server-error', count: 2 }]],
     [1, [{ type: 'drop' }]],
-    [1.5, [{ type: 'fault', fault: 'malformed' }, { type: 'fault', fault: 'truncated' }]],
+    [
+      1.5,
+      [
+        { type: 'fault', fault: 'malformed' },
+        { type: 'fault', fault: 'truncated' },
+      ],
+    ],
     [2, [{ type: 'compete', kicked: true }]],
     [3, [{ type: 'login' }]],
     [3.5, [{ type: 'restart', duration: '4m' }]],
@@ -129,7 +136,9 @@ async function faultMix(kind: Kind): Promise<{ violations: number; takeovers: nu
     elapsed = hours * HOUR;
     if (competingFrom !== undefined) {
       // A takeover: the client ended or took the other login's session while it held it.
-      const during = rig.sim.requests(competingFrom).filter((r) => /\/logout$|\/ssodh\/init$|\/reauthenticate$/.test(r.path));
+      const during = rig.sim
+        .requests(competingFrom)
+        .filter((r) => /\/logout$|\/ssodh\/init$|\/reauthenticate$/.test(r.path));
       if (during.length > 0) takeovers += 1;
       competingFrom = undefined;
     }
@@ -144,7 +153,9 @@ async function faultMix(kind: Kind): Promise<{ violations: number; takeovers: nu
 /** CPU and peak RSS of a process that runs one keeper (with its simulator) for 24 simulated hours. */
 async function worker(kind: Kind): Promise<{ cpuMsPerHour: number; maxRssMb: number }> {
   // Not execFileSync: the simulators of the real processes below answer from this event loop.
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(HERE, 'worker.js'), kind, '24'], { encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(HERE, 'worker.js'), kind, '24'], {
+    encoding: 'utf8',
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
@@ -176,9 +187,16 @@ async function startProcesses(): Promise<{ finish(): Promise<{ watch: Measured; 
   const started = performance.now();
   // Certificates valid now with a subjectAltName, so that the floor can stay ten lines of plain
   // node:https with the certificate as its CA; the watch process gets the same kind, for equal terms.
-  const sims = [await Simulator.start({ modernCertificate: true }), await Simulator.start({ modernCertificate: true })] as const;
+  const sims = [
+    await Simulator.start({ modernCertificate: true }),
+    await Simulator.start({ modernCertificate: true }),
+  ] as const;
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
-  const watch = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sims[0].url, '--config-dir', dir], { stdio: 'ignore' });
+  const watch = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sims[0].url, '--config-dir', dir],
+    { stdio: 'ignore' },
+  );
   const script = `
     import https from 'node:https';
     const agent = new https.Agent({ keepAlive: true, ca: [process.env.CA] });
@@ -189,7 +207,10 @@ async function startProcesses(): Promise<{ finish(): Promise<{ watch: Measured; 
       req.end();
     });
     for (;;) { await tickle(); await new Promise((r) => setTimeout(r, 1000)); }`;
-  const floor = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CA: sims[1].certificatePem, URL: sims[1].url }, stdio: 'ignore' });
+  const floor = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, CA: sims[1].certificatePem, URL: sims[1].url },
+    stdio: 'ignore',
+  });
   return {
     async finish() {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + PROCESS_MS - performance.now())));
@@ -220,12 +241,23 @@ const ratio = (a: number, b: number): string => (b === 0 ? (a === 0 ? '—' : '�
 async function main(): Promise<void> {
   const started = performance.now();
   const processes = process.platform === 'linux' ? await startProcesses() : undefined;
-  const steady = { keeper: await steadyRequestsPerHour('keeper'), push: await steadyRequestsPerHour('push'), baseline: await steadyRequestsPerHour('baseline') };
-  const drops = { keeper: await dropsAndRecoveries('keeper'), push: await dropsAndRecoveries('push'), baseline: await dropsAndRecoveries('baseline') };
+  const steady = {
+    keeper: await steadyRequestsPerHour('keeper'),
+    push: await steadyRequestsPerHour('push'),
+    baseline: await steadyRequestsPerHour('baseline'),
+  };
+  const drops = {
+    keeper: await dropsAndRecoveries('keeper'),
+    push: await dropsAndRecoveries('push'),
+    baseline: await dropsAndRecoveries('baseline'),
+  };
   const silent = await silentGateway();
   const mix = { keeper: await faultMix('keeper'), baseline: await faultMix('baseline') };
   const load = { keeper: await worker('keeper'), baseline: await worker('baseline') };
-  const login = { followed: await loginToReady(true, 24, INTERVAL_MS), interval: await loginToReady(false, 24, INTERVAL_MS) };
+  const login = {
+    followed: await loginToReady(true, 24, INTERVAL_MS),
+    interval: await loginToReady(false, 24, INTERVAL_MS),
+  };
   const none = { peakRssMb: Number.NaN, cpuMs: Number.NaN, requests: 0 };
   const real = (await processes?.finish()) ?? { watch: none, floor: none };
 
@@ -233,32 +265,157 @@ async function main(): Promise<void> {
   const p = drops.push;
   const b = drops.baseline;
   const rows: Array<[string, string, string, string, string, boolean]> = [
-    ['requests per hour, steady state', `${steady.keeper}`, `${steady.baseline}`, ratio(steady.keeper, steady.baseline), '≤ 0.5 × baseline', steady.keeper <= steady.baseline / 2],
-    [`drop detection p50, polling alone (${k.detection.length} drops)`, s(percentile(k.detection, 50)), s(percentile(b.detection, 50)), ratio(percentile(k.detection, 50), percentile(b.detection, 50)), '', true],
-    [`drop detection p95, polling alone (${k.detection.length} drops)`, s(percentile(k.detection, 95)), s(percentile(b.detection, 95)), ratio(percentile(k.detection, 95), percentile(b.detection, 95)), `≤ interval + 1 s (${s(INTERVAL_MS + 1_000)})`, k.detection.length >= 20 && percentile(k.detection, 95) <= INTERVAL_MS + 1_000],
-    [`drop detection p50 with push (${p.detection.length} drops)`, ms(percentile(p.detection, 50)), s(percentile(b.detection, 50)), ratio(percentile(p.detection, 50), percentile(b.detection, 50)), '', true],
-    [`drop detection p95 with push (${p.detection.length} drops)`, ms(percentile(p.detection, 95)), s(percentile(b.detection, 95)), ratio(percentile(p.detection, 95), percentile(b.detection, 95)), '≤ 1 s', p.detection.length >= 20 && percentile(p.detection, 95) <= 1_000],
-    ['requests per hour, steady state, with push (keeper column: push; baseline column: polling alone)', `${steady.push}`, `${steady.keeper}`, ratio(steady.push, steady.keeper), 'unchanged', steady.push === steady.keeper],
-    [`a gateway that stops beating: from the stop to the doubt confirmed by one auth status, max of ${silent.length} (p50 ${s(percentile(silent, 50))}); baseline: never`, s(Math.max(...silent)), '—', '', '≤ 25 s', silent.length === STOPS && Math.max(...silent) <= 25_000],
-    ['recovery after a reauthenticable drop, p50', s(percentile(k.recovery, 50)), s(percentile(b.recovery, 50)), ratio(percentile(k.recovery, 50), percentile(b.recovery, 50)), '', true],
-    ['recovery after a reauthenticable drop, p95', s(percentile(k.recovery, 95)), s(percentile(b.recovery, 95)), ratio(percentile(k.recovery, 95), percentile(b.recovery, 95)), `≤ latency + 3 s (${s(REAUTH_LATENCY_MS + 3_000)})`, percentile(k.recovery, 95) <= REAUTH_LATENCY_MS + 3_000],
-    ['rate-limit violations, 12 h fault mix', `${mix.keeper.violations}`, `${mix.baseline.violations}`, ratio(mix.keeper.violations, mix.baseline.violations), '0', mix.keeper.violations === 0],
-    ['takeovers of a competing session, 12 h fault mix', `${mix.keeper.takeovers}`, `${mix.baseline.takeovers}`, ratio(mix.keeper.takeovers, mix.baseline.takeovers), '0', mix.keeper.takeovers === 0],
-    [`login to ready, p50 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`, s(percentile(login.followed, 50)), s(percentile(login.interval, 50)), ratio(percentile(login.followed, 50), percentile(login.interval, 50)), '', true],
-    [`login to ready, p95 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`, s(percentile(login.followed, 95)), s(percentile(login.interval, 95)), ratio(percentile(login.followed, 95), percentile(login.interval, 95)), '≤ 1 s', login.followed.length >= 20 && percentile(login.followed, 95) <= 1_000],
-    ['CPU time per simulated hour (with its simulator)', `${load.keeper.cpuMsPerHour.toFixed(0)} ms`, `${load.baseline.cpuMsPerHour.toFixed(0)} ms`, ratio(load.keeper.cpuMsPerHour, load.baseline.cpuMsPerHour), '', true],
-    ['peak RSS of a process running it with its simulator', `${load.keeper.maxRssMb.toFixed(0)} MB`, `${load.baseline.maxRssMb.toFixed(0)} MB`, ratio(load.keeper.maxRssMb, load.baseline.maxRssMb), '', true],
-    [`peak RSS of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor, a 10-line node:https tickler`, `${real.watch.peakRssMb.toFixed(1)} MB`, `${real.floor.peakRssMb.toFixed(1)} MB`, ratio(real.watch.peakRssMb, real.floor.peakRssMb), '≤ 60 MB', real.watch.peakRssMb <= 60 && real.watch.requests >= PROCESS_MS / 2_000],
-    [`CPU time of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor`, `${real.watch.cpuMs.toFixed(0)} ms`, `${real.floor.cpuMs.toFixed(0)} ms`, ratio(real.watch.cpuMs, real.floor.cpuMs), '', true],
+    [
+      'requests per hour, steady state',
+      `${steady.keeper}`,
+      `${steady.baseline}`,
+      ratio(steady.keeper, steady.baseline),
+      '≤ 0.5 × baseline',
+      steady.keeper <= steady.baseline / 2,
+    ],
+    [
+      `drop detection p50, polling alone (${k.detection.length} drops)`,
+      s(percentile(k.detection, 50)),
+      s(percentile(b.detection, 50)),
+      ratio(percentile(k.detection, 50), percentile(b.detection, 50)),
+      '',
+      true,
+    ],
+    [
+      `drop detection p95, polling alone (${k.detection.length} drops)`,
+      s(percentile(k.detection, 95)),
+      s(percentile(b.detection, 95)),
+      ratio(percentile(k.detection, 95), percentile(b.detection, 95)),
+      `≤ interval + 1 s (${s(INTERVAL_MS + 1_000)})`,
+      k.detection.length >= 20 && percentile(k.detection, 95) <= INTERVAL_MS + 1_000,
+    ],
+    [
+      `drop detection p50 with push (${p.detection.length} drops)`,
+      ms(percentile(p.detection, 50)),
+      s(percentile(b.detection, 50)),
+      ratio(percentile(p.detection, 50), percentile(b.detection, 50)),
+      '',
+      true,
+    ],
+    [
+      `drop detection p95 with push (${p.detection.length} drops)`,
+      ms(percentile(p.detection, 95)),
+      s(percentile(b.detection, 95)),
+      ratio(percentile(p.detection, 95), percentile(b.detection, 95)),
+      '≤ 1 s',
+      p.detection.length >= 20 && percentile(p.detection, 95) <= 1_000,
+    ],
+    [
+      'requests per hour, steady state, with push (keeper column: push; baseline column: polling alone)',
+      `${steady.push}`,
+      `${steady.keeper}`,
+      ratio(steady.push, steady.keeper),
+      'unchanged',
+      steady.push === steady.keeper,
+    ],
+    [
+      `a gateway that stops beating: from the stop to the doubt confirmed by one auth status, max of ${silent.length} (p50 ${s(percentile(silent, 50))}); baseline: never`,
+      s(Math.max(...silent)),
+      '—',
+      '',
+      '≤ 25 s',
+      silent.length === STOPS && Math.max(...silent) <= 25_000,
+    ],
+    [
+      'recovery after a reauthenticable drop, p50',
+      s(percentile(k.recovery, 50)),
+      s(percentile(b.recovery, 50)),
+      ratio(percentile(k.recovery, 50), percentile(b.recovery, 50)),
+      '',
+      true,
+    ],
+    [
+      'recovery after a reauthenticable drop, p95',
+      s(percentile(k.recovery, 95)),
+      s(percentile(b.recovery, 95)),
+      ratio(percentile(k.recovery, 95), percentile(b.recovery, 95)),
+      `≤ latency + 3 s (${s(REAUTH_LATENCY_MS + 3_000)})`,
+      percentile(k.recovery, 95) <= REAUTH_LATENCY_MS + 3_000,
+    ],
+    [
+      'rate-limit violations, 12 h fault mix',
+      `${mix.keeper.violations}`,
+      `${mix.baseline.violations}`,
+      ratio(mix.keeper.violations, mix.baseline.violations),
+      '0',
+      mix.keeper.violations === 0,
+    ],
+    [
+      'takeovers of a competing session, 12 h fault mix',
+      `${mix.keeper.takeovers}`,
+      `${mix.baseline.takeovers}`,
+      ratio(mix.keeper.takeovers, mix.baseline.takeovers),
+      '0',
+      mix.keeper.takeovers === 0,
+    ],
+    [
+      `login to ready, p50 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`,
+      s(percentile(login.followed, 50)),
+      s(percentile(login.interval, 50)),
+      ratio(percentile(login.followed, 50), percentile(login.interval, 50)),
+      '',
+      true,
+    ],
+    [
+      `login to ready, p95 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`,
+      s(percentile(login.followed, 95)),
+      s(percentile(login.interval, 95)),
+      ratio(percentile(login.followed, 95), percentile(login.interval, 95)),
+      '≤ 1 s',
+      login.followed.length >= 20 && percentile(login.followed, 95) <= 1_000,
+    ],
+    [
+      'CPU time per simulated hour (with its simulator)',
+      `${load.keeper.cpuMsPerHour.toFixed(0)} ms`,
+      `${load.baseline.cpuMsPerHour.toFixed(0)} ms`,
+      ratio(load.keeper.cpuMsPerHour, load.baseline.cpuMsPerHour),
+      '',
+      true,
+    ],
+    [
+      'peak RSS of a process running it with its simulator',
+      `${load.keeper.maxRssMb.toFixed(0)} MB`,
+      `${load.baseline.maxRssMb.toFixed(0)} MB`,
+      ratio(load.keeper.maxRssMb, load.baseline.maxRssMb),
+      '',
+      true,
+    ],
+    [
+      `peak RSS of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor, a 10-line node:https tickler`,
+      `${real.watch.peakRssMb.toFixed(1)} MB`,
+      `${real.floor.peakRssMb.toFixed(1)} MB`,
+      ratio(real.watch.peakRssMb, real.floor.peakRssMb),
+      '≤ 60 MB',
+      real.watch.peakRssMb <= 60 && real.watch.requests >= PROCESS_MS / 2_000,
+    ],
+    [
+      `CPU time of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor`,
+      `${real.watch.cpuMs.toFixed(0)} ms`,
+      `${real.floor.cpuMs.toFixed(0)} ms`,
+      ratio(real.watch.cpuMs, real.floor.cpuMs),
+      '',
+      true,
+    ],
   ];
   const table = [
     '| figure | keeper | baseline | ratio | target | met |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(([name, keeper, baseline, r, target, met]) => `| ${name} | ${keeper} | ${baseline} | ${r} | ${target} | ${target === '' ? '' : met ? 'yes' : '**no**'} |`),
+    ...rows.map(
+      ([name, keeper, baseline, r, target, met]) =>
+        `| ${name} | ${keeper} | ${baseline} | ${r} | ${target} | ${target === '' ? '' : met ? 'yes' : '**no**'} |`,
+    ),
   ].join('\n');
   const note = `Interval ${INTERVAL_MS / 1_000} s, reauthentication latency ${REAUTH_LATENCY_MS / 1_000} s; "with push": the keeper holding the gateway's WebSocket, its detection measured in real time from the drop to the change of state (the sts frame, then one auth status); "polling alone": the keeper without it; baseline: ibeam's algorithm (tickle and /sso/validate every 60 s; when not authenticated, reauthenticate and poll every 1 s; when competing, log out and reauthenticate). The real processes made ${real.watch.requests} (watch) and ${real.floor.requests} (floor) requests. Ran in ${((performance.now() - started) / 1_000).toFixed(0)} s on Node ${process.version}.`;
   process.stdout.write(`${table}\n\n${note}\n`);
-  writeFileSync(path.join(ROOT, 'docs/benchmark.md'), `# Benchmark\n\n\`npm run bench\`, ${new Date().toISOString().slice(0, 10)}:\n\n${table}\n\n${note}\n`);
+  writeFileSync(
+    path.join(ROOT, 'docs/benchmark.md'),
+    `# Benchmark\n\n\`npm run bench\`, ${new Date().toISOString().slice(0, 10)}:\n\n${table}\n\n${note}\n`,
+  );
   const missed = rows.filter(([, , , , target, met]) => target !== '' && !met).map(([name]) => name);
   if (missed.length > 0) process.stdout.write(`\nTargets not met: ${missed.join('; ')}.\n`);
 }

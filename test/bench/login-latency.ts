@@ -22,11 +22,29 @@ export async function loginToReady(followLog: boolean, logins: number, intervalM
   const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
   mkdirSync(path.join(dir, 'logs'));
-  const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 5_000 });
-  const keeper = new Keeper({ client, clock: time, scheduler: time, budget: new RecoveryBudget(memoryBudget()), intervalMs });
+  const client = new GatewayClient({
+    gateway: sim.url,
+    trust: new TrustStore(dir),
+    pacing: memoryLedger(),
+    now: () => time.wall(),
+    sleep: time.sleep,
+    timeoutMs: 5_000,
+  });
+  const keeper = new Keeper({
+    client,
+    clock: time,
+    scheduler: time,
+    budget: new RecoveryBudget(memoryBudget()),
+    intervalMs,
+  });
   const readyAt: number[] = [];
   keeper.on('transition', (t) => t.state === 'ready' && readyAt.push(time.monotonic()));
-  const watcher = new GatewayLogWatcher({ dir, clock: time, scheduler: time, onEvent: (e) => (e.kind === 'login' ? keeper.checkNow() : undefined) });
+  const watcher = new GatewayLogWatcher({
+    dir,
+    clock: time,
+    scheduler: time,
+    onEvent: (e) => (e.kind === 'login' ? keeper.checkNow() : undefined),
+  });
   if (followLog) watcher.start();
   keeper.start();
   const random = seeded(20261129);
@@ -35,7 +53,10 @@ export async function loginToReady(followLog: boolean, logins: number, intervalM
   for (let i = 0; i < logins; i += 1) {
     await time.runFor(Math.round(random() * intervalMs));
     await sim.apply({ type: 'login' });
-    appendFileSync(gatewayLogFile(dir, time.wall()), `${new Date(time.wall()).toISOString()} INFO  Client login succeeds\n`);
+    appendFileSync(
+      gatewayLogFile(dir, time.wall()),
+      `${new Date(time.wall()).toISOString()} INFO  Client login succeeds\n`,
+    );
     const at = time.monotonic();
     await time.runFor(2 * intervalMs);
     const ready = readyAt.find((t) => t >= at);

@@ -32,7 +32,11 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function startRig(kind: Kind, settings: Partial<ModelSettings> = {}, random: () => number = Math.random): Promise<Rig> {
+export async function startRig(
+  kind: Kind,
+  settings: Partial<ModelSettings> = {},
+  random: () => number = Math.random,
+): Promise<Rig> {
   const sim = await Simulator.start({ settings });
   const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
   if (kind === 'baseline') {
@@ -52,9 +56,23 @@ export async function startRig(kind: Kind, settings: Partial<ModelSettings> = {}
     };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
-  const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 5_000 });
+  const client = new GatewayClient({
+    gateway: sim.url,
+    trust: new TrustStore(dir),
+    pacing: memoryLedger(),
+    now: () => time.wall(),
+    sleep: time.sleep,
+    timeoutMs: 5_000,
+  });
   const push = kind === 'push' ? pushFor(client, time, time, 5_000) : undefined;
-  const keeper = new Keeper({ client, clock: time, scheduler: time, push, budget: new RecoveryBudget(memoryBudget(), random), intervalMs: 60_000 });
+  const keeper = new Keeper({
+    client,
+    clock: time,
+    scheduler: time,
+    push,
+    budget: new RecoveryBudget(memoryBudget(), random),
+    intervalMs: 60_000,
+  });
   const detections: number[] = [];
   const detectionsReal: number[] = [];
   const doubts: number[] = [];

@@ -23,7 +23,12 @@ const random = seeded(20261129);
 const MIX: Array<{ name: string; start: SimEventInput[]; lasts?: number; end?: SimEventInput[] }> = [
   { name: 'drop', start: [{ type: 'drop' }] },
   { name: 'no session', start: [{ type: 'unauthenticate' }] },
-  { name: 'competing login', start: [{ type: 'compete' }], lasts: 8_000, end: [{ type: 'recover' }, { type: 'login' }] },
+  {
+    name: 'competing login',
+    start: [{ type: 'compete' }],
+    lasts: 8_000,
+    end: [{ type: 'recover' }, { type: 'login' }],
+  },
   { name: 'login ended', start: [{ type: 'expire-sso' }], lasts: 6_000, end: [{ type: 'login' }] },
   { name: 'IBKR restart', start: [{ type: 'restart', duration: '15s' }] },
   { name: 'no bridge', start: [{ type: 'no-bridge', duration: '8s' }] },
@@ -45,9 +50,25 @@ function rssMb(pid: number): number {
 async function main(): Promise<void> {
   const sim = await Simulator.start({ settings: { reauthLatencyMs: 1_000 } });
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-soak-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', '--interval', '1', '--timeout', '2', '--gateway', sim.url, '--config-dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/ibkr-keeper.js'),
+      'watch',
+      '--json',
+      '--interval',
+      '1',
+      '--timeout',
+      '2',
+      '--gateway',
+      sim.url,
+      '--config-dir',
+      dir,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const states = new Map<string, number>();
   let lines = 0;
   let stderr = '';
@@ -87,7 +108,9 @@ async function main(): Promise<void> {
   }
   const alive = exit === undefined;
   child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => (exit !== undefined ? resolve(exit) : child.once('exit', resolve)));
+  const code = await new Promise<number | null>((resolve) =>
+    exit !== undefined ? resolve(exit) : child.once('exit', resolve),
+  );
   const snapshot = sim.snapshot();
   await sim.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -114,7 +137,13 @@ async function main(): Promise<void> {
     unexpected: /unexpected error|\n\s+at /i.test(stderr),
   };
   const flat = late / early <= 1.1;
-  const ok = result.alive && result.exitCode === 0 && result.violations === 0 && result.maxInFlight <= 1 && flat && !result.unexpected;
+  const ok =
+    result.alive &&
+    result.exitCode === 0 &&
+    result.violations === 0 &&
+    result.maxInFlight <= 1 &&
+    flat &&
+    !result.unexpected;
   const doc = `# Soak: \`watch\` through a random fault mix
 
 \`npm run soak\` (test/bench/soak.ts) runs \`ibkr-keeper watch --interval 1\` against the simulator in real

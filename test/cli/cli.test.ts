@@ -19,7 +19,8 @@ describe('usage', () => {
   test('--help lists every command and exits 0; each command has --help', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
-    for (const command of ['status', 'tickle', 'validate', 'reauth', 'logout', 'trust', 'simulate', 'demo']) assert.match(help.stdout, new RegExp(`\\n  ${command}`));
+    for (const command of ['status', 'tickle', 'validate', 'reauth', 'logout', 'trust', 'simulate', 'demo'])
+      assert.match(help.stdout, new RegExp(`\\n  ${command}`));
     const status = await runCli(['status', '--help']);
     assert.equal(status.code, 0);
     assert.match(status.stdout, /--gateway <url>/);
@@ -53,7 +54,10 @@ describe('usage', () => {
     for (const value of ['0', '241', '2147484', '1e9']) {
       const result = await runCli(['watch', '--interval', value, '--config-dir', dir]);
       assert.equal(result.code, 2, `--interval ${value}`);
-      assert.match(result.stderr, /--interval takes a number from 1 to 240: the gateway ends a session idle for about 5 minutes/);
+      assert.match(
+        result.stderr,
+        /--interval takes a number from 1 to 240: the gateway ends a session idle for about 5 minutes/,
+      );
     }
     const emptyDir = await runCli(['status', '--gateway-dir', '', '--config-dir', dir]);
     assert.equal(emptyDir.code, 2);
@@ -61,7 +65,13 @@ describe('usage', () => {
     const secret = await runCli(['status', '--gateway', 'https://me:hunter2@localhost:5000', '--config-dir', dir]);
     assert.equal(secret.code, 2);
     assert.doesNotMatch(secret.stderr, /hunter2/);
-    const huge = await runCli(['status', '--gateway', `https://localhost:5000/${'x'.repeat(120_000)}`, '--config-dir', dir]);
+    const huge = await runCli([
+      'status',
+      '--gateway',
+      `https://localhost:5000/${'x'.repeat(120_000)}`,
+      '--config-dir',
+      dir,
+    ]);
     assert.equal(huge.code, 2);
     assert.ok(huge.stderr.length < 400, `${huge.stderr.length} characters`);
   });
@@ -102,9 +112,15 @@ describe('status', () => {
     const dir = tempDir(t);
     const result = await runCli(['status', '--gateway', sim.url, '--config-dir', dir]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^ready: Authenticated and connected to IBKR as simuser1 \(paper\)\. \(server JifZ34060/);
+    assert.match(
+      result.stdout,
+      /^ready: Authenticated and connected to IBKR as simuser1 \(paper\)\. \(server JifZ34060/,
+    );
     assert.equal(result.stdout.trim().split('\n').length, 1);
-    assert.match(result.stderr, new RegExp(`Trusted the certificate of ${sim.url} on first use: SHA-256 ${sim.fingerprint256}`));
+    assert.match(
+      result.stderr,
+      new RegExp(`Trusted the certificate of ${sim.url} on first use: SHA-256 ${sim.fingerprint256}`),
+    );
     assert.ok(existsSync(path.join(dir, 'trust.json')));
   });
 
@@ -156,7 +172,8 @@ describe('status', () => {
   test('running status again and again never trips a rate limit', async (t) => {
     const sim = await startSim(t);
     const dir = tempDir(t);
-    for (let i = 0; i < 6; i += 1) assert.equal((await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code, 0);
+    for (let i = 0; i < 6; i += 1)
+      assert.equal((await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code, 0);
     assert.equal(sim.limiter.violations, 0);
     assert.equal(sim.counts()['/v1/api/sso/validate'], 1, '/sso/validate at most once a minute across runs');
   });
@@ -188,7 +205,10 @@ describe('tickle, validate, reauth, logout', () => {
     const result = await runCli(['tickle', '--gateway', sim.url, '--config-dir', tempDir(t)]);
     assert.equal(result.code, 3);
     assert.match(result.stdout, /^not-authenticated: The gateway is connected to IBKR, but/);
-    assert.deepEqual(sim.requests().map((r) => r.path), ['/v1/api/tickle', '/v1/api/iserver/auth/status']);
+    assert.deepEqual(
+      sim.requests().map((r) => r.path),
+      ['/v1/api/tickle', '/v1/api/iserver/auth/status'],
+    );
   });
 
   test('validate: the login for a person; a second within the minute is not sent (exit 7)', async (t) => {
@@ -247,7 +267,11 @@ describe('tickle, validate, reauth, logout', () => {
   test('status after a logout within the minute does not recall the login from before it', async (t) => {
     const sim = await startSim(t);
     const dir = tempDir(t);
-    assert.equal((await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code, 0, 'the login is validated and remembered');
+    assert.equal(
+      (await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code,
+      0,
+      'the login is validated and remembered',
+    );
     assert.equal((await runCli(['logout', '--gateway', sim.url, '--config-dir', dir])).code, 0);
     const status = await runCli(['status', '--json', '--gateway', sim.url, '--config-dir', dir]);
     assert.notEqual(json(status.stdout).state, 'ready');
@@ -260,7 +284,10 @@ describe('tickle, validate, reauth, logout', () => {
     await sim.apply({ type: 'compete', kicked: true });
     const result = await runCli(['reauth', '--gateway', sim.url, '--config-dir', dir]);
     assert.equal(result.code, STATE_INFO.competing.exitCode);
-    assert.match(result.stdout, /^competing: .*Nothing was sent: reauthenticating would end that login\. To take the session over, run ibkr-keeper reauth --take-over\./);
+    assert.match(
+      result.stdout,
+      /^competing: .*Nothing was sent: reauthenticating would end that login\. To take the session over, run ibkr-keeper reauth --take-over\./,
+    );
     assert.equal(sim.counts()['/v1/api/iserver/reauthenticate'], undefined, 'not one reauthentication');
     assert.equal(sim.snapshot()['brokerage'], 'kicked', 'the other login still holds it');
     const takeOver = await runCli(['reauth', '--take-over', '--gateway', sim.url, '--config-dir', dir]);
@@ -297,7 +324,10 @@ describe('trust', () => {
     await sim.apply({ type: 'rotate-certificate' });
     const changed = await runCli(['trust', '--json', ...args]);
     assert.equal(changed.code, 8);
-    assert.deepEqual([json(changed.stdout).trusted.fingerprint256, json(changed.stdout).presented], [old, sim.fingerprint256]);
+    assert.deepEqual(
+      [json(changed.stdout).trusted.fingerprint256, json(changed.stdout).presented],
+      [old, sim.fingerprint256],
+    );
     assert.equal((await runCli(['status', ...args])).code, 8);
     const accept = await runCli(['trust', 'accept', ...args]);
     assert.equal(accept.code, 0);
@@ -321,7 +351,18 @@ describe('trust', () => {
     const status = await runCli(['status', '--json', ...args]);
     assert.equal(json(status.stdout).state, 'untrusted-certificate');
     assert.equal(sim.requests().length, 0, 'nothing sent to a gateway whose certificate is not the pinned one');
-    assert.equal((await runCli(['trust', 'accept', '--fingerprint', sim.fingerprint256.toLowerCase().replaceAll(':', ''), ...args])).code, 0);
+    assert.equal(
+      (
+        await runCli([
+          'trust',
+          'accept',
+          '--fingerprint',
+          sim.fingerprint256.toLowerCase().replaceAll(':', ''),
+          ...args,
+        ])
+      ).code,
+      0,
+    );
     assert.equal((await runCli(['status', ...args])).code, 0);
   });
 });
@@ -329,7 +370,11 @@ describe('trust', () => {
 describe('simulate and demo', () => {
   test('simulate prints its addresses, answers status, obeys its control port and stops on SIGINT with 0', async (t) => {
     const dir = tempDir(t);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'simulate', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/ibkr-keeper.js'), 'simulate', '--port', '0', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     t.after(() => child.kill('SIGKILL'));
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const info = JSON.parse(line.toString().split('\n')[0]!);
@@ -360,13 +405,31 @@ describe('simulate and demo', () => {
   test('demo runs the keeper through a simulated day on the simulator and exits 0', async () => {
     const result = await runCli(['demo', '--reauth-latency', '2'], { timeoutMs: 90_000 });
     assert.equal(result.code, 0, result.stderr);
-    for (const state of ['ready', 'not-authenticated', 'reauthenticating', 'competing', 'gateway-down', 'login-required', 'untrusted-certificate', 'rate-limited']) {
+    for (const state of [
+      'ready',
+      'not-authenticated',
+      'reauthenticating',
+      'competing',
+      'gateway-down',
+      'login-required',
+      'untrusted-certificate',
+      'rate-limited',
+    ]) {
       assert.match(result.stdout, new RegExp(`^\\d{2}:\\d{2}:\\d{2}  ${state}: `, 'm'), state);
     }
-    for (const title of ['IBKR session dropped', 'IBKR session is back', 'Another login holds your IBKR session', 'IBKR login needed', "IBKR gateway's certificate changed"]) {
+    for (const title of [
+      'IBKR session dropped',
+      'IBKR session is back',
+      'Another login holds your IBKR session',
+      'IBKR login needed',
+      "IBKR gateway's certificate changed",
+    ]) {
       assert.match(result.stdout, new RegExp(`\\[notification\\] ${title}: `), title);
     }
-    assert.match(result.stdout, /requests reached the gateway, 1 over IBKR's limits \(the flooding script's\), 1 at a time at most/);
+    assert.match(
+      result.stdout,
+      /requests reached the gateway, 1 over IBKR's limits \(the flooding script's\), 1 at a time at most/,
+    );
     assert.doesNotMatch(result.stdout, /within 1[1-9] min/, 'no SSO window above 10 minutes');
   });
 });

@@ -33,7 +33,11 @@ function listen(t: TestContext, url: string, headers: Record<string, string> = {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           if (data !== '') listener.events.push(JSON.parse(data));
         }
       });
@@ -103,21 +107,50 @@ describe('health server /events', () => {
   test('watch --health-port: the same change of state on stdout (--json) and on /events, pushed at once at the default interval', async (t) => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
     const dir = tempDir(t);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/ibkr-keeper.js'),
+        'watch',
+        '--json',
+        '--gateway',
+        sim.url,
+        '--config-dir',
+        dir,
+        '--health-port',
+        '0',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines: any[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
-    await until(() => lines.some((l) => l.state === 'ready') && /Health: http/.test(stderr), 'ready, with health', 3_000);
+    await until(
+      () => lines.some((l) => l.state === 'ready') && /Health: http/.test(stderr),
+      'ready, with health',
+      3_000,
+    );
     await until(() => sim.push.snapshot()['sockets'] === 1, 'the socket held', 3_000);
     const url = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
     const listener = await listen(t, url);
     const seq = sim.requests().at(-1)!.seq;
     await sim.apply({ type: 'drop' });
-    await until(() => listener.events.length > 0 && lines.some((l) => l.state === 'not-authenticated'), 'the drop on stdout and /events', 3_000);
-    assert.deepEqual(listener.events[0], lines.find((l) => l.state === 'not-authenticated'));
-    assert.equal(sim.requests(seq).filter((r) => r.path === '/v1/api/tickle').length, 0, 'heard before the next tickle (60 s)');
+    await until(
+      () => listener.events.length > 0 && lines.some((l) => l.state === 'not-authenticated'),
+      'the drop on stdout and /events',
+      3_000,
+    );
+    assert.deepEqual(
+      listener.events[0],
+      lines.find((l) => l.state === 'not-authenticated'),
+    );
+    assert.equal(
+      sim.requests(seq).filter((r) => r.path === '/v1/api/tickle').length,
+      0,
+      'heard before the next tickle (60 s)',
+    );
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   });

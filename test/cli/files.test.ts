@@ -19,8 +19,14 @@ function folderWith(t: TestContext, file: string, text: string): string {
 }
 
 /** Runs `watch` for a few seconds; its exit code (null while it ran on) and stderr. */
-async function watchBriefly(t: TestContext, args: string[], ms = 4_000): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function watchBriefly(
+  t: TestContext,
+  args: string[],
+  ms = 4_000,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   let stdout = '';
@@ -42,7 +48,11 @@ describe('status with a bad state file', () => {
         const dir = folderWith(t, file, text);
         const result = await runCli(['status', '--gateway', sim.url, '--config-dir', dir]);
         assert.equal(result.code, 2, `${what}: ${result.stderr}`);
-        assert.match(result.stderr, new RegExp(`^ibkr-keeper: ${path.join(dir, file).replace(/\./g, '\\.')} (holds|does not hold)`), what);
+        assert.match(
+          result.stderr,
+          new RegExp(`^ibkr-keeper: ${path.join(dir, file).replace(/\./g, '\\.')} (holds|does not hold)`),
+          what,
+        );
         assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
         assert.equal(readFileSync(path.join(dir, file), 'utf8'), text, `${what}: never reset`);
       });
@@ -67,7 +77,10 @@ describe('status with a bad state file', () => {
     symlinkSync(target, path.join(dir, 'pacing.json'));
     const result = await runCli(['status', '--gateway', sim.url, '--config-dir', dir]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /pacing\.json is a symbolic link: the keeper writes only its own files, never through a link/);
+    assert.match(
+      result.stderr,
+      /pacing\.json is a symbolic link: the keeper writes only its own files, never through a link/,
+    );
     assert.equal(readFileSync(target, 'utf8'), '{}');
   });
 
@@ -75,7 +88,10 @@ describe('status with a bad state file', () => {
     for (const command of [['status'], ['watch'], ['history'], ['trust', 'list']]) {
       const result = await runCli([...command, '--config-dir', '']);
       assert.equal(result.code, 2, command.join(' '));
-      assert.match(result.stderr, /--config-dir is empty: give a folder, or leave the flag out to use the default one\./);
+      assert.match(
+        result.stderr,
+        /--config-dir is empty: give a folder, or leave the flag out to use the default one\./,
+      );
     }
   });
 });
@@ -92,8 +108,15 @@ describe('watch with a bad state file', () => {
     );
     for (const { file, dir, code, stderr, stdout } of results) {
       assert.equal(code, null, `${file}: watch did not exit (${stderr})`);
-      assert.match(stdout, new RegExp(`keeper-error: The keeper cannot keep the session: .*${file.replace('.', '\\.')} holds \\[\\]`), `${file}: the state says it`);
-      assert.ok(stderr.includes(`${path.join(dir, file)} holds [] (a list) where the keeper keeps a JSON object`), `${file}: ${stderr}`);
+      assert.match(
+        stdout,
+        new RegExp(`keeper-error: The keeper cannot keep the session: .*${file.replace('.', '\\.')} holds \\[\\]`),
+        `${file}: the state says it`,
+      );
+      assert.ok(
+        stderr.includes(`${path.join(dir, file)} holds [] (a list) where the keeper keeps a JSON object`),
+        `${file}: ${stderr}`,
+      );
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
       assert.equal(readFileSync(path.join(dir, file), 'utf8'), '[]', `${file}: never reset`);
     }
@@ -130,7 +153,11 @@ describe('watch with a bad state file', () => {
     const target = path.join(tempDir(t), 'notes.txt');
     writeFileSync(target, 'mine\n');
     symlinkSync(target, path.join(dir, 'history.jsonl'));
-    const { code, stderr, stdout } = await watchBriefly(t, ['--interval', '1', '--gateway', sim.url, '--config-dir', dir], 3_000);
+    const { code, stderr, stdout } = await watchBriefly(
+      t,
+      ['--interval', '1', '--gateway', sim.url, '--config-dir', dir],
+      3_000,
+    );
     assert.equal(code, null);
     assert.match(stdout, /ready: /);
     assert.match(stderr, /Could not write the history to .*history\.jsonl \(.*history\.jsonl is a symbolic link/);
@@ -141,18 +168,25 @@ describe('watch with a bad state file', () => {
 describe('history with a bad file', () => {
   test('state files it does not read change nothing; an unreadable or huge history exits 2 naming it', async (t) => {
     const dir = tempDir(t);
-    for (const file of ['trust.json', 'pacing.json', 'recovery.json', 'settings.json']) writeFileSync(path.join(dir, file), '[]');
+    for (const file of ['trust.json', 'pacing.json', 'recovery.json', 'settings.json'])
+      writeFileSync(path.join(dir, file), '[]');
     const fine = await runCli(['history', '--config-dir', dir]);
     assert.equal(fine.code, 0);
     assert.match(fine.stdout, /No changes of state recorded/);
     mkdirSync(path.join(dir, 'history.jsonl'));
     const unreadable = await runCli(['history', '--config-dir', dir]);
     assert.equal(unreadable.code, 2);
-    assert.match(unreadable.stderr, /^ibkr-keeper: Could not read the history in .*history\.jsonl \(EISDIR\): fix or delete the file\.\n$/);
+    assert.match(
+      unreadable.stderr,
+      /^ibkr-keeper: Could not read the history in .*history\.jsonl \(EISDIR\): fix or delete the file\.\n$/,
+    );
     const huge = tempDir(t);
     writeFileSync(path.join(huge, 'history.jsonl'), `${'{}\n'.repeat(2 * 1_048_576)}`);
     const big = await runCli(['history', '--config-dir', huge]);
     assert.equal(big.code, 2);
-    assert.match(big.stderr, /history\.jsonl is 6\.0 MB, far more than the keeper's history grows to: move it away or delete it/);
+    assert.match(
+      big.stderr,
+      /history\.jsonl is 6\.0 MB, far more than the keeper's history grows to: move it away or delete it/,
+    );
   });
 });

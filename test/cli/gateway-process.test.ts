@@ -41,7 +41,12 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
       'the folder comes from the running gateway when --dir is not given',
     );
     const plain = await runCli(['gateway', 'status', ...base]);
-    assert.match(plain.stdout, new RegExp(`^running: the gateway ibkr-keeper started listens on port ${port} \\(pid ${facts.pid}, since .*, build a27ed42, Java .*\\)\n`));
+    assert.match(
+      plain.stdout,
+      new RegExp(
+        `^running: the gateway ibkr-keeper started listens on port ${port} \\(pid ${facts.pid}, since .*, build a27ed42, Java .*\\)\n`,
+      ),
+    );
 
     const logs = await runCli(['gateway', 'logs', ...base, '--lines', '5']);
     assert.equal(logs.code, 0, logs.stderr);
@@ -49,7 +54,11 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
 
     const again = await runCli(['gateway', 'start', '--dir', dir, ...base]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, new RegExp(`^attached: the gateway this keeper started earlier \\(pid ${facts.pid}, `), 'never a second one');
+    assert.match(
+      again.stdout,
+      new RegExp(`^attached: the gateway this keeper started earlier \\(pid ${facts.pid}, `),
+      'never a second one',
+    );
 
     const restarted = await runCli(['gateway', 'restart', ...base, '--json'], { timeoutMs: 120_000 });
     const second = json(restarted.stdout);
@@ -66,13 +75,18 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     const after = await runCli(['gateway', 'status', '--dir', dir, ...base, '--json']);
     assert.equal(after.code, 6);
     assert.equal(json(after.stdout).state, 'stopped');
-    assert.equal((await runCli(['gateway', 'stop', ...base])).stdout, 'No gateway started by ibkr-keeper is running.\n');
+    assert.equal(
+      (await runCli(['gateway', 'stop', ...base])).stdout,
+      'No gateway started by ibkr-keeper is running.\n',
+    );
   });
 
   test('gateway start: no Java, no folder, a broken conf.yaml: one clear line, exit 2, nothing started', async (t) => {
     const dir = copyGateway(t, await freePort());
     const config = tempDir(t);
-    const noJava = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config], { env: { PATH: '/nonexistent', JAVA_HOME: '' } });
+    const noJava = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config], {
+      env: { PATH: '/nonexistent', JAVA_HOME: '' },
+    });
     assert.equal(noJava.code, 2);
     assert.match(noJava.stderr, /^ibkr-keeper: No Java found: .* Install Java 8u192 or later/);
     const noFolder = await runCli(['gateway', 'start', '--config-dir', config]);
@@ -89,7 +103,20 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     const port = await freePort();
     const dir = copyGateway(t, port);
     const config = tempDir(t);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--run-gateway', '--gateway-dir', dir, '--config-dir', config, '--health-port', '0', '--timeout', '1', '--json']);
+    const child = spawn(process.execPath, [
+      path.join(ROOT, 'bin/ibkr-keeper.js'),
+      'watch',
+      '--run-gateway',
+      '--gateway-dir',
+      dir,
+      '--config-dir',
+      config,
+      '--health-port',
+      '0',
+      '--timeout',
+      '1',
+      '--json',
+    ]);
     t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -134,14 +161,26 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     const browser = path.join(config, 'browser.sh');
     writeFileSync(browser, `#!/bin/sh\necho "$1" > "${opened}"\n`);
     chmodSync(browser, 0o755);
-    const result = await runCli(['login', '--gateway-dir', dir, '--config-dir', config], { env: { IBKR_KEEPER_BROWSER: browser } });
+    const result = await runCli(['login', '--gateway-dir', dir, '--config-dir', config], {
+      env: { IBKR_KEEPER_BROWSER: browser },
+    });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`^Log in to the gateway at https://localhost:${port}/\nOpened it in your browser\\.\n$`));
-    for (let i = 0; i < 50 && !readFileSync(opened, { flag: 'a+' }).length; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.match(
+      result.stdout,
+      new RegExp(`^Log in to the gateway at https://localhost:${port}/\nOpened it in your browser\\.\n$`),
+    );
+    for (let i = 0; i < 50 && !readFileSync(opened, { flag: 'a+' }).length; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(readFileSync(opened, 'utf8'), `https://localhost:${port}/\n`);
 
-    const printed = await runCli(['login', '--gateway', 'https://localhost:5999', '--config-dir', config, '--no-open', '--json'], { env: { IBKR_KEEPER_BROWSER: '/nonexistent' } });
+    const printed = await runCli(
+      ['login', '--gateway', 'https://localhost:5999', '--config-dir', config, '--no-open', '--json'],
+      { env: { IBKR_KEEPER_BROWSER: '/nonexistent' } },
+    );
     assert.equal(printed.code, 0, printed.stderr);
-    assert.deepEqual((({ url, opened: o }) => ({ url, opened: o }))(json(printed.stdout)), { url: 'https://localhost:5999/', opened: false });
+    assert.deepEqual((({ url, opened: o }) => ({ url, opened: o }))(json(printed.stdout)), {
+      url: 'https://localhost:5999/',
+      opened: false,
+    });
   });
 });

@@ -19,7 +19,9 @@ interface Watch {
 }
 
 function watch(t: TestContext, args: string[]): Watch {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -47,9 +49,18 @@ describe('one keeper per gateway', () => {
     await until('one says it follows the other', () => both.some((w) => /Following pid \d+/.test(w.stderr())));
     const follower = both.find((w) => /Following pid \d+/.test(w.stderr()))!;
     const holder = both.find((w) => w !== follower)!;
-    assert.match(follower.stderr(), new RegExp(`Following pid ${holder.child.pid} \\(ibkr-keeper watch\\), which has kept the session of ${sim.url.replace(/\./g, '\\.')} since .*: this one sends nothing and takes over when it stops\\.`));
+    assert.match(
+      follower.stderr(),
+      new RegExp(
+        `Following pid ${holder.child.pid} \\(ibkr-keeper watch\\), which has kept the session of ${sim.url.replace(/\./g, '\\.')} since .*: this one sends nothing and takes over when it stops\\.`,
+      ),
+    );
     assert.doesNotMatch(holder.stderr(), /Following/);
-    assert.equal(follower.lines.find((l) => l.state === 'ready').following.pid, holder.child.pid, 'its JSON lines name the keeper it follows');
+    assert.equal(
+      follower.lines.find((l) => l.state === 'ready').following.pid,
+      holder.child.pid,
+      'its JSON lines name the keeper it follows',
+    );
 
     const seq = sim.requests().at(-1)!.seq;
     // 90 s side by side, as the issue asks: one keeper's tickles (about 45), not two keepers' (about 90).
@@ -60,7 +71,11 @@ describe('one keeper per gateway', () => {
 
     holder.child.kill('SIGKILL');
     await once(holder.child, 'exit');
-    await until('the follower takes over', () => /pid \d+ \(ibkr-keeper watch\) stopped: this process keeps the session/.test(follower.stderr()), 5_000);
+    await until(
+      'the follower takes over',
+      () => /pid \d+ \(ibkr-keeper watch\) stopped: this process keeps the session/.test(follower.stderr()),
+      5_000,
+    );
     const after = sim.requests().at(-1)?.seq ?? 0;
     await sleep(5_000);
     assert.ok(sim.requests(after).filter((r) => r.path === '/v1/api/tickle').length >= 2, 'it tickles now');
@@ -78,7 +93,11 @@ describe('one keeper per gateway', () => {
     assert.equal((await runCli(['status', '--gateway', sim.url, '--config-dir', dir])).code, 0);
     const codes: Array<number | null> = [];
     for (let wave = 0; wave < 4; wave += 1) {
-      const runs = Array.from({ length: 50 }, () => runCli(['status', '--json', '--gateway', sim.url, '--config-dir', dir, '--timeout', '60'], { timeoutMs: 120_000 }));
+      const runs = Array.from({ length: 50 }, () =>
+        runCli(['status', '--json', '--gateway', sim.url, '--config-dir', dir, '--timeout', '60'], {
+          timeoutMs: 120_000,
+        }),
+      );
       for (const result of await Promise.all(runs)) {
         codes.push(result.code);
         if (result.code !== 0) assert.fail(`status exited ${result.code}: ${result.stdout} ${result.stderr}`);

@@ -20,7 +20,18 @@ function filesUnder(dir: string): string[] {
 test('a gateway that leaks the session id everywhere: it is never written whole', async (t) => {
   const sim = await startSim(t, { settings: { reauthLatencyMs: 500 } });
   const dir = tempDir(t);
-  const watch = spawnCli(t, ['watch', '--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
+  const watch = spawnCli(t, [
+    'watch',
+    '--json',
+    '--interval',
+    '1',
+    '--gateway',
+    sim.url,
+    '--config-dir',
+    dir,
+    '--health-port',
+    '0',
+  ]);
   const { child } = watch;
   const ids = new Set<string>();
   const sample = setInterval(() => sim.model.session && ids.add(sim.model.session), 20);
@@ -46,7 +57,9 @@ test('a gateway that leaks the session id everywhere: it is never written whole'
   assert.ok(ids.size > 0);
   assert.match(stdout, /keeper|not-authenticated|gateway-down/, 'the leaking answers were seen');
   const written: Record<string, string> = { stdout, stderr, served };
-  oneShots.forEach((r, i) => Object.assign(written, { [`one-shot ${i} stdout`]: r.stdout, [`one-shot ${i} stderr`]: r.stderr }));
+  oneShots.forEach((r, i) =>
+    Object.assign(written, { [`one-shot ${i} stdout`]: r.stdout, [`one-shot ${i} stderr`]: r.stderr }),
+  );
   for (const file of filesUnder(dir)) written[file] = readFileSync(file, 'utf8');
   for (const [where, text] of Object.entries(written)) {
     for (const id of ids) assert.ok(!text.includes(id), `the session id ${id.slice(0, 4)}… appears whole in ${where}`);

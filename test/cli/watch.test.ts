@@ -22,7 +22,9 @@ interface Watch {
 }
 
 function watch(t: TestContext, args: string[]): Watch {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -39,7 +41,12 @@ function watch(t: TestContext, args: string[]): Watch {
             const line = w.lines[w.seen++];
             if (line.state === state) return resolve(line);
           }
-          if (Date.now() > deadline) return reject(new Error(`no "${state}" line within ${timeoutMs} ms; lines: ${JSON.stringify(w.lines.map((l) => l.state))}; stderr: ${stderr}`));
+          if (Date.now() > deadline)
+            return reject(
+              new Error(
+                `no "${state}" line within ${timeoutMs} ms; lines: ${JSON.stringify(w.lines.map((l) => l.state))}; stderr: ${stderr}`,
+              ),
+            );
           setTimeout(poll, 50);
         };
         poll();
@@ -75,11 +82,15 @@ describe('watch', () => {
     for (let wave = 0; wave < 5; wave += 1) {
       // 2,000 idle connections held at once, then dropped: 10,000 in all.
       const sockets = await Promise.all(
-        Array.from({ length: 2_000 }, () => new Promise<import('node:net').Socket>((resolve) => {
-          const socket = connect(port, '127.0.0.1');
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', () => resolve(socket));
-        })),
+        Array.from(
+          { length: 2_000 },
+          () =>
+            new Promise<import('node:net').Socket>((resolve) => {
+              const socket = connect(port, '127.0.0.1');
+              socket.once('connect', () => resolve(socket));
+              socket.once('error', () => resolve(socket));
+            }),
+        ),
       );
       await new Promise((r) => setTimeout(r, 300));
       peak = Math.max(peak, rssMb(w.child.pid!));
@@ -106,7 +117,8 @@ describe('watch', () => {
     const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
     assert.equal((await get(`${health}/status`)).body.state, 'keeper-error');
     const deadline = Date.now() + 15_000;
-    while ((await get(`${health}/livez`)).status === 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((await get(`${health}/livez`)).status === 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     assert.equal((await get(`${health}/livez`)).status, 503, 'no progress for 3 intervals');
     assert.equal(w.child.exitCode, null, 'still running');
     rmSync(path.join(dir, 'recovery.json'));
@@ -132,7 +144,10 @@ describe('watch', () => {
 
     const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
     assert.deepEqual((await get(`${health}/livez`)).status, 200);
-    assert.deepEqual(await get(`${health}/readyz`), { status: 200, body: { ready: true, state: 'ready', reason: first.reason } });
+    assert.deepEqual(await get(`${health}/readyz`), {
+      status: 200,
+      body: { ready: true, state: 'ready', reason: first.reason },
+    });
     const status = await get(`${health}/status`);
     assert.equal(status.body.state, 'ready');
     assert.ok(!JSON.stringify(status.body).includes(sim.model.session), 'the session id is redacted');
@@ -193,25 +208,49 @@ describe('watch', () => {
     assert.equal(sim.maxInFlight, 1);
 
     const history = await runCli(['history', '--json', '--config-dir', dir]);
-    const recorded = history.stdout.trim().split('\n').map((l) => JSON.parse(l).state);
-    assert.deepEqual(recorded, w.lines.map((l) => l.state));
+    const recorded = history.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).state);
+    assert.deepEqual(
+      recorded,
+      w.lines.map((l) => l.state),
+    );
     const human = await runCli(['history', '--since', '1h', '--config-dir', dir]);
     assert.match(human.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: /m);
   });
 
   test('without --json: one readable line per change; SIGUSR1 is ignored; SIGTERM and SIGHUP end it with 0', async (t) => {
     const sim = await startSim(t);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
+    const child = spawn(process.execPath, [
+      path.join(ROOT, 'bin/ibkr-keeper.js'),
+      'watch',
+      '--interval',
+      '1',
+      '--gateway',
+      sim.url,
+      '--config-dir',
+      tempDir(t),
+    ]);
     t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
-    assert.match(line.toString(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./);
+    assert.match(
+      line.toString(),
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./,
+    );
     if (process.platform === 'linux') {
       // It restarted itself with the options that keep it small, as the same process (the pid a
       // service manager watches), and said nothing about them.
       const args = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      assert.deepEqual(args.slice(1, 6), ['--no-turbofan', '--no-maglev', '--no-sparkplug', '--max-semi-space-size=1', '--disable-sigusr1']);
+      assert.deepEqual(args.slice(1, 6), [
+        '--no-turbofan',
+        '--no-maglev',
+        '--no-sparkplug',
+        '--max-semi-space-size=1',
+        '--disable-sigusr1',
+      ]);
       assert.equal(args[6], path.join(ROOT, 'bin/ibkr-keeper.js'));
     }
     child.kill('SIGUSR1');
@@ -222,7 +261,16 @@ describe('watch', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
     assert.doesNotMatch(stderr, /warning/i);
-    const hup = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)]);
+    const hup = spawn(process.execPath, [
+      path.join(ROOT, 'bin/ibkr-keeper.js'),
+      'watch',
+      '--interval',
+      '1',
+      '--gateway',
+      sim.url,
+      '--config-dir',
+      tempDir(t),
+    ]);
     t.after(() => hup.kill('SIGKILL'));
     await once(hup.stdout, 'data');
     hup.kill('SIGHUP');
@@ -268,7 +316,10 @@ describe('watch and the settings file', () => {
     writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ gateway: sim.url, intervalSeconds: -5 }));
     const w = watch(t, ['--json', '--config-dir', dir]);
     await w.next('ready');
-    assert.match(w.stderr(), /settings\.json: "intervalSeconds" -5 is not valid \(The interval must be at least 1 second\.\); using 60/);
+    assert.match(
+      w.stderr(),
+      /settings\.json: "intervalSeconds" -5 is not valid \(The interval must be at least 1 second\.\); using 60/,
+    );
     w.child.kill('SIGINT');
     await once(w.child, 'exit');
   });

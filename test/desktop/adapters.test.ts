@@ -17,16 +17,28 @@ describe('IPC', () => {
   const page = 'file:///app/dist/renderer/index.html';
   function rig() {
     const registered = new Map<string, (event: IpcMainInvokeEvent, request: unknown) => unknown>();
-    const ipcMain = { handle: (channel: string, fn: never) => void registered.set(channel, fn), removeHandler: (channel: string) => void registered.delete(channel) } satisfies Pick<IpcMain, 'handle' | 'removeHandler'>;
+    const ipcMain = {
+      handle: (channel: string, fn: never) => void registered.set(channel, fn),
+      removeHandler: (channel: string) => void registered.delete(channel),
+    } satisfies Pick<IpcMain, 'handle' | 'removeHandler'>;
     const received: Array<[string, unknown]> = [];
-    const handlers = Object.fromEntries(INVOKE_CHANNELS.map((c) => [c, async (request: unknown) => void received.push([c, request])])) as unknown as Handlers;
-    const remove = setupIpc(ipcMain, handlers, ownWindowsOnly(() => [7], page));
+    const handlers = Object.fromEntries(
+      INVOKE_CHANNELS.map((c) => [c, async (request: unknown) => void received.push([c, request])]),
+    ) as unknown as Handlers;
+    const remove = setupIpc(
+      ipcMain,
+      handlers,
+      ownWindowsOnly(() => [7], page),
+    );
     const call = (channel: string, sender: { id: number; url: string }, request: unknown) =>
-      registered.get(channel)!({ sender: { id: sender.id }, senderFrame: { url: sender.url } } as unknown as IpcMainInvokeEvent, request);
+      registered.get(channel)!(
+        { sender: { id: sender.id }, senderFrame: { url: sender.url } } as unknown as IpcMainInvokeEvent,
+        request,
+      );
     return { registered, received, call, remove };
   }
 
-  test('every channel of the contract is answered for the app\'s own window', async () => {
+  test("every channel of the contract is answered for the app's own window", async () => {
     const r = rig();
     assert.deepEqual([...r.registered.keys()], [...INVOKE_CHANNELS]);
     await r.call('keeper:act', { id: 7, url: page }, { action: 'check' });
@@ -37,7 +49,10 @@ describe('IPC', () => {
 
   test('a message from another window or another page is refused before any handler', () => {
     const r = rig();
-    assert.throws(() => r.call('keeper:act', { id: 8, url: page }, { action: 'logout' }), /Refused "keeper:act" from a page that is not the app's own/);
+    assert.throws(
+      () => r.call('keeper:act', { id: 8, url: page }, { action: 'logout' }),
+      /Refused "keeper:act" from a page that is not the app's own/,
+    );
     assert.throws(() => r.call('settings:save', { id: 7, url: 'https://evil.example/' }, {}), /Refused/);
     assert.deepEqual(r.received, []);
   });
@@ -46,8 +61,15 @@ describe('IPC', () => {
 describe('details window', () => {
   test('sandboxed, isolated, no Node in the page', () => {
     const prefs = windowOptions({ preloadPath: '/p.cjs' }).webPreferences!;
-    assert.deepEqual([prefs.sandbox, prefs.contextIsolation, prefs.nodeIntegration, prefs.webSecurity, prefs.preload], [true, true, false, true, '/p.cjs']);
-    assert.equal(windowOptions({ preloadPath: '/p.cjs', devTools: false }).webPreferences!.devTools, false, 'no DevTools in the installed app');
+    assert.deepEqual(
+      [prefs.sandbox, prefs.contextIsolation, prefs.nodeIntegration, prefs.webSecurity, prefs.preload],
+      [true, true, false, true, '/p.cjs'],
+    );
+    assert.equal(
+      windowOptions({ preloadPath: '/p.cjs', devTools: false }).webPreferences!.devTools,
+      false,
+      'no DevTools in the installed app',
+    );
   });
 
   test('no new windows, no navigation; one window at a time; state goes to it while open', () => {
@@ -73,7 +95,11 @@ describe('details window', () => {
         },
       } as unknown as BrowserWindow;
     };
-    const windows = setupWindows({ createWindow: fake, preloadPath: '/p.cjs', indexPath: '/app/dist/renderer/index.html' });
+    const windows = setupWindows({
+      createWindow: fake,
+      preloadPath: '/p.cjs',
+      indexPath: '/app/dist/renderer/index.html',
+    });
     windows.show();
     windows.show();
     assert.equal(created, 1);
@@ -97,7 +123,13 @@ describe('launch at login', () => {
   test('Linux: an autostart entry whose Exec is the AppImage when run as one; removed when turned off', (t) => {
     const home = tempDir(t);
     const env = { APPIMAGE: '/home/u/Apps/IBKR Session Keeper.AppImage' };
-    const login = setupLaunchAtLogin({ platform: 'linux', app: {} as never, env, home, execPath: '/tmp/.mount_x/ibkr' });
+    const login = setupLaunchAtLogin({
+      platform: 'linux',
+      app: {} as never,
+      env,
+      home,
+      execPath: '/tmp/.mount_x/ibkr',
+    });
     login.set(true);
     const file = autostartPath({ env, home });
     assert.equal(file, path.join(home, '.config/autostart/ibkr-session-keeper.desktop'));
@@ -107,18 +139,39 @@ describe('launch at login', () => {
     assert.equal(login.enabled(), true);
     login.set(false);
     assert.equal(existsSync(file), false);
-    const plain = setupLaunchAtLogin({ platform: 'linux', app: {} as never, env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/usr/bin/ibkr-session-keeper' });
+    const plain = setupLaunchAtLogin({
+      platform: 'linux',
+      app: {} as never,
+      env: { XDG_CONFIG_HOME: path.join(home, 'cfg') },
+      home,
+      execPath: '/usr/bin/ibkr-session-keeper',
+    });
     plain.set(true);
-    assert.match(readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'), /Exec="\/usr\/bin\/ibkr-session-keeper"/);
-    const odd = setupLaunchAtLogin({ platform: 'linux', app: {} as never, env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/opt/100% "keeper"/$app' });
+    assert.match(
+      readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'),
+      /Exec="\/usr\/bin\/ibkr-session-keeper"/,
+    );
+    const odd = setupLaunchAtLogin({
+      platform: 'linux',
+      app: {} as never,
+      env: { XDG_CONFIG_HOME: path.join(home, 'cfg') },
+      home,
+      execPath: '/opt/100% "keeper"/$app',
+    });
     odd.set(true);
-    assert.match(readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'), /\nExec="\/opt\/100%% \\"keeper\\"\/\\\$app"\n/);
+    assert.match(
+      readFileSync(path.join(home, 'cfg/autostart/ibkr-session-keeper.desktop'), 'utf8'),
+      /\nExec="\/opt\/100%% \\"keeper\\"\/\\\$app"\n/,
+    );
   });
 
   test('macOS and Windows: the system login item', () => {
     for (const platform of ['darwin', 'win32'] as const) {
       const calls: unknown[] = [];
-      const app = { setLoginItemSettings: (s: unknown) => void calls.push(s), getLoginItemSettings: () => ({ openAtLogin: true }) as never };
+      const app = {
+        setLoginItemSettings: (s: unknown) => void calls.push(s),
+        getLoginItemSettings: () => ({ openAtLogin: true }) as never,
+      };
       const login = setupLaunchAtLogin({ platform, app, env: {}, home: '/h', execPath: 'C:\\App\\keeper.exe' });
       login.set(true);
       assert.deepEqual(calls, [{ openAtLogin: true, path: platform === 'win32' ? 'C:\\App\\keeper.exe' : undefined }]);
@@ -130,7 +183,13 @@ describe('launch at login', () => {
 describe('launch at login, read back', () => {
   test('Linux: on while the autostart file exists, off once removed', (t) => {
     const home = tempDir(t);
-    const login = setupLaunchAtLogin({ platform: 'linux', app: {} as Parameters<typeof setupLaunchAtLogin>[0]['app'], env: { XDG_CONFIG_HOME: path.join(home, 'cfg') }, home, execPath: '/usr/bin/keeper' });
+    const login = setupLaunchAtLogin({
+      platform: 'linux',
+      app: {} as Parameters<typeof setupLaunchAtLogin>[0]['app'],
+      env: { XDG_CONFIG_HOME: path.join(home, 'cfg') },
+      home,
+      execPath: '/usr/bin/keeper',
+    });
     assert.equal(login.status().state, 'off');
     login.set(true);
     assert.equal(login.status().state, 'on');
@@ -140,9 +199,21 @@ describe('launch at login, read back', () => {
 
   test("macOS: a login item waiting for the user's approval is shown as such", () => {
     let reported: { openAtLogin: boolean; status?: string } = { openAtLogin: false, status: 'requires-approval' };
-    const app = { setLoginItemSettings: () => undefined, getLoginItemSettings: () => reported } as unknown as Parameters<typeof setupLaunchAtLogin>[0]['app'];
-    const login = setupLaunchAtLogin({ platform: 'darwin', app, env: {}, home: '/h', execPath: '/Applications/K.app/Contents/MacOS/K' });
-    assert.deepEqual(login.status(), { state: 'requires-approval', text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.' });
+    const app = {
+      setLoginItemSettings: () => undefined,
+      getLoginItemSettings: () => reported,
+    } as unknown as Parameters<typeof setupLaunchAtLogin>[0]['app'];
+    const login = setupLaunchAtLogin({
+      platform: 'darwin',
+      app,
+      env: {},
+      home: '/h',
+      execPath: '/Applications/K.app/Contents/MacOS/K',
+    });
+    assert.deepEqual(login.status(), {
+      state: 'requires-approval',
+      text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.',
+    });
     reported = { openAtLogin: true, status: 'enabled' };
     assert.equal(login.status().state, 'on');
     reported = { openAtLogin: false, status: 'not-registered' };
@@ -150,7 +221,10 @@ describe('launch at login, read back', () => {
   });
 
   test('unpackaged: nothing registered, and it says so', () => {
-    assert.deepEqual(NOT_PACKAGED.status(), { state: 'not-packaged', text: 'Launch at login works only in the installed app.' });
+    assert.deepEqual(NOT_PACKAGED.status(), {
+      state: 'not-packaged',
+      text: 'Launch at login works only in the installed app.',
+    });
   });
 });
 
@@ -158,7 +232,10 @@ describe('power and certificates', () => {
   test('resume and screen unlock ask for a check', () => {
     const listeners: Record<string, () => void> = {};
     const woke: string[] = [];
-    setupPower({ on: ((event: string, fn: () => void) => void (listeners[event] = fn)) as never }, (why) => void woke.push(why));
+    setupPower(
+      { on: ((event: string, fn: () => void) => void (listeners[event] = fn)) as never },
+      (why) => void woke.push(why),
+    );
     listeners['resume']!();
     listeners['unlock-screen']!();
     assert.deepEqual(woke, ['resume', 'unlock-screen']);
@@ -168,7 +245,11 @@ describe('power and certificates', () => {
     const pin = `AB:${'01:'.repeat(30)}CD`;
     const proc = verifyProc(() => ({ hostname: 'localhost', fingerprint256: pin }));
     const results: number[] = [];
-    const ask = (hostname: string, fingerprint: string) => proc({ hostname, certificate: { fingerprint } as never, verificationResult: 'net::ERR_CERT_AUTHORITY_INVALID' }, (r) => void results.push(r));
+    const ask = (hostname: string, fingerprint: string) =>
+      proc(
+        { hostname, certificate: { fingerprint } as never, verificationResult: 'net::ERR_CERT_AUTHORITY_INVALID' },
+        (r) => void results.push(r),
+      );
     ask('localhost', toElectronFingerprint(pin));
     ask('localhost', toElectronFingerprint(`CD:${'01:'.repeat(30)}AB`));
     ask('example.com', 'sha256/xyz');

@@ -11,7 +11,10 @@ import { VirtualTime } from '../../main/simulator/virtual-time.ts';
 import type { Simulator } from '../../main/simulator/server.ts';
 import { startSim, tempDir } from '../helpers.ts';
 
-async function coreRig(t: TestContext, options: { sim?: Simulator; settings?: Partial<typeof DEFAULT_SETTINGS>; dir?: string } = {}) {
+async function coreRig(
+  t: TestContext,
+  options: { sim?: Simulator; settings?: Partial<typeof DEFAULT_SETTINGS>; dir?: string } = {},
+) {
   const sim = options.sim ?? (await startSim(t, { settings: { reauthLatencyMs: 3_000 } }));
   const dir = options.dir ?? tempDir(t);
   const file = SettingsFile.open(dir);
@@ -21,7 +24,12 @@ async function coreRig(t: TestContext, options: { sim?: Simulator; settings?: Pa
   const launch: boolean[] = [];
   const opened: string[] = [];
   const core = new DesktopCore({
-    configDir: dir, settings: file, clock: time, scheduler: time, sleep: time.sleep, timeoutMs: 2_000,
+    configDir: dir,
+    settings: file,
+    clock: time,
+    scheduler: time,
+    sleep: time.sleep,
+    timeoutMs: 2_000,
     notifier: { show: async (n) => void notes.push(n) },
     openExternal: async (url) => void opened.push(url),
     applyLaunchAtLogin: (enabled) => void launch.push(enabled),
@@ -66,10 +74,17 @@ describe('desktop core', () => {
     await r.time.runFor(1_000);
     await r.sim.apply({ type: 'drop' });
     await r.time.runFor(120_000);
-    assert.deepEqual(r.notes.map((n) => n.kind), [], 'no drop, and so no "back" out of nowhere');
+    assert.deepEqual(
+      r.notes.map((n) => n.kind),
+      [],
+      'no drop, and so no "back" out of nowhere',
+    );
     await r.sim.apply({ type: 'compete' });
     await r.time.runFor(120_000);
-    assert.deepEqual(r.notes.map((n) => n.kind), ['competing']);
+    assert.deepEqual(
+      r.notes.map((n) => n.kind),
+      ['competing'],
+    );
   });
 
   test('Open login page opens only the configured gateway over https', async (t) => {
@@ -86,7 +101,10 @@ describe('desktop core', () => {
     await r.time.runFor(61_000);
     assert.equal(r.core.state().status.state, 'untrusted-certificate');
     const wrong = await r.core.acceptCertificate(`${'11:'.repeat(31)}11`);
-    assert.deepEqual(wrong, { ok: false, message: 'Not trusted: that is not the certificate the gateway presents now. Check again.' });
+    assert.deepEqual(wrong, {
+      ok: false,
+      message: 'Not trusted: that is not the certificate the gateway presents now. Check again.',
+    });
     assert.equal((await r.core.acceptCertificate('nope')).ok, false);
     const right = await r.core.acceptCertificate(r.sim.fingerprint256.toLowerCase());
     assert.equal(right.ok, true);
@@ -107,15 +125,26 @@ describe('desktop core', () => {
 describe('settings file', () => {
   test('bad values in settings.json are named, replaced by defaults, and the file is left alone', (t) => {
     const dir = tempDir(t);
-    const text = JSON.stringify({ gateway: 'localhost:5000', intervalSeconds: 0, notifications: { drop: 'yes' }, launchAtLogin: true });
+    const text = JSON.stringify({
+      gateway: 'localhost:5000',
+      intervalSeconds: 0,
+      notifications: { drop: 'yes' },
+      launchAtLogin: true,
+    });
     writeFileSync(path.join(dir, 'settings.json'), text);
     const { settings, problems } = SettingsFile.open(dir).read();
     assert.equal(settings.gateway, DEFAULT_SETTINGS.gateway);
     assert.equal(settings.intervalSeconds, 60);
     assert.equal(settings.launchAtLogin, true, 'good values are kept');
     assert.equal(problems.length, 3);
-    assert.match(problems[0]!, /settings\.json: "gateway" "localhost:5000" is not valid \(.*does not use https.*\); using "https:\/\/localhost:5000"/);
-    assert.match(problems[1]!, /"intervalSeconds" 0 is not valid \(The interval must be at least 1 second\.\); using 60/);
+    assert.match(
+      problems[0]!,
+      /settings\.json: "gateway" "localhost:5000" is not valid \(.*does not use https.*\); using "https:\/\/localhost:5000"/,
+    );
+    assert.match(
+      problems[1]!,
+      /"intervalSeconds" 0 is not valid \(The interval must be at least 1 second\.\); using 60/,
+    );
     assert.equal(JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')).intervalSeconds, 0);
   });
 
@@ -145,8 +174,15 @@ describe('one keeper per gateway (desktop core)', () => {
     const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
     const make = (): DesktopCore => {
       const core = new DesktopCore({
-        configDir: dir, settings: SettingsFile.open(dir), clock: time, scheduler: time, sleep: time.sleep, timeoutMs: 2_000,
-        notifier: { show: async () => undefined }, openExternal: async () => undefined, applyLaunchAtLogin: () => undefined,
+        configDir: dir,
+        settings: SettingsFile.open(dir),
+        clock: time,
+        scheduler: time,
+        sleep: time.sleep,
+        timeoutMs: 2_000,
+        notifier: { show: async () => undefined },
+        openExternal: async () => undefined,
+        applyLaunchAtLogin: () => undefined,
       });
       t.after(() => core.stop());
       core.start();
@@ -159,14 +195,20 @@ describe('one keeper per gateway (desktop core)', () => {
     assert.deepEqual(first.state().role, { role: 'keeping' });
     const role = second.state().role;
     assert.equal(role.role, 'following');
-    assert.deepEqual(role.role === 'following' && role.holder && { pid: role.holder.pid, program: role.holder.program }, { pid: process.pid, program: 'desktop' });
+    assert.deepEqual(
+      role.role === 'following' && role.holder && { pid: role.holder.pid, program: role.holder.program },
+      { pid: process.pid, program: 'desktop' },
+    );
     assert.equal(second.state().status.state, 'ready', "it shows the holder's state");
     assert.equal(second.state().status.facts.userName, 'simuser1');
     const tickles = sim.counts()['/v1/api/tickle'] ?? 0;
     assert.ok(tickles >= 10 && tickles <= 12, `one keeper's tickles (one a minute), not two: ${tickles}`);
     const refused = await second.act('reauthenticate');
     assert.equal(refused.ok, false);
-    assert.match(refused.message, /^pid \d+ \(the desktop app\) keeps this gateway's session\. Do that there, or stop it/);
+    assert.match(
+      refused.message,
+      /^pid \d+ \(the desktop app\) keeps this gateway's session\. Do that there, or stop it/,
+    );
     await first.stop();
     await time.runFor(2_000);
     assert.deepEqual(second.state().role, { role: 'keeping' });
@@ -188,7 +230,10 @@ describe('settings are written only when saved (desktop core)', () => {
     await r.time.runFor(1_000);
     assert.equal(r.core.state().status.state, 'ready');
     assert.deepEqual(r.launch, [true]);
-    assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')), { ...text, launchAtLogin: true });
+    assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')), {
+      ...text,
+      launchAtLogin: true,
+    });
   });
 
   test('a settings.json that is not an object is named in the window, the defaults stand in, and saving is refused', async (t) => {
@@ -196,7 +241,10 @@ describe('settings are written only when saved (desktop core)', () => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'settings.json'), '[]');
     const r = await coreRig(t, { sim, dir, settings: null as never });
-    assert.match(r.core.state().settingsProblems[0]!, /settings\.json holds \[\] \(a list\) where the keeper keeps a JSON object: fix it or delete the file/);
+    assert.match(
+      r.core.state().settingsProblems[0]!,
+      /settings\.json holds \[\] \(a list\) where the keeper keeps a JSON object: fix it or delete the file/,
+    );
     const saved = await r.core.saveSettings({ intervalSeconds: 30 });
     assert.equal(saved.ok, false);
     assert.match(!saved.ok ? saved.errors.gateway! : '', /^Not saved: .*settings\.json holds \[\]/);

@@ -151,7 +151,10 @@ export function electronFakes() {
     app: new FakeApp(),
     BrowserWindow: FakeBrowserWindow,
     Tray: FakeTray,
-    Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template, setApplicationMenu: (menu: unknown) => void fakes.app.calls.push(`setApplicationMenu:${menu}`) },
+    Menu: {
+      buildFromTemplate: (template: MenuItemConstructorOptions[]) => template,
+      setApplicationMenu: (menu: unknown) => void fakes.app.calls.push(`setApplicationMenu:${menu}`),
+    },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     dialog: {
       errors: [] as Array<[string, string]>,
@@ -165,7 +168,11 @@ export function electronFakes() {
       },
     },
     Notification: FakeNotification,
-    ipcMain: { handle: (channel: string, fn: (event: unknown, request: unknown) => unknown) => void handlers.set(channel, fn), removeHandler: (channel: string) => void handlers.delete(channel), on: () => undefined },
+    ipcMain: {
+      handle: (channel: string, fn: (event: unknown, request: unknown) => unknown) => void handlers.set(channel, fn),
+      removeHandler: (channel: string) => void handlers.delete(channel),
+      on: () => undefined,
+    },
     powerMonitor: new EventEmitter(),
     // One 1920x1080 display with a 32 px panel at the top, the pointer on the panel's right.
     screen: {
@@ -173,7 +180,10 @@ export function electronFakes() {
       getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 32, width: 1920, height: 1048 } }),
     },
     session: { defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) } },
-    shell: { openExternal: async (url: string) => void opened.push(url), openPath: async (file: string) => void opened.push(`path:${file}`) },
+    shell: {
+      openExternal: async (url: string) => void opened.push(url),
+      openPath: async (file: string) => void opened.push(`path:${file}`),
+    },
   };
   return { fakes, handlers, opened, verifyProcs };
 }
@@ -181,7 +191,10 @@ export function electronFakes() {
 /** electron-log's main-process logger: lines kept in memory, the file named `logFile`. */
 export function electronLogFake(logFile: string) {
   const lines: string[] = [];
-  const record = (level: string) => (...parts: unknown[]) => void lines.push(`${level} ${parts.join(' ')}`);
+  const record =
+    (level: string) =>
+    (...parts: unknown[]) =>
+      void lines.push(`${level} ${parts.join(' ')}`);
   const log = {
     initialize: () => undefined,
     transports: { file: { level: 'silly', getFile: () => ({ path: logFile }) } },

@@ -14,7 +14,12 @@ import { realClock, realScheduler } from '../../main/session/time.ts';
 import { tempDir } from '../helpers.ts';
 import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 
-function desktop(t: TestContext, configDir: string, settings: Partial<Settings>, note: (pid: number | undefined) => void): DesktopCore {
+function desktop(
+  t: TestContext,
+  configDir: string,
+  settings: Partial<Settings>,
+  note: (pid: number | undefined) => void,
+): DesktopCore {
   SettingsFile.open(configDir).write({ ...DEFAULT_SETTINGS, launchAtLogin: false, ...settings });
   const core = new DesktopCore({
     configDir,
@@ -46,7 +51,12 @@ describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
     const note = reaper(t);
     const port = await freePort();
     const dir = copyGateway(t, port);
-    const core = desktop(t, tempDir(t), { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, note);
+    const core = desktop(
+      t,
+      tempDir(t),
+      { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true },
+      note,
+    );
     assert.equal(core.state().gateway?.state, 'stopped', 'known before it starts');
     core.start();
     const running = await gatewayIn(core, 'running');
@@ -75,13 +85,23 @@ describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
     const port = await freePort();
     const dir = copyGateway(t, port);
     const configDir = tempDir(t);
-    const first = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true }, note);
+    const first = desktop(
+      t,
+      configDir,
+      { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true },
+      note,
+    );
     first.start();
     const running = await gatewayIn(first, 'running');
     await first.stop();
     assert.ok(groupAlive(running.pid!), 'left running');
 
-    const next = desktop(t, configDir, { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true }, note);
+    const next = desktop(
+      t,
+      configDir,
+      { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true },
+      note,
+    );
     next.start();
     const found = await gatewayIn(next, 'attached');
     assert.equal(found.pid, running.pid);

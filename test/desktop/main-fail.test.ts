@@ -14,7 +14,11 @@ test('a start that fails is shown in an error box and logged, and the app exits'
   const dir = tempDir(t);
   const saved = process.env['IBKR_KEEPER_CONFIG_DIR'];
   process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
-  t.after(() => (saved === undefined ? delete process.env['IBKR_KEEPER_CONFIG_DIR'] : (process.env['IBKR_KEEPER_CONFIG_DIR'] = saved)));
+  t.after(() =>
+    saved === undefined
+      ? delete process.env['IBKR_KEEPER_CONFIG_DIR']
+      : (process.env['IBKR_KEEPER_CONFIG_DIR'] = saved),
+  );
   const { fakes } = electronFakes();
   fakes.app.whenReady = async () => {
     throw new Error('Missing X server or $DISPLAY');
@@ -25,6 +29,11 @@ test('a start that fails is shown in an error box and logged, and the app exits'
   await import(pathToFileURL(path.join(ROOT, 'dist/main/desktop/main.js')).href);
   for (let i = 0; i < 100 && !fakes.app.calls.includes('exit:1'); i += 1) await new Promise((r) => setTimeout(r, 10));
   assert.ok(fakes.app.calls.includes('exit:1'), 'the process ends');
-  assert.deepEqual(fakes.dialog.errors, [['IBKR Session Keeper could not start', `Missing X server or $DISPLAY\n\nThe log has more: ${path.join(dir, 'main.log')}`]]);
+  assert.deepEqual(fakes.dialog.errors, [
+    [
+      'IBKR Session Keeper could not start',
+      `Missing X server or $DISPLAY\n\nThe log has more: ${path.join(dir, 'main.log')}`,
+    ],
+  ]);
   assert.deepEqual(lines, ['error Could not start: Missing X server or $DISPLAY']);
 });

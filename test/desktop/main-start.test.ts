@@ -26,10 +26,22 @@ test('first run with a damaged trust.json: the window opens, a dialog names the 
   const dir = tempDir(t);
   writeFileSync(path.join(dir, 'trust.json'), '{"version": 1, "pins": ');
   const home = tempDir(t);
-  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'], IBKR_KEEPER_CONFIG_DIR: process.env['IBKR_KEEPER_CONFIG_DIR'], PATH: process.env['PATH'], XDG_CURRENT_DESKTOP: process.env['XDG_CURRENT_DESKTOP'] };
+  const saved = {
+    HOME: process.env['HOME'],
+    XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'],
+    IBKR_KEEPER_CONFIG_DIR: process.env['IBKR_KEEPER_CONFIG_DIR'],
+    PATH: process.env['PATH'],
+    XDG_CURRENT_DESKTOP: process.env['XDG_CURRENT_DESKTOP'],
+  };
   // Stock GNOME: no StatusNotifierWatcher on the session bus, so no tray icon shows.
   const bin = fakeGdbus(home, false);
-  Object.assign(process.env, { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), IBKR_KEEPER_CONFIG_DIR: dir, PATH: `${bin}${path.delimiter}${process.env['PATH']}`, XDG_CURRENT_DESKTOP: 'GNOME' });
+  Object.assign(process.env, {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    IBKR_KEEPER_CONFIG_DIR: dir,
+    PATH: `${bin}${path.delimiter}${process.env['PATH']}`,
+    XDG_CURRENT_DESKTOP: 'GNOME',
+  });
   t.after(() => {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
@@ -47,17 +59,28 @@ test('first run with a damaged trust.json: the window opens, a dialog names the 
   // No settings.json yet (the first run) and a damaged file: the window is open at once.
   await until('the window', () => FakeBrowserWindow.all[0]?.visible === true);
   assert.ok(fakes.app.calls.includes('setApplicationMenu:null'), 'no application menu in the installed app');
-  assert.equal((FakeBrowserWindow.all[0]!.options['webPreferences'] as { devTools: boolean }).devTools, false, 'nor DevTools');
+  assert.equal(
+    (FakeBrowserWindow.all[0]!.options['webPreferences'] as { devTools: boolean }).devTools,
+    false,
+    'nor DevTools',
+  );
   await until('the dialog', () => fakes.dialog.boxes.length === 1);
   assert.equal(fakes.dialog.boxes[0]!['message'], 'IBKR Session Keeper cannot read trust.json');
   assert.ok(String(fakes.dialog.boxes[0]!['detail']).includes(path.join(dir, 'trust.json')));
   await until('the folder to open', () => opened.includes(`path:${dir}`));
-  assert.ok(lines.some((line) => line.startsWith('error ') && line.includes(path.join(dir, 'trust.json'))), 'the log names it too');
+  assert.ok(
+    lines.some((line) => line.startsWith('error ') && line.includes(path.join(dir, 'trust.json'))),
+    'the log names it too',
+  );
 
   // No tray on this desktop: the window says how to get one, and stays when it loses the focus.
   const win0 = FakeBrowserWindow.all[0]!;
   await until('the tray hint', () =>
-    win0.webContents.sent.some(([, s]) => /AppIndicator and KStatusNotifierItem Support/.test(String((s as { desktop: { trayHint: string | null } }).desktop.trayHint))),
+    win0.webContents.sent.some(([, s]) =>
+      /AppIndicator and KStatusNotifierItem Support/.test(
+        String((s as { desktop: { trayHint: string | null } }).desktop.trayHint),
+      ),
+    ),
   );
   await new Promise((r) => setTimeout(r, 400));
   win0.emit('blur');

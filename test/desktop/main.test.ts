@@ -11,7 +11,14 @@ import { pathToFileURL } from 'node:url';
 import type { MenuItemConstructorOptions } from 'electron';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from '../helpers.ts';
-import { electronFakes, electronLogFake, fakeGdbus, FakeBrowserWindow, FakeNotification, FakeTray } from './electron-fakes.ts';
+import {
+  electronFakes,
+  electronLogFake,
+  fakeGdbus,
+  FakeBrowserWindow,
+  FakeNotification,
+  FakeTray,
+} from './electron-fakes.ts';
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +35,11 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   process.env['IBKR_KEEPER_CONFIG_DIR'] = dir;
   // Nothing may reach the real home: HOME and XDG_CONFIG_HOME point into the test's folder.
   const home = tempDir(t);
-  const saved = { HOME: process.env['HOME'], XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'], PATH: process.env['PATH'] };
+  const saved = {
+    HOME: process.env['HOME'],
+    XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'],
+    PATH: process.env['PATH'],
+  };
   process.env['HOME'] = home;
   process.env['XDG_CONFIG_HOME'] = path.join(home, '.config');
   // A desktop with a tray, whatever desktop the test runs on.
@@ -68,13 +79,24 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   const fromWindow = { sender: { id: win.webContents.id }, senderFrame: { url: win.url } };
   const state = (await handlers.get('state:get')!(fromWindow, null)) as { status: { state: string } };
   assert.equal(state.status.state, 'ready');
-  assert.throws(() => handlers.get('state:get')!({ sender: { id: 999 }, senderFrame: { url: win.url } }, null), /Refused/);
+  assert.throws(
+    () => handlers.get('state:get')!({ sender: { id: 999 }, senderFrame: { url: win.url } }, null),
+    /Refused/,
+  );
 
   // The keeper's changes reach the tray and the window; the menu's Take over reaches the simulator.
   await sim.apply({ type: 'compete', kicked: true });
   await fakes.powerMonitor.emit('resume');
-  await until('the tray to turn orange', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('competing')));
-  assert.ok(win.webContents.sent.some(([channel, s]) => channel === 'state:changed' && (s as { status: { state: string } }).status.state === 'competing'));
+  await until(
+    'the tray to turn orange',
+    () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('competing')),
+  );
+  assert.ok(
+    win.webContents.sent.some(
+      ([channel, s]) =>
+        channel === 'state:changed' && (s as { status: { state: string } }).status.state === 'competing',
+    ),
+  );
   // The app's own notification (Electron's), not node-notifier's; a click on it shows the window.
   await until('the competing notification', () => FakeNotification.all.some((n) => n.shown));
   const note = FakeNotification.all.find((n) => n.shown)!;
@@ -86,7 +108,10 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   const takeOver = tray.menu.find((item: MenuItemConstructorOptions) => item.id === 'take-over')!;
   assert.equal(takeOver.visible, true);
   takeOver.click!({} as never, undefined as never, undefined as never);
-  await until('the session to be taken over', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
+  await until(
+    'the session to be taken over',
+    () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')),
+  );
   assert.equal(sim.counts()['/v1/api/iserver/auth/ssodh/init'], 1);
 
   // Log out asks first, without blocking the main process (an asynchronous box); Cancel does nothing.
@@ -101,9 +126,16 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   await sim.apply({ type: 'expire-sso' });
   await fakes.powerMonitor.emit('resume');
   await until('the failure to reach the window', () =>
-    win.webContents.sent.some(([, s]) => /Could not show the notification "IBKR login needed" \(the toast was refused\)/.test(String((s as { notificationProblem: string | null }).notificationProblem))),
+    win.webContents.sent.some(([, s]) =>
+      /Could not show the notification "IBKR login needed" \(the toast was refused\)/.test(
+        String((s as { notificationProblem: string | null }).notificationProblem),
+      ),
+    ),
   );
-  assert.ok(lines.some((line) => /^info Could not show the notification "IBKR login needed"/.test(line)), 'and in the log');
+  assert.ok(
+    lines.some((line) => /^info Could not show the notification "IBKR login needed"/.test(line)),
+    'and in the log',
+  );
   await sim.apply({ type: 'login' });
   await fakes.powerMonitor.emit('resume');
   await until('the session back', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));

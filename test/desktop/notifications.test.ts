@@ -9,7 +9,13 @@ import { AppNotifier, nativeOptions } from '../../main/desktop/notifications.ts'
 import type { Notification } from '../../main/session/notifications.ts';
 import { FakeNotification } from './electron-fakes.ts';
 
-const note = (kind: Notification['kind'], title = 'IBKR login needed'): Notification => ({ kind, title, message: 'Open the gateway and log in.', state: 'login-required', gateway: 'https://localhost:5000' });
+const note = (kind: Notification['kind'], title = 'IBKR login needed'): Notification => ({
+  kind,
+  title,
+  message: 'Open the gateway and log in.',
+  state: 'login-required',
+  gateway: 'https://localhost:5000',
+});
 
 function rig(supported = true) {
   FakeNotification.all = [];
@@ -32,8 +38,17 @@ test("Electron's notification, credited to the app: a problem stays until dismis
   await r.notifier.show(note('login-required'));
   const [shown] = FakeNotification.all;
   assert.equal(shown!.shown, true);
-  assert.deepEqual(shown!.options, { title: 'IBKR login needed', body: 'Open the gateway and log in.', icon: '/app/assets/icon.png', urgency: 'critical', timeoutType: 'never' });
-  assert.deepEqual([nativeOptions(note('recovery')).urgency, nativeOptions(note('recovery')).timeoutType], ['normal', 'default']);
+  assert.deepEqual(shown!.options, {
+    title: 'IBKR login needed',
+    body: 'Open the gateway and log in.',
+    icon: '/app/assets/icon.png',
+    urgency: 'critical',
+    timeoutType: 'never',
+  });
+  assert.deepEqual(
+    [nativeOptions(note('recovery')).urgency, nativeOptions(note('recovery')).timeoutType],
+    ['normal', 'default'],
+  );
   assert.deepEqual(r.fallback, [], 'node-notifier is not used');
 });
 
@@ -44,14 +59,20 @@ test('a click reaches the app with the notification it was; a notification is he
   assert.equal(r.notifier.held, 2);
   FakeNotification.all[0]!.emit('click');
   FakeNotification.all[1]!.emit('close');
-  assert.deepEqual(r.clicks.map((n) => n.kind), ['login-required']);
+  assert.deepEqual(
+    r.clicks.map((n) => n.kind),
+    ['login-required'],
+  );
   assert.equal(r.notifier.held, 0);
 });
 
 test('where Electron has no notifications, node-notifier shows them', async () => {
   const r = rig(false);
   await r.notifier.show(note('drop', 'IBKR session dropped'));
-  assert.deepEqual(r.fallback.map((n) => n.kind), ['drop']);
+  assert.deepEqual(
+    r.fallback.map((n) => n.kind),
+    ['drop'],
+  );
   assert.equal(FakeNotification.all.length, 0);
 });
 

@@ -26,7 +26,12 @@ describe('desktop core with push', () => {
     const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
     const notes: Notification[] = [];
     const core = new DesktopCore({
-      configDir: dir, settings: file, clock: time, scheduler: time, sleep: time.sleep, timeoutMs: 2_000,
+      configDir: dir,
+      settings: file,
+      clock: time,
+      scheduler: time,
+      sleep: time.sleep,
+      timeoutMs: 2_000,
       notifier: { show: async (n) => void notes.push(n) },
       openExternal: async () => undefined,
       applyLaunchAtLogin: () => undefined,

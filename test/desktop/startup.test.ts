@@ -8,7 +8,17 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
-import { askSessionBus, confirmLogout, damagedFiles, isFirstRun, noTrayHint, reportDamagedFiles, stopWithin, trayAvailability, type MessageBox } from '../../main/desktop/startup.ts';
+import {
+  askSessionBus,
+  confirmLogout,
+  damagedFiles,
+  isFirstRun,
+  noTrayHint,
+  reportDamagedFiles,
+  stopWithin,
+  trayAvailability,
+  type MessageBox,
+} from '../../main/desktop/startup.ts';
 import { tempDir } from '../helpers.ts';
 
 function box(answer: number | ((options: Parameters<MessageBox>[0]) => number)) {
@@ -35,7 +45,10 @@ test('damaged settings, trust, pacing and recovery files are each named; sound o
   writeFileSync(path.join(dir, 'pacing.json'), 'null');
   writeFileSync(path.join(dir, 'recovery.json'), JSON.stringify({ version: 1, attempts: [], drop: null }));
   const problems = damagedFiles(dir);
-  assert.deepEqual(problems.map((p) => path.basename(p.file)), ['settings.json', 'trust.json', 'pacing.json']);
+  assert.deepEqual(
+    problems.map((p) => path.basename(p.file)),
+    ['settings.json', 'trust.json', 'pacing.json'],
+  );
   for (const p of problems) assert.ok(p.message.includes(p.file), `the message names ${p.file}: ${p.message}`);
 });
 
@@ -45,12 +58,18 @@ test('the dialog names the damaged file and opens its folder when asked; Continu
   const problems = damagedFiles(dir);
   const opened: string[] = [];
   const yes = box((options) => options.buttons.indexOf('Open folder'));
-  await reportDamagedFiles(problems, { showMessageBox: yes.show, openFolder: async (folder) => void opened.push(folder) });
+  await reportDamagedFiles(problems, {
+    showMessageBox: yes.show,
+    openFolder: async (folder) => void opened.push(folder),
+  });
   assert.equal(yes.asked[0]!.message, 'IBKR Session Keeper cannot read trust.json');
   assert.ok(yes.asked[0]!.detail.includes(path.join(dir, 'trust.json')));
   assert.deepEqual(opened, [dir]);
   const no = box((options) => options.cancelId);
-  await reportDamagedFiles(problems, { showMessageBox: no.show, openFolder: async (folder) => void opened.push(folder) });
+  await reportDamagedFiles(problems, {
+    showMessageBox: no.show,
+    openFolder: async (folder) => void opened.push(folder),
+  });
   assert.deepEqual(opened, [dir]);
   const none = box(0);
   await reportDamagedFiles([], { showMessageBox: none.show, openFolder: async () => undefined });
@@ -77,7 +96,10 @@ test('a tray where the session bus has a StatusNotifierWatcher; none on stock GN
   assert.equal(await askSessionBus(undefined, path.join(dir, 'no-such-gdbus')), 'unknown');
   assert.equal(await trayAvailability('darwin', async () => 'absent'), 'present', 'macOS always has a menu bar');
   assert.equal(await trayAvailability('linux', async () => 'absent'), 'absent');
-  assert.match(noTrayHint({ XDG_CURRENT_DESKTOP: 'ubuntu:GNOME' }), /this window is how you reach the app.*AppIndicator and KStatusNotifierItem Support/);
+  assert.match(
+    noTrayHint({ XDG_CURRENT_DESKTOP: 'ubuntu:GNOME' }),
+    /this window is how you reach the app.*AppIndicator and KStatusNotifierItem Support/,
+  );
   assert.match(noTrayHint({ XDG_CURRENT_DESKTOP: 'sway' }), /Add a system tray/);
 });
 

@@ -18,7 +18,15 @@ import { SESSION_STATES, STATE_INFO, type SessionState } from '../../main/sessio
 import { ROOT } from '../helpers.ts';
 
 const status = (state: SessionState, reason = 'why', userName?: string): KeeperStatus => ({
-  gateway: 'https://localhost:5000', state, previous: null, reason, facts: userName ? { userName } : {}, since: '', lastTickleAt: null, nextCheckAt: null, reauthAttempts: 0,
+  gateway: 'https://localhost:5000',
+  state,
+  previous: null,
+  reason,
+  facts: userName ? { userName } : {},
+  since: '',
+  lastTickleAt: null,
+  nextCheckAt: null,
+  reauthAttempts: 0,
 });
 
 /** The alpha channel of an icon: its shape with every colour removed. */
@@ -37,7 +45,14 @@ const icon = (name: string) => alpha(path.join(ROOT, 'assets/tray', name));
 describe('tray icons', () => {
   test('every state has 16 and 32 px icons with @2x, and macOS template images, of the right sizes', () => {
     for (const state of SESSION_STATES) {
-      for (const [suffix, size] of [['', 16], ['@2x', 32], ['-32', 32], ['-32@2x', 64], ['Template', 16], ['Template@2x', 32]] as const) {
+      for (const [suffix, size] of [
+        ['', 16],
+        ['@2x', 32],
+        ['-32', 32],
+        ['-32@2x', 64],
+        ['Template', 16],
+        ['Template@2x', 32],
+      ] as const) {
         assert.equal(icon(`${state}${suffix}.png`).size, size, `${state}${suffix}.png`);
       }
     }
@@ -48,30 +63,53 @@ describe('tray icons', () => {
       const hex = stateHex(STATE_INFO[state]);
       for (const suffix of ['', '-32', '-32@2x']) {
         const { rgb: colours, a } = icon(`${state}${suffix}.png`);
-        assert.deepEqual([...colours], [rgb(hex).join(',')], `${state}${suffix}.png is ${STATE_INFO[state].colour} (${hex})`);
+        assert.deepEqual(
+          [...colours],
+          [rgb(hex).join(',')],
+          `${state}${suffix}.png is ${STATE_INFO[state].colour} (${hex})`,
+        );
         const ink = a.reduce((sum, v) => sum + v, 0) / 255 / a.length;
-        assert.ok(ink > 0.2, `${state}${suffix}.png covers ${Math.round(ink * 100)} % of its square: enough to be seen`);
+        assert.ok(
+          ink > 0.2,
+          `${state}${suffix}.png covers ${Math.round(ink * 100)} % of its square: enough to be seen`,
+        );
       }
     }
   });
 
   test('macOS templates are black, with the same shape as the coloured icon', () => {
     for (const state of SESSION_STATES) {
-      for (const [template, coloured] of [['Template', ''], ['Template@2x', '@2x']]) {
+      for (const [template, coloured] of [
+        ['Template', ''],
+        ['Template@2x', '@2x'],
+      ]) {
         const t = icon(`${state}${template}.png`);
         assert.deepEqual([...t.rgb], ['0,0,0'], `${state}${template}.png is monochrome`);
-        assert.deepEqual(t.a, icon(`${state}${coloured}.png`).a, `${state}${template}.png has the shape of ${state}${coloured}.png`);
+        assert.deepEqual(
+          t.a,
+          icon(`${state}${coloured}.png`).a,
+          `${state}${template}.png has the shape of ${state}${coloured}.png`,
+        );
       }
     }
   });
 
   test('with colour removed, every pair of states still differs in shape at 16 and 32 px', () => {
-    for (const [suffix, minimum] of [['', 16], ['-32', 64]] as const) {
-      const masks = SESSION_STATES.map((state) => ({ state, mask: icon(`${state}${suffix}.png`).a.map((v) => (v >= 128 ? 1 : 0)) }));
+    for (const [suffix, minimum] of [
+      ['', 16],
+      ['-32', 64],
+    ] as const) {
+      const masks = SESSION_STATES.map((state) => ({
+        state,
+        mask: icon(`${state}${suffix}.png`).a.map((v) => (v >= 128 ? 1 : 0)),
+      }));
       for (let i = 0; i < masks.length; i += 1) {
         for (let j = i + 1; j < masks.length; j += 1) {
           const differ = masks[i]!.mask.reduce((n, v, k) => n + (v === masks[j]!.mask[k] ? 0 : 1), 0);
-          assert.ok(differ >= minimum, `${masks[i]!.state} and ${masks[j]!.state} differ in ${differ} pixels at ${suffix || '16 px'} (at least ${minimum})`);
+          assert.ok(
+            differ >= minimum,
+            `${masks[i]!.state} and ${masks[j]!.state} differ in ${differ} pixels at ${suffix || '16 px'} (at least ${minimum})`,
+          );
         }
       }
     }
@@ -137,8 +175,10 @@ function rig(confirmAnswer = true) {
   return { deps, fake, acted, launch, details: () => details };
 }
 
-const item = (menu: unknown, id: string): MenuItemConstructorOptions => (menu as MenuItemConstructorOptions[]).find((i) => i.id === id)!;
-const click = (menu: unknown, id: string, checked = false): void => item(menu, id).click!({ checked } as MenuItem, undefined as never, undefined as never);
+const item = (menu: unknown, id: string): MenuItemConstructorOptions =>
+  (menu as MenuItemConstructorOptions[]).find((i) => i.id === id)!;
+const click = (menu: unknown, id: string, checked = false): void =>
+  item(menu, id).click!({ checked } as MenuItem, undefined as never, undefined as never);
 
 describe('tray', () => {
   test('the image is set only when the state changes; the tooltip says state and reason', () => {
@@ -152,18 +192,37 @@ describe('tray', () => {
     tray.update(status('competing'), DEFAULT_SETTINGS);
     const images = r.fake.calls.filter(([name]) => name === 'setImage').map(([, image]) => image);
     assert.deepEqual(images, ['icon:ready', 'icon:competing']);
-    assert.equal(r.fake.calls.filter(([name]) => name === 'setToolTip').at(-1)![1], 'IBKR Session Keeper: Another login holds the session. why');
+    assert.equal(
+      r.fake.calls.filter(([name]) => name === 'setToolTip').at(-1)![1],
+      'IBKR Session Keeper: Another login holds the session. why',
+    );
     assert.equal(tooltipFor(status('ready', 'x'.repeat(300))).length, 127);
   });
 
   test('the menu carries every action; Take over only when competing; the state line names the user', () => {
     const r = rig();
-    const labels = (s: SessionState) => menuTemplate(status(s, 'why', 'simuser1'), DEFAULT_SETTINGS, r.deps).filter((i) => i.visible !== false && i.type !== 'separator').map((i) => i.label);
-    assert.deepEqual(labels('ready'), ['Session ready (simuser1)', 'Show details', 'Open login page', 'Reauthenticate', 'Log out…', 'Pause keeping alive', 'Launch at login', 'Quit IBKR Session Keeper']);
+    const labels = (s: SessionState) =>
+      menuTemplate(status(s, 'why', 'simuser1'), DEFAULT_SETTINGS, r.deps)
+        .filter((i) => i.visible !== false && i.type !== 'separator')
+        .map((i) => i.label);
+    assert.deepEqual(labels('ready'), [
+      'Session ready (simuser1)',
+      'Show details',
+      'Open login page',
+      'Reauthenticate',
+      'Log out…',
+      'Pause keeping alive',
+      'Launch at login',
+      'Quit IBKR Session Keeper',
+    ]);
     assert.ok(labels('competing').includes('Take over from the other login'));
     assert.ok(labels('paused').includes('Resume keeping alive'));
     assert.equal(item(menuTemplate(status('paused'), DEFAULT_SETTINGS, r.deps), 'reauthenticate').enabled, false);
-    assert.equal(item(menuTemplate(status('ready'), DEFAULT_SETTINGS, r.deps), 'state').enabled, false, 'the state line is not a button');
+    assert.equal(
+      item(menuTemplate(status('ready'), DEFAULT_SETTINGS, r.deps), 'state').enabled,
+      false,
+      'the state line is not a button',
+    );
   });
 
   test('the menu enables and shows what the window does, by the one rule of the contract', () => {
@@ -174,9 +233,17 @@ describe('tray', () => {
       assert.equal(item(menu, 'reauthenticate').enabled, can.reauthenticate.enabled, `${state}: Reauthenticate`);
       assert.equal(item(menu, 'logout').enabled, can.logout.enabled, `${state}: Log out`);
       assert.equal(item(menu, 'take-over').visible, can['take-over'].visible, `${state}: Take over`);
-      assert.equal(item(menu, 'pause').label, can.pause.visible ? 'Pause keeping alive' : 'Resume keeping alive', `${state}: Pause`);
+      assert.equal(
+        item(menu, 'pause').label,
+        can.pause.visible ? 'Pause keeping alive' : 'Resume keeping alive',
+        `${state}: Pause`,
+      );
     }
-    assert.equal(controlsFor('untrusted-certificate').reauthenticate.enabled, false, 'nothing goes to a gateway whose certificate changed');
+    assert.equal(
+      controlsFor('untrusted-certificate').reauthenticate.enabled,
+      false,
+      'nothing goes to a gateway whose certificate changed',
+    );
     assert.equal(controlsFor('rate-limited').logout.enabled, false, 'nothing is sent during a penalty');
     assert.match(controlsFor('paused').logout.why ?? '', /resume first/);
   });
@@ -203,11 +270,23 @@ describe('tray', () => {
   test("Launch at login shows the system's state, read back: on, off, waiting for approval, only in the installed app", () => {
     const r = rig();
     const launch = (state: 'on' | 'off' | 'requires-approval' | 'not-packaged') =>
-      item(menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps, { state, text: `text of ${state}` }), 'launch');
+      item(
+        menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps, {
+          state,
+          text: `text of ${state}`,
+        }),
+        'launch',
+      );
     assert.deepEqual([launch('on').label, launch('on').checked, launch('on').enabled], ['Launch at login', true, true]);
     assert.equal(launch('off').checked, false, 'the system says off, whatever the setting');
-    assert.deepEqual([launch('requires-approval').label, launch('requires-approval').checked], ['Launch at login (approve in System Settings)', true]);
-    assert.deepEqual([launch('not-packaged').label, launch('not-packaged').enabled], ['Launch at login (only in the installed app)', false]);
+    assert.deepEqual(
+      [launch('requires-approval').label, launch('requires-approval').checked],
+      ['Launch at login (approve in System Settings)', true],
+    );
+    assert.deepEqual(
+      [launch('not-packaged').label, launch('not-packaged').enabled],
+      ['Launch at login (only in the installed app)', false],
+    );
     assert.equal(launch('requires-approval').toolTip, 'text of requires-approval');
     let logs = 0;
     const withLogs = menuTemplate(status('ready'), DEFAULT_SETTINGS, { ...r.deps, openLogs: () => void (logs += 1) });
@@ -238,9 +317,16 @@ describe('tray: the gateway the app runs', () => {
     const r = rig();
     const asked: string[] = [];
     const deps = { ...r.deps, gatewayAction: (a: string) => void asked.push(a) };
-    const visible = (settings: typeof DEFAULT_SETTINGS) => menuTemplate(status('ready'), settings, deps).filter((i) => i.visible !== false && i.id?.startsWith('gateway-')).map((i) => i.label);
+    const visible = (settings: typeof DEFAULT_SETTINGS) =>
+      menuTemplate(status('ready'), settings, deps)
+        .filter((i) => i.visible !== false && i.id?.startsWith('gateway-'))
+        .map((i) => i.label);
     assert.deepEqual(visible(DEFAULT_SETTINGS), [], 'not without the setting');
-    assert.deepEqual(visible({ ...DEFAULT_SETTINGS, runGateway: true }), ['Start gateway', 'Stop gateway', 'Restart gateway']);
+    assert.deepEqual(visible({ ...DEFAULT_SETTINGS, runGateway: true }), [
+      'Start gateway',
+      'Stop gateway',
+      'Restart gateway',
+    ]);
     const menu = menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, runGateway: true }, deps);
     for (const id of ['gateway-stop', 'gateway-start', 'gateway-restart']) click(menu, id);
     assert.deepEqual(asked, ['stop', 'start', 'restart']);

@@ -31,7 +31,12 @@ describe('where the window opens', () => {
   test('Windows: above a taskbar at the bottom', () => {
     const workArea = { x: 0, y: 0, width: 1920, height: 1040 };
     const r = placeNear({ x: 1700, y: 1048, width: 24, height: 24 }, workArea);
-    assert.deepEqual(r, { x: 1712 - SIZE.width / 2, y: 1040 - SIZE.height - 6, width: SIZE.width, height: SIZE.height });
+    assert.deepEqual(r, {
+      x: 1712 - SIZE.width / 2,
+      y: 1040 - SIZE.height - 6,
+      width: SIZE.width,
+      height: SIZE.height,
+    });
   });
 
   test('a taskbar on the left or the right: beside it, at the height of the icon, inside the screen', () => {
@@ -92,7 +97,10 @@ function rig(options: { hideOnBlur?: boolean; trayBounds?: Rectangle } = {}) {
     preloadPath: '/p.cjs',
     indexPath: '/app/index.html',
     trayBounds: () => options.trayBounds,
-    screen: { getCursorScreenPoint: () => ({ x: 1200, y: 10 }), getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 25, width: 1440, height: 875 } }) },
+    screen: {
+      getCursorScreenPoint: () => ({ x: 1200, y: 10 }),
+      getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 25, width: 1440, height: 875 } }),
+    },
     hideOnBlur: options.hideOnBlur,
     now: () => clock,
   });
@@ -103,7 +111,10 @@ describe('the popover', () => {
   test('small, frameless, out of the taskbar, and still sandboxed', () => {
     const o = windowOptions({ preloadPath: '/p.cjs' });
     assert.deepEqual([o.width, o.height, o.frame, o.skipTaskbar, o.resizable], [380, 560, false, true, false]);
-    assert.deepEqual([o.webPreferences!.sandbox, o.webPreferences!.contextIsolation, o.webPreferences!.nodeIntegration], [true, true, false]);
+    assert.deepEqual(
+      [o.webPreferences!.sandbox, o.webPreferences!.contextIsolation, o.webPreferences!.nodeIntegration],
+      [true, true, false],
+    );
   });
 
   test('opens next to the tray icon, or under the pointer where the tray has no bounds', async () => {

@@ -40,7 +40,13 @@ describe('the desktop app', () => {
     const probe = path.join(tempDir(t), 'tray-probe.cjs');
     writeFileSync(probe, TRAY_PROBE);
     const home = tempDir(t);
-    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), IBKR_KEEPER_CONFIG_DIR: dir, IBKR_KEEPER_SHOW_DETAILS: '1' };
+    const env = {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      IBKR_KEEPER_CONFIG_DIR: dir,
+      IBKR_KEEPER_SHOW_DETAILS: '1',
+    };
     app = await electron.launch({ executablePath, args: ['--require', probe, ROOT], env });
     const page = await app.firstWindow();
     await page.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });
@@ -50,7 +56,11 @@ describe('the desktop app', () => {
         const { setToolTip, setContextMenu } = (globalThis as unknown as Probe).trayProbe;
         return { tooltip: setToolTip, items: setContextMenu.items.filter((i) => i.visible).map((i) => i.label) };
       });
-    const click = (id: string) => app!.evaluate((_electron, which) => (globalThis as unknown as Probe).trayProbe.setContextMenu.getMenuItemById(which)!.click(), id);
+    const click = (id: string) =>
+      app!.evaluate(
+        (_electron, which) => (globalThis as unknown as Probe).trayProbe.setContextMenu.getMenuItemById(which)!.click(),
+        id,
+      );
     assert.equal((await tray()).items[0], 'Session ready (simuser1)');
     assert.match((await tray()).tooltip, /^IBKR Session Keeper: Session ready\./);
     await sim.apply({ type: 'compete', kicked: true });

@@ -10,7 +10,8 @@ const lists = (allow: string[] | null, deny: string[] | null = []) => ({ allow, 
 
 describe('the allow list', () => {
   test('a pattern is an exact IPv4 address or a.*, a.b.*, a.b.c.*', () => {
-    for (const pattern of ['127.*', '127.0.*', '127.0.0.*', '127.0.0.1']) assert.equal(patternMatches(pattern, '127.0.0.1'), true, pattern);
+    for (const pattern of ['127.*', '127.0.*', '127.0.0.*', '127.0.0.1'])
+      assert.equal(patternMatches(pattern, '127.0.0.1'), true, pattern);
     assert.equal(patternMatches('127.0.0.2', '127.0.0.1'), false);
     assert.equal(patternMatches('127.1.*', '127.0.0.1'), false);
     assert.equal(patternMatches('12.*', '127.0.0.1'), false, 'a prefix is whole parts, not text');
@@ -19,7 +20,17 @@ describe('the allow list', () => {
   });
 
   test('no CIDR, no host names, no IPv6, no lone *: they match nothing', () => {
-    for (const pattern of ['0.0.0.0/0', '127.0.0.0/8', 'localhost', 'host.docker.internal', '::1', '*', '*.*.*.*', '127.*.*', '']) {
+    for (const pattern of [
+      '0.0.0.0/0',
+      '127.0.0.0/8',
+      'localhost',
+      'host.docker.internal',
+      '::1',
+      '*',
+      '*.*.*.*',
+      '127.*.*',
+      '',
+    ]) {
       assert.equal(patternMatches(pattern, '127.0.0.1'), false, pattern);
       assert.notEqual(parsePattern(pattern).kind === 'exact' || parsePattern(pattern).kind === 'prefix', true, pattern);
     }
@@ -30,21 +41,45 @@ describe('the allow list', () => {
   });
 
   test('deny is checked first; then allow must match', () => {
-    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1'], ['127.0.0.1'])), { admitted: false, why: 'denied', pattern: '127.0.0.1' });
-    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1'], ['127.*'])), { admitted: false, why: 'denied', pattern: '127.*' });
-    assert.deepEqual(decide('127.0.0.1', lists(['10.*', '127.0.*'], ['212.90.324.10'])), { admitted: true, why: 'allowed', pattern: '127.0.*' });
+    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1'], ['127.0.0.1'])), {
+      admitted: false,
+      why: 'denied',
+      pattern: '127.0.0.1',
+    });
+    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1'], ['127.*'])), {
+      admitted: false,
+      why: 'denied',
+      pattern: '127.*',
+    });
+    assert.deepEqual(decide('127.0.0.1', lists(['10.*', '127.0.*'], ['212.90.324.10'])), {
+      admitted: true,
+      why: 'allowed',
+      pattern: '127.0.*',
+    });
     assert.deepEqual(decide('127.0.0.1', lists(['0.0.0.0/0', 'localhost'])), { admitted: false, why: 'not-allowed' });
     assert.deepEqual(decide('127.0.0.1', lists([])), { admitted: false, why: 'not-allowed' });
   });
 
   test('a missing allow or deny list admits every address', () => {
-    assert.deepEqual(decide('127.0.0.1', lists(null, ['127.0.0.1'])), { admitted: true, why: 'no-lists', missing: 'allow' });
-    assert.deepEqual(decide('10.1.2.3', lists(['10.0.0.1'], null)), { admitted: true, why: 'no-lists', missing: 'deny' });
+    assert.deepEqual(decide('127.0.0.1', lists(null, ['127.0.0.1'])), {
+      admitted: true,
+      why: 'no-lists',
+      missing: 'allow',
+    });
+    assert.deepEqual(decide('10.1.2.3', lists(['10.0.0.1'], null)), {
+      admitted: true,
+      why: 'no-lists',
+      missing: 'deny',
+    });
   });
 
   test('* alone breaks every request it is reached for', () => {
     assert.deepEqual(decide('127.0.0.1', lists(['*'])), { admitted: false, why: 'broken', pattern: '*' });
-    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1', '*'])), { admitted: true, why: 'allowed', pattern: '127.0.0.1' });
+    assert.deepEqual(decide('127.0.0.1', lists(['127.0.0.1', '*'])), {
+      admitted: true,
+      why: 'allowed',
+      pattern: '127.0.0.1',
+    });
   });
 
   test('the patterns the gateway cannot use are named, with why', () => {

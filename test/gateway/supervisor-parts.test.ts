@@ -17,21 +17,46 @@ describe('supervisor parts', () => {
     const unix = launchCommand({ dir: '/gw', root: '/gw/root' }, '/usr/bin/java', 'linux');
     assert.equal(unix.cwd, '/gw');
     assert.equal(unix.command, '/usr/bin/java');
-    assert.deepEqual(unix.args.slice(-5), ['-cp', 'root:dist/ibgroup.web.core.iblink.router.clientportal.gw.jar:build/lib/runtime/*', 'ibgroup.web.core.clientportal.gw.GatewayStart', '--conf', '../root/conf.yaml']);
+    assert.deepEqual(unix.args.slice(-5), [
+      '-cp',
+      'root:dist/ibgroup.web.core.iblink.router.clientportal.gw.jar:build/lib/runtime/*',
+      'ibgroup.web.core.clientportal.gw.GatewayStart',
+      '--conf',
+      '../root/conf.yaml',
+    ]);
     assert.ok(unix.args.includes('-Djava.net.preferIPv4Stack=true'));
     const win = launchCommand({ dir: 'C:\\gw', root: 'C:\\gw\\root' }, 'C:\\java\\bin\\java.exe', 'win32');
-    assert.deepEqual(win.args.slice(-3), ['-classpath', 'C:\\gw\\root\\;dist\\ibgroup.web.core.iblink.router.clientportal.gw.jar;build\\lib\\runtime\\*', 'ibgroup.web.core.clientportal.gw.GatewayStart']);
+    assert.deepEqual(win.args.slice(-3), [
+      '-classpath',
+      'C:\\gw\\root\\;dist\\ibgroup.web.core.iblink.router.clientportal.gw.jar;build\\lib\\runtime\\*',
+      'ibgroup.web.core.clientportal.gw.GatewayStart',
+    ]);
   });
 
   test('the line that says why it stopped, and the build from its banner', () => {
-    const crash = lastLines("Exception in thread \"main\" Cannot create property=fooBar\n in 'reader', line 1, column 1:\n    ip2loc: \"US\"\n    ^\nUnable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config\n in 'reader', line 35, column 9:\n    fooBar: 1\n            ^\n");
-    assert.equal(tellingLine(crash), "Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config");
-    assert.equal(tellingLine(['Open https://localhost:5000 to login', 'Server listen failed Address already in use', '\tat io.vertx.core.Foo(Foo.java:1)']), 'Server listen failed Address already in use');
+    const crash = lastLines(
+      "Exception in thread \"main\" Cannot create property=fooBar\n in 'reader', line 1, column 1:\n    ip2loc: \"US\"\n    ^\nUnable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config\n in 'reader', line 35, column 9:\n    fooBar: 1\n            ^\n",
+    );
+    assert.equal(
+      tellingLine(crash),
+      "Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config",
+    );
+    assert.equal(
+      tellingLine([
+        'Open https://localhost:5000 to login',
+        'Server listen failed Address already in use',
+        '\tat io.vertx.core.Foo(Foo.java:1)',
+      ]),
+      'Server listen failed Address already in use',
+    );
     assert.equal(tellingLine(['just this']), 'just this');
-    assert.deepEqual(parseBanner('****\nversion: a27ed42161ad96c53e715ca5c5e3e3fa4cff5262 Mon, 24 Apr 2023 15:41:53 -0400\n****'), { build: 'a27ed42', buildDate: 'Mon, 24 Apr 2023 15:41:53 -0400' });
+    assert.deepEqual(
+      parseBanner('****\nversion: a27ed42161ad96c53e715ca5c5e3e3fa4cff5262 Mon, 24 Apr 2023 15:41:53 -0400\n****'),
+      { build: 'a27ed42', buildDate: 'Mon, 24 Apr 2023 15:41:53 -0400' },
+    );
   });
 
-  test('the log watcher reports only new lines that matter, and follows the next day\'s file from its start', async (t) => {
+  test("the log watcher reports only new lines that matter, and follows the next day's file from its start", async (t) => {
     const dir = tempDir(t);
     mkdirSync(path.join(dir, 'logs'));
     const start = new Date(2026, 10, 29, 23, 59, 0).getTime(); // local time, as the gateway names its files
@@ -44,16 +69,26 @@ describe('supervisor parts', () => {
     assert.equal(events.length, 0, 'what was there before is not news');
     appendFileSync(gatewayLogFile(dir, start), 'nothing\nauthentication to cp failed, retry 1\npartial Client login');
     await time.runFor(1_000);
-    assert.deepEqual(events.map((e) => e.kind), ['auth-failed']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['auth-failed'],
+    );
     appendFileSync(gatewayLogFile(dir, start), ' succeeds\n');
     await time.runFor(1_000);
-    assert.deepEqual(events.map((e) => e.kind), ['auth-failed', 'login'], 'a line written in two parts counts once complete');
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['auth-failed', 'login'],
+      'a line written in two parts counts once complete',
+    );
     await time.runFor(60_000); // past midnight
     const tomorrow = gatewayLogFile(dir, time.wall());
     assert.notEqual(tomorrow, gatewayLogFile(dir, start));
     appendFileSync(tomorrow, 'Reauthentication failed 5 times, stopping\n');
     await time.runFor(1_000);
-    assert.deepEqual(events.map((e) => e.kind), ['auth-failed', 'login', 'reauth-stopped']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['auth-failed', 'login', 'reauth-stopped'],
+    );
     assert.equal(watcher.file, tomorrow);
     watcher.stop();
   });

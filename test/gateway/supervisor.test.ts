@@ -14,14 +14,23 @@ import { describe, test, type TestContext } from 'node:test';
 import { once } from 'node:events';
 import { groupAlive, recordFile } from '../../main/gateway/process.ts';
 import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
-import { GatewaySupervisor, RESTART_BACKOFF_MS, type GatewayFacts, type GatewayProcessState, type SupervisorOptions } from '../../main/gateway/supervisor.ts';
+import {
+  GatewaySupervisor,
+  RESTART_BACKOFF_MS,
+  type GatewayFacts,
+  type GatewayProcessState,
+  type SupervisorOptions,
+} from '../../main/gateway/supervisor.ts';
 import { UserError } from '../../main/session/errors.ts';
 import { realClock, realScheduler, type Scheduler } from '../../main/session/time.ts';
 import { tempDir } from '../helpers.ts';
 import { copyGateway, editConf, freePort, startGateway } from '../real-gateway.ts';
 
 /** Every pid a supervisor reported, killed by its group after the test whatever happened. */
-function supervise(t: TestContext, options: Omit<SupervisorOptions, 'clock' | 'scheduler'> & { scheduler?: Scheduler }): GatewaySupervisor {
+function supervise(
+  t: TestContext,
+  options: Omit<SupervisorOptions, 'clock' | 'scheduler'> & { scheduler?: Scheduler },
+): GatewaySupervisor {
   const sup = new GatewaySupervisor({ clock: realClock, scheduler: realScheduler, ...options });
   const pids = new Set<number>();
   sup.on('state', (f) => f.pid !== undefined && f.owned && pids.add(f.pid));
@@ -64,7 +73,11 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     assert.equal(facts.build, 'a27ed42', 'the build from its banner');
     assert.match(facts.javaVersion ?? '', /^\d+/);
     assert.equal(facts.restarts, 0);
-    assert.match(readFileSync(facts.consoleLog, 'utf8'), /Open https:\/\/localhost:\d+ to login/, 'its console is kept in the config folder');
+    assert.match(
+      readFileSync(facts.consoleLog, 'utf8'),
+      /Open https:\/\/localhost:\d+ to login/,
+      'its console is kept in the config folder',
+    );
     assert.equal(JSON.parse(readFileSync(recordFile(configDir), 'utf8')).pid, facts.pid, 'the pid file names it');
     assert.match(readFileSync(`/proc/${facts.pid}/cmdline`, 'latin1'), /^[^\0]*java\0/, 'the pid is the JVM itself');
 
@@ -94,7 +107,7 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
   });
 
-  test('three exits in a row: restarts after 5 s and 30 s, then gives up with the gateway\'s own error (an unknown key in conf.yaml); the pre-start check names such a key', async (t) => {
+  test("three exits in a row: restarts after 5 s and 30 s, then gives up with the gateway's own error (an unknown key in conf.yaml); the pre-start check names such a key", async (t) => {
     const port = await freePort();
     const dir = copyGateway(t, port);
     const configDir = tempDir(t);
@@ -115,17 +128,29 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     const down = until(sup, 'gave-up');
     process.kill(first.pid!, 'SIGKILL');
     const facts = await down;
-    assert.match(facts.reason, /^the gateway keeps exiting \(code 1\): Unable to find property 'fooBar' on class: ibgroup\.web\.core\.clientportal\.gw\.Config$/);
+    assert.match(
+      facts.reason,
+      /^the gateway keeps exiting \(code 1\): Unable to find property 'fooBar' on class: ibgroup\.web\.core\.clientportal\.gw\.Config$/,
+    );
     assert.equal(facts.restarts, 2);
     assert.deepEqual(waits, [5_000, 30_000]);
     assert.match(restarting[0]!, /^the gateway exited \(signal SIGKILL\): .*; restarting in 5 s$/);
-    assert.match(restarting[1]!, /^the gateway exited \(code 1\): Unable to find property 'fooBar'.*; restarting in 30 s$/);
-    assert.ok(facts.lastExit?.lastLines.some((l) => l.includes('fooBar')), 'its last lines are kept');
+    assert.match(
+      restarting[1]!,
+      /^the gateway exited \(code 1\): Unable to find property 'fooBar'.*; restarting in 30 s$/,
+    );
+    assert.ok(
+      facts.lastExit?.lastLines.some((l) => l.includes('fooBar')),
+      'its last lines are kept',
+    );
     assert.equal(facts.pid, undefined);
 
     // Started anew with that file, nothing starts: the check says which key.
     const fresh = supervise(t, { dir, configDir });
-    await assert.rejects(fresh.start(), (e: Error) => e instanceof UserError && /has the key "fooBar", which the gateway does not know/.test(e.message));
+    await assert.rejects(
+      fresh.start(),
+      (e: Error) => e instanceof UserError && /has the key "fooBar", which the gateway does not know/.test(e.message),
+    );
     assert.equal(fresh.facts().pid, undefined);
   });
 
@@ -166,11 +191,23 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     await new Promise<void>((resolve) => other.listen(port, '127.0.0.1', resolve));
     t.after(() => new Promise((resolve) => other.close(resolve)));
     const sup = supervise(t, { dir, configDir: tempDir(t) });
-    await assert.rejects(sup.start(), (e: Error) => e instanceof UserError && new RegExp(`^Port ${port} is taken by another program \\(.*\\), not a gateway: stop that program, or give the gateway another "listenPort" in .*conf\\.yaml\\.$`).test(e.message));
+    await assert.rejects(
+      sup.start(),
+      (e: Error) =>
+        e instanceof UserError &&
+        new RegExp(
+          `^Port ${port} is taken by another program \\(.*\\), not a gateway: stop that program, or give the gateway another "listenPort" in .*conf\\.yaml\\.$`,
+        ).test(e.message),
+    );
     await new Promise((resolve) => other.close(resolve));
 
     const noJava = supervise(t, { dir, configDir: tempDir(t), env: { PATH: '/nonexistent' } });
-    await assert.rejects(noJava.start(), (e: Error) => e instanceof UserError && /^No Java found: JAVA_HOME is not set and no java is on the PATH\. Install Java 8u192 or later/.test(e.message));
+    await assert.rejects(
+      noJava.start(),
+      (e: Error) =>
+        e instanceof UserError &&
+        /^No Java found: JAVA_HOME is not set and no java is on the PATH\. Install Java 8u192 or later/.test(e.message),
+    );
     assert.equal(noJava.facts().pid, undefined);
   });
 });

@@ -67,13 +67,22 @@ test('the package holds everything the app loads, and nothing of the simulator, 
     outdir: path.join(ROOT, 'dist/.graph'),
     logLevel: 'silent',
   });
-  const reached = Object.keys(result.metafile.inputs).map((file) => path.relative(ROOT, path.resolve(ROOT, file)).split(path.sep).join('/'));
+  const reached = Object.keys(result.metafile.inputs).map((file) =>
+    path.relative(ROOT, path.resolve(ROOT, file)).split(path.sep).join('/'),
+  );
   assert.ok(reached.includes('dist/main/session/keeper.js'));
   const patterns = config.files.flatMap((f) => f.filter);
   const packaged = (file: string): boolean =>
-    patterns.some((p) => !p.startsWith('!') && path.matchesGlob(file, p)) && !patterns.some((p) => p.startsWith('!') && path.matchesGlob(file, p.slice(1)));
+    patterns.some((p) => !p.startsWith('!') && path.matchesGlob(file, p)) &&
+    !patterns.some((p) => p.startsWith('!') && path.matchesGlob(file, p.slice(1)));
   for (const file of reached) assert.ok(packaged(file), `${file}, which the app loads, is packaged`);
   for (const file of reached) assert.ok(!/\/(simulator|cli)\//.test(file), `the app loads no ${file}`);
-  for (const file of ['dist/main/simulator/server.js', 'dist/main/simulator/desktop-demo.js', 'dist/main/cli/main.js', 'dist/main/session/keeper.js.map']) assert.equal(packaged(file), false, `${file} is not packaged`);
+  for (const file of [
+    'dist/main/simulator/server.js',
+    'dist/main/simulator/desktop-demo.js',
+    'dist/main/cli/main.js',
+    'dist/main/session/keeper.js.map',
+  ])
+    assert.equal(packaged(file), false, `${file} is not packaged`);
   assert.equal(packaged('dist/renderer/index.html'), true);
 });

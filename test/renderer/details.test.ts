@@ -35,12 +35,19 @@ async function shot(w: WindowRig, name: string): Promise<void> {
   await w.page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 async function message(page: Page, pattern: RegExp): Promise<string> {
-  await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#message')?.textContent ?? ''), pattern.source);
+  await page.waitForFunction(
+    (source) => new RegExp(source).test(document.querySelector('#message')?.textContent ?? ''),
+    pattern.source,
+  );
   return text(page, 'message');
 }
 /** The buttons of the Status view as [label, enabled], visible ones only. */
 const buttons = (page: Page): Promise<Array<[string, boolean]>> =>
-  page.$$eval('#actions button', (list) => list.filter((b) => !(b as HTMLElement).hidden).map((b) => [b.textContent!, !(b as HTMLButtonElement).disabled] as [string, boolean]));
+  page.$$eval('#actions button', (list) =>
+    list
+      .filter((b) => !(b as HTMLElement).hidden)
+      .map((b) => [b.textContent!, !(b as HTMLButtonElement).disabled] as [string, boolean]),
+  );
 
 describe('details window', () => {
   for (const scheme of ['light', 'dark'] as const) {
@@ -59,16 +66,31 @@ describe('details window', () => {
         return img?.complete && img.naturalWidth > 0;
       });
       // The state's colour is the palette's, and so is each stretch of the timeline.
-      assert.equal(await w.page.locator('header').evaluate((h) => getComputedStyle(h).borderTopColor), css(PALETTE.green));
-      const segments = await w.page.$$eval('#timeline .segment', (list) => list.map((s) => [(s as HTMLElement).dataset['state'], getComputedStyle(s).backgroundColor]));
-      assert.deepEqual(segments.map(([state]) => state), ['ready', 'not-authenticated', 'ready', 'gateway-down', 'ready', 'competing', 'ready', 'paused', 'ready']);
+      assert.equal(
+        await w.page.locator('header').evaluate((h) => getComputedStyle(h).borderTopColor),
+        css(PALETTE.green),
+      );
+      const segments = await w.page.$$eval('#timeline .segment', (list) =>
+        list.map((s) => [(s as HTMLElement).dataset['state'], getComputedStyle(s).backgroundColor]),
+      );
+      assert.deepEqual(
+        segments.map(([state]) => state),
+        ['ready', 'not-authenticated', 'ready', 'gateway-down', 'ready', 'competing', 'ready', 'paused', 'ready'],
+      );
       assert.equal(segments.find(([state]) => state === 'competing')![1], css(PALETTE.orange));
-      assert.match(await text(w.page, 'timeline-summary'), /^Session ready \d+ h \d+ min, Another login holds the session 1 h 0 min/);
+      assert.match(
+        await text(w.page, 'timeline-summary'),
+        /^Session ready \d+ h \d+ min, Another login holds the session 1 h 0 min/,
+      );
       // Light or dark, as the system is.
       const background = await w.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
       assert.equal(background, scheme === 'light' ? 'rgb(246, 248, 250)' : 'rgb(22, 27, 34)');
       // The window itself never scrolls; the Status view fits whole.
-      const fit = await w.page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight, document.querySelector('main')!.scrollHeight - document.querySelector('main')!.clientHeight]);
+      const fit = await w.page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.scrollHeight,
+        document.querySelector('main')!.scrollHeight - document.querySelector('main')!.clientHeight,
+      ]);
       assert.deepEqual(fit, [WINDOW_SIZE.width, WINDOW_SIZE.height, 0], 'no scrolling in the Status view');
       await shot(w, `window-status-${scheme}`);
       await w.page.click('#tab-history');
@@ -85,8 +107,10 @@ describe('details window', () => {
   test('the views are tabs: roles, one panel at a time, arrow keys, Home and End', async (t) => {
     const w = await openDetailsWindow(t);
     await shows(w.page, 'ready');
-    const selected = (): Promise<string[]> => w.page.$$eval('[role="tab"][aria-selected="true"]', (l) => l.map((e) => e.id));
-    const visible = (): Promise<string[]> => w.page.$$eval('[role="tabpanel"]', (l) => l.filter((e) => !(e as HTMLElement).hidden).map((e) => e.id));
+    const selected = (): Promise<string[]> =>
+      w.page.$$eval('[role="tab"][aria-selected="true"]', (l) => l.map((e) => e.id));
+    const visible = (): Promise<string[]> =>
+      w.page.$$eval('[role="tabpanel"]', (l) => l.filter((e) => !(e as HTMLElement).hidden).map((e) => e.id));
     assert.equal(await w.page.locator('[role="tablist"] [role="tab"]').count(), 3);
     assert.deepEqual([await selected(), await visible()], [['tab-status'], ['view-status']]);
     assert.equal(await w.page.locator('#view-history').getAttribute('aria-labelledby'), 'tab-history');
@@ -98,7 +122,11 @@ describe('details window', () => {
     assert.deepEqual(await selected(), ['tab-settings']);
     await w.page.keyboard.press('ArrowRight');
     assert.deepEqual(await selected(), ['tab-status'], 'wraps around');
-    assert.deepEqual(await w.page.$$eval('[role="tab"]', (l) => l.map((e) => (e as HTMLElement).tabIndex)), [0, -1, -1], 'one tab stop');
+    assert.deepEqual(
+      await w.page.$$eval('[role="tab"]', (l) => l.map((e) => (e as HTMLElement).tabIndex)),
+      [0, -1, -1],
+      'one tab stop',
+    );
   });
 
   test('only the countdowns change every second; focus and a selection stay put', async (t) => {
@@ -112,7 +140,8 @@ describe('details window', () => {
       getSelection()!.addRange(range);
       const touched = new Set<string>();
       new MutationObserver((records) => {
-        for (const r of records) touched.add((r.target instanceof Element ? r.target : r.target.parentElement)!.closest('[id]')!.id);
+        for (const r of records)
+          touched.add((r.target instanceof Element ? r.target : r.target.parentElement)!.closest('[id]')!.id);
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
       (window as unknown as { touched: Set<string> }).touched = touched;
     });
@@ -124,8 +153,17 @@ describe('details window', () => {
     }
     const touched = await w.page.evaluate(() => [...(window as unknown as { touched: Set<string> }).touched]);
     // The countdowns; the timeline too when a minute began meanwhile (it moves once a minute).
-    const moving = new Set(['fact-tickle', 'fact-next', 'fact-sso', ...(Math.floor(Date.now() / 60_000) !== minute ? ['timeline', 'timeline-summary'] : [])]);
-    assert.deepEqual(touched.filter((id) => !moving.has(id)), [], 'nothing else was redrawn');
+    const moving = new Set([
+      'fact-tickle',
+      'fact-next',
+      'fact-sso',
+      ...(Math.floor(Date.now() / 60_000) !== minute ? ['timeline', 'timeline-summary'] : []),
+    ]);
+    assert.deepEqual(
+      touched.filter((id) => !moving.has(id)),
+      [],
+      'nothing else was redrawn',
+    );
     assert.ok(touched.includes('fact-tickle'), 'the last tickle counts up');
     assert.equal(await w.page.evaluate(() => document.activeElement?.getAttribute('data-action')), 'reauthenticate');
     assert.match(await w.page.evaluate(() => getSelection()!.toString()), /^Authenticated and connected/);
@@ -137,7 +175,9 @@ describe('details window', () => {
     assert.equal(await w.page.locator('#state-live').getAttribute('aria-live'), 'polite');
     await w.page.evaluate(() => {
       const said: string[] = [];
-      new MutationObserver(() => said.push(document.querySelector('#state-live')!.textContent!.replace(/\s+/g, ' ').trim())).observe(document.querySelector('#state-live')!, { subtree: true, childList: true, characterData: true });
+      new MutationObserver(() =>
+        said.push(document.querySelector('#state-live')!.textContent!.replace(/\s+/g, ' ').trim()),
+      ).observe(document.querySelector('#state-live')!, { subtree: true, childList: true, characterData: true });
       (window as unknown as { said: string[] }).said = said;
     });
     await w.sim.apply({ type: 'drop' });
@@ -146,7 +186,10 @@ describe('details window', () => {
     await shows(w.page, 'ready');
     await w.page.waitForTimeout(2_500); // a few more steps of the keeper, each pushing the state
     const said = await w.page.evaluate(() => (window as unknown as { said: string[] }).said);
-    assert.ok(said.some((s) => s.startsWith('Reauthenticating')) && said.at(-1)!.startsWith('Session ready'), said.join(' | '));
+    assert.ok(
+      said.some((s) => s.startsWith('Reauthenticating')) && said.at(-1)!.startsWith('Session ready'),
+      said.join(' | '),
+    );
     for (let i = 1; i < said.length; i += 1) assert.notEqual(said[i], said[i - 1], 'nothing said twice');
     await w.page.click('#tab-history');
     const states = await w.page.$$eval('#history li', (l) => l.map((e) => (e as HTMLElement).dataset['state']));
@@ -193,17 +236,31 @@ describe('details window', () => {
     assert.match(await text(w.page, 'advice'), /Trust a new certificate only if you know why it changed/);
     const can = controlsFor('untrusted-certificate');
     assert.deepEqual(await buttons(w.page), [
-      ['Reauthenticate', can.reauthenticate.enabled], ['Open login page', true], ['Check now', true], ['Pause', true], ['Log out…', can.logout.enabled],
+      ['Reauthenticate', can.reauthenticate.enabled],
+      ['Open login page', true],
+      ['Check now', true],
+      ['Pause', true],
+      ['Log out…', can.logout.enabled],
     ]);
-    assert.match(await w.page.locator('[data-action="reauthenticate"]').getAttribute('title') ?? '', /certificate changed/);
+    assert.match(
+      (await w.page.locator('[data-action="reauthenticate"]').getAttribute('title')) ?? '',
+      /certificate changed/,
+    );
     // The reason names both fingerprints: cut at three lines, so the actions stay in view.
     assert.equal(await w.page.locator('#more').isVisible(), true);
     assert.ok((await w.page.locator('header').boundingBox())!.height < 130, 'a short header');
-    assert.equal(await text(w.page, 'pinned-fp'), `SHA-256 ${JSON.parse(readFileSync(path.join(w.dir, 'trust.json'), 'utf8')).pins[w.sim.url].fingerprint256}`);
+    assert.equal(
+      await text(w.page, 'pinned-fp'),
+      `SHA-256 ${JSON.parse(readFileSync(path.join(w.dir, 'trust.json'), 'utf8')).pins[w.sim.url].fingerprint256}`,
+    );
     await shot(w, 'window-untrusted-certificate');
     await w.page.click('#more');
     assert.equal(await w.page.locator('#more').getAttribute('aria-expanded'), 'true');
-    assert.equal(await w.page.locator('#reason').evaluate((r) => r.scrollHeight <= r.clientHeight + 1), true, 'all of it shows');
+    assert.equal(
+      await w.page.locator('#reason').evaluate((r) => r.scrollHeight <= r.clientHeight + 1),
+      true,
+      'all of it shows',
+    );
     const width = await w.page.evaluate(() => document.documentElement.scrollWidth);
     assert.equal(width, WINDOW_SIZE.width, 'long fingerprints wrap instead of widening the window');
     const before = w.sim.requests().length;
@@ -232,7 +289,10 @@ describe('details window', () => {
     await shows(w.page, 'ready');
     await w.page.click('#tab-settings');
     await w.page.click('#own-certificate');
-    assert.match(await message(w.page, /gateway's folder in Settings first/), /Set the gateway's folder in Settings first/);
+    assert.match(
+      await message(w.page, /gateway's folder in Settings first/),
+      /Set the gateway's folder in Settings first/,
+    );
     await w.page.fill('#gatewayDir', '/nonexistent/clientportal.gw');
     await w.page.click('#settings button[type="submit"]');
     await w.page.waitForFunction(() => (document.querySelector('#error-gatewayDir')?.textContent ?? '') !== '');
@@ -259,7 +319,10 @@ describe('details window', () => {
     await shows(w.page, 'gateway-down');
     assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
     assert.match(await text(w.page, 'reason'), /Access Denied.*ips: allow:/);
-    assert.match(await text(w.page, 'advice'), /Check what the reason names: the gateway at this address, its allow list, its link to IBKR/);
+    assert.match(
+      await text(w.page, 'advice'),
+      /Check what the reason names: the gateway at this address, its allow list, its link to IBKR/,
+    );
     await w.sim.apply({ type: 'recover' });
     await shows(w.page, 'ready', 30_000);
     await raw(w.sim, 'POST', '/v1/api/tickle');
@@ -269,7 +332,10 @@ describe('details window', () => {
     assert.match(await text(w.page, 'reason'), /HTTP 429.*nothing for 10 min/);
     assert.match(await text(w.page, 'fact-next'), /^in (9|10) min/);
     const enabled = Object.fromEntries(await buttons(w.page));
-    assert.deepEqual([enabled['Reauthenticate'], enabled['Log out…'], enabled['Open login page']], [false, false, true]);
+    assert.deepEqual(
+      [enabled['Reauthenticate'], enabled['Log out…'], enabled['Open login page']],
+      [false, false, true],
+    );
   });
 
   test('Check now, Reauthenticate, Pause and Resume reach the simulator; Log out asks first, Escape cancels', async (t) => {
@@ -285,12 +351,22 @@ describe('details window', () => {
     await shows(w.page, 'ready');
     await w.page.click('[data-action="pause"]');
     await shows(w.page, 'paused');
-    assert.deepEqual(await buttons(w.page), [['Reauthenticate', false], ['Open login page', true], ['Check now', false], ['Resume', true], ['Log out…', false]]);
+    assert.deepEqual(await buttons(w.page), [
+      ['Reauthenticate', false],
+      ['Open login page', true],
+      ['Check now', false],
+      ['Resume', true],
+      ['Log out…', false],
+    ]);
     assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Resume');
     await w.page.click('[data-action="resume"]');
     await shows(w.page, 'ready');
     await w.page.click('#logout');
-    assert.equal(await w.page.evaluate(() => document.activeElement?.textContent), 'Cancel', 'the safe choice has the focus');
+    assert.equal(
+      await w.page.evaluate(() => document.activeElement?.textContent),
+      'Cancel',
+      'the safe choice has the focus',
+    );
     await w.page.keyboard.press('Escape');
     assert.equal(await w.page.locator('#confirm-logout').isVisible(), false);
     assert.equal(await w.page.evaluate(() => document.activeElement?.id), 'logout', 'the focus goes back');
@@ -310,19 +386,30 @@ describe('details window', () => {
     await w.page.fill('#interval', '0');
     await w.page.fill('#gateway', 'http://localhost:5000');
     await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent?.startsWith('Not saved'));
+    await w.page.waitForFunction(() =>
+      document.querySelector('#settings-message')?.textContent?.startsWith('Not saved'),
+    );
     assert.match(await text(w.page, 'error-intervalSeconds'), /at least 1 second/);
     assert.match(await text(w.page, 'error-gateway'), /does not use https/);
     assert.equal(await w.page.locator('#interval').getAttribute('aria-invalid'), 'true');
-    assert.match(await w.page.locator('#interval').getAttribute('aria-describedby') ?? '', /\berror-intervalSeconds\b/);
+    assert.match(
+      (await w.page.locator('#interval').getAttribute('aria-describedby')) ?? '',
+      /\berror-intervalSeconds\b/,
+    );
     assert.equal(await w.page.locator('#gateway').getAttribute('aria-describedby'), 'error-gateway');
-    assert.equal(await w.page.evaluate(() => document.activeElement?.id), 'gateway', 'the focus goes to the first refused field');
+    assert.equal(
+      await w.page.evaluate(() => document.activeElement?.id),
+      'gateway',
+      'the focus goes to the first refused field',
+    );
     assert.equal(readFileSync(file, 'utf8'), before, 'nothing saved');
     await shot(w, 'window-settings-refused');
     await w.page.fill('#interval', 'soon');
     await w.page.fill('#gateway', w.sim.url);
     await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => /number/.test(document.querySelector('#error-intervalSeconds')?.textContent ?? ''));
+    await w.page.waitForFunction(() =>
+      /number/.test(document.querySelector('#error-intervalSeconds')?.textContent ?? ''),
+    );
     assert.equal(await text(w.page, 'error-gateway'), '');
     assert.equal(await w.page.locator('#gateway').getAttribute('aria-invalid'), 'false');
     await w.page.fill('#interval', '30');
@@ -345,11 +432,18 @@ describe('details window', () => {
     await w.page.fill('#interval', '45');
     await w.page.click('#settings button[type="submit"]');
     await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
-    assert.deepEqual([JSON.parse(readFileSync(file, 'utf8')).intervalSeconds, JSON.parse(readFileSync(file, 'utf8')).launchAtLogin], [45, null]);
+    assert.deepEqual(
+      [JSON.parse(readFileSync(file, 'utf8')).intervalSeconds, JSON.parse(readFileSync(file, 'utf8')).launchAtLogin],
+      [45, null],
+    );
     assert.deepEqual(w.launchAtLogin, [], 'the system was not touched');
     await w.page.check('#launch');
     await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.' && !document.querySelector<HTMLInputElement>('#launch')!.indeterminate);
+    await w.page.waitForFunction(
+      () =>
+        document.querySelector('#settings-message')?.textContent === 'Saved.' &&
+        !document.querySelector<HTMLInputElement>('#launch')!.indeterminate,
+    );
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).launchAtLogin, true);
     assert.deepEqual(w.launchAtLogin, [true]);
   });
@@ -371,7 +465,10 @@ describe('details window', () => {
 
   test('every failure of the main process is shown, none leaves the window waiting', async (t) => {
     const w = await openDetailsWindow(t, { failing: { 'state:get': 'the keeper is not answering' }, stopped: true });
-    assert.match(await message(w.page, /Could not load/), /^Could not load the keeper's state: the keeper is not answering\./);
+    assert.match(
+      await message(w.page, /Could not load/),
+      /^Could not load the keeper's state: the keeper is not answering\./,
+    );
     assert.equal(await text(w.page, 'title'), 'No answer from the keeper');
     assert.equal(await w.page.locator('#retry').isVisible(), true);
     w.fail('state:get', undefined);
@@ -405,14 +502,21 @@ describe('details window', () => {
     await w.sim.apply({ type: 'compete', kicked: true });
     await shows(w.page, 'competing');
     await w.page.waitForSelector('#notification-problem:not([hidden])');
-    assert.match(await text(w.page, 'notification-problem'), /^Could not show the notification "Another login holds your IBKR session" \(no notification service\)\. At \d{4}-/);
+    assert.match(
+      await text(w.page, 'notification-problem'),
+      /^Could not show the notification "Another login holds your IBKR session" \(no notification service\)\. At \d{4}-/,
+    );
     await shot(w, 'window-notification-failed');
   });
 
   test("the desktop's facts: launch at login as the system has it, no tray and how to get one, the log file", async (t) => {
     const desktop = {
-      launchAtLogin: { state: 'requires-approval', text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.' },
-      trayHint: 'Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension.',
+      launchAtLogin: {
+        state: 'requires-approval',
+        text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.',
+      },
+      trayHint:
+        'Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension.',
       logFile: '/home/someone/.config/IBKR Session Keeper/logs/main.log',
     } as const;
     const w = await openDetailsWindow(t, { desktop });
@@ -426,6 +530,9 @@ describe('details window', () => {
     await shows(unpackaged.page, 'ready');
     assert.equal(await unpackaged.page.locator('#tray-hint').isVisible(), false);
     await unpackaged.page.click('#tab-settings');
-    assert.equal(await text(unpackaged.page, 'launch-system'), 'System: Launch at login works only in the installed app.');
+    assert.equal(
+      await text(unpackaged.page, 'launch-system'),
+      'System: Launch at login works only in the installed app.',
+    );
   });
 });

@@ -16,21 +16,86 @@ import { clientFor, raw, startSim, tempDir } from '../helpers.ts';
 /** The state `checkSession` reports after the events. */
 const cases: Array<{ name: string; events: SimEventInput[]; state: string; reason: RegExp }> = [
   { name: 'logged in', events: [], state: 'ready', reason: /as simuser1 \(paper\)/ },
-  { name: 'idle timeout', events: [{ type: 'drop' }], state: 'not-authenticated', reason: /timed out or logged out.*login itself is still valid/ },
-  { name: 'connected, not authenticated', events: [{ type: 'unauthenticate' }], state: 'not-authenticated', reason: /connected to IBKR, but/ },
-  { name: 'kicked by another login', events: [{ type: 'compete', kicked: true }], state: 'competing', reason: /Another login holds the session/ },
-  { name: 'another login competing', events: [{ type: 'compete', kicked: false }], state: 'competing', reason: /TWS, mobile/ },
-  { name: 'no SSO (401)', events: [{ type: 'expire-sso' }], state: 'login-required', reason: /Nobody is logged in.*open https:\/\/127\.0\.0\.1:\d+ in a browser/ },
-  { name: 'logged out (RESULT:false)', events: [{ type: 'logout' }], state: 'login-required', reason: /login \(SSO\) session has ended/ },
-  { name: 'IP not allowed', events: [{ type: 'access-denied' }], state: 'gateway-down', reason: /Access Denied.*ips\.allow/ },
-  { name: 'IBKR restart (5xx)', events: [{ type: 'restart' }], state: 'gateway-down', reason: /HTTP 50[03]: IBKR may be restarting/ },
+  {
+    name: 'idle timeout',
+    events: [{ type: 'drop' }],
+    state: 'not-authenticated',
+    reason: /timed out or logged out.*login itself is still valid/,
+  },
+  {
+    name: 'connected, not authenticated',
+    events: [{ type: 'unauthenticate' }],
+    state: 'not-authenticated',
+    reason: /connected to IBKR, but/,
+  },
+  {
+    name: 'kicked by another login',
+    events: [{ type: 'compete', kicked: true }],
+    state: 'competing',
+    reason: /Another login holds the session/,
+  },
+  {
+    name: 'another login competing',
+    events: [{ type: 'compete', kicked: false }],
+    state: 'competing',
+    reason: /TWS, mobile/,
+  },
+  {
+    name: 'no SSO (401)',
+    events: [{ type: 'expire-sso' }],
+    state: 'login-required',
+    reason: /Nobody is logged in.*open https:\/\/127\.0\.0\.1:\d+ in a browser/,
+  },
+  {
+    name: 'logged out (RESULT:false)',
+    events: [{ type: 'logout' }],
+    state: 'login-required',
+    reason: /login \(SSO\) session has ended/,
+  },
+  {
+    name: 'IP not allowed',
+    events: [{ type: 'access-denied' }],
+    state: 'gateway-down',
+    reason: /Access Denied.*ips\.allow/,
+  },
+  {
+    name: 'IBKR restart (5xx)',
+    events: [{ type: 'restart' }],
+    state: 'gateway-down',
+    reason: /HTTP 50[03]: IBKR may be restarting/,
+  },
   { name: 'no bridge', events: [{ type: 'no-bridge' }], state: 'gateway-down', reason: /"Bad Request: no bridge"/ },
-  { name: 'malformed body', events: [{ type: 'fault', fault: 'malformed' }], state: 'gateway-down', reason: /not JSON/ },
+  {
+    name: 'malformed body',
+    events: [{ type: 'fault', fault: 'malformed' }],
+    state: 'gateway-down',
+    reason: /not JSON/,
+  },
   { name: 'empty body', events: [{ type: 'fault', fault: 'empty' }], state: 'gateway-down', reason: /an empty answer/ },
-  { name: 'unexpected shape', events: [{ type: 'fault', fault: 'unexpected-shape' }], state: 'gateway-down', reason: /unexpected shape at "authenticated"/ },
-  { name: 'truncated body', events: [{ type: 'fault', fault: 'truncated' }], state: 'gateway-down', reason: /connection to the gateway .* failed/ },
-  { name: 'two resets in a row', events: [{ type: 'fault', fault: 'reset', count: 2 }], state: 'gateway-down', reason: /failed/ },
-  { name: 'an answer slower than the timeout', events: [{ type: 'fault', fault: 'slow', delay: '5s' }], state: 'gateway-down', reason: /did not answer within 3 s: it may not reach IBKR \(is this computer online\?\)/ },
+  {
+    name: 'unexpected shape',
+    events: [{ type: 'fault', fault: 'unexpected-shape' }],
+    state: 'gateway-down',
+    reason: /unexpected shape at "authenticated"/,
+  },
+  {
+    name: 'truncated body',
+    events: [{ type: 'fault', fault: 'truncated' }],
+    state: 'gateway-down',
+    reason: /connection to the gateway .* failed/,
+  },
+  {
+    name: 'two resets in a row',
+    events: [{ type: 'fault', fault: 'reset', count: 2 }],
+    state: 'gateway-down',
+    reason: /failed/,
+  },
+  {
+    name: 'an answer slower than the timeout',
+    events: [{ type: 'fault', fault: 'slow', delay: '5s' }],
+    state: 'gateway-down',
+    reason: /did not answer within 3 s: it may not reach IBKR \(is this computer online\?\)/,
+  },
 ];
 
 describe('checkSession over HTTPS classifies every state', () => {
@@ -137,7 +202,11 @@ describe('rate limits', () => {
     const dir = tempDir(t);
     for (let i = 0; i < 12; i += 1) {
       // A new client each time, sharing the config folder, as separate `status` runs do.
-      const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: (await import('../../main/session/pacing.ts')).fileLedger(dir) });
+      const client = new GatewayClient({
+        gateway: sim.url,
+        trust: new TrustStore(dir),
+        pacing: (await import('../../main/session/pacing.ts')).fileLedger(dir),
+      });
       assert.equal((await checkSession(client)).state, 'ready');
       await client.close();
     }
@@ -158,8 +227,16 @@ describe('rate limits', () => {
     const sim = await startSim(t);
     const client = clientFor(t, sim);
     await sim.apply({ type: 'fault', fault: 'slow', delay: '300ms' });
-    const results = await Promise.all([client.authStatus(), client.authStatus(), client.validate(), client.authStatus()]);
-    assert.deepEqual(results.map((r) => r.kind), ['answer', 'answer', 'answer', 'answer']);
+    const results = await Promise.all([
+      client.authStatus(),
+      client.authStatus(),
+      client.validate(),
+      client.authStatus(),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.kind),
+      ['answer', 'answer', 'answer', 'answer'],
+    );
     assert.equal(sim.maxInFlight, 1);
   });
 });
@@ -169,7 +246,12 @@ describe('certificate trust', () => {
     const sim = await startSim(t);
     const dir = tempDir(t);
     const seen: string[] = [];
-    const client = new GatewayClient({ gateway: sim.url, trust: new TrustStore(dir), pacing: memoryLedger(), onFirstUseTrust: (e) => seen.push(e.fingerprint256) });
+    const client = new GatewayClient({
+      gateway: sim.url,
+      trust: new TrustStore(dir),
+      pacing: memoryLedger(),
+      onFirstUseTrust: (e) => seen.push(e.fingerprint256),
+    });
     t.after(() => client.close());
     assert.equal((await checkSession(client)).state, 'ready');
     assert.deepEqual(seen, [sim.fingerprint256]);
@@ -185,9 +267,23 @@ describe('certificate trust', () => {
     const now = Date.now();
     const variants = {
       "IBKR's shape: expired since 2019, no SAN": undefined,
-      'not yet valid': await customCertificate({ name: 'CN=localhost', notBefore: new Date(now + 30 * day), notAfter: new Date(now + 400 * day), altNames: [{ type: 'ip', value: '127.0.0.1' }] }),
-      'no subjectAltName, valid now': await customCertificate({ name: 'CN=localhost', notBefore: new Date(now - day), notAfter: new Date(now + day) }),
-      'names another host': await customCertificate({ name: 'CN=evil.example', notBefore: new Date(now - day), notAfter: new Date(now + day), altNames: [{ type: 'dns', value: 'evil.example' }] }),
+      'not yet valid': await customCertificate({
+        name: 'CN=localhost',
+        notBefore: new Date(now + 30 * day),
+        notAfter: new Date(now + 400 * day),
+        altNames: [{ type: 'ip', value: '127.0.0.1' }],
+      }),
+      'no subjectAltName, valid now': await customCertificate({
+        name: 'CN=localhost',
+        notBefore: new Date(now - day),
+        notAfter: new Date(now + day),
+      }),
+      'names another host': await customCertificate({
+        name: 'CN=evil.example',
+        notBefore: new Date(now - day),
+        notAfter: new Date(now + day),
+        altNames: [{ type: 'dns', value: 'evil.example' }],
+      }),
     };
     for (const [name, certificate] of Object.entries(variants)) {
       const sim = await startSim(t, certificate ? { certificate } : {});
@@ -196,7 +292,11 @@ describe('certificate trust', () => {
       assert.equal(result.state, 'ready', `${name}: ${result.reason}`);
       assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, sim.fingerprint256, name);
       // A fresh client with the pin (no first use) too; the shared ledger keeps IBKR's limits.
-      assert.equal((await checkSession(clientFor(t, sim, { dir, fileLedger: true }))).state, 'ready', `${name}, pinned`);
+      assert.equal(
+        (await checkSession(clientFor(t, sim, { dir, fileLedger: true }))).state,
+        'ready',
+        `${name}, pinned`,
+      );
       assert.equal(sim.limiter.violations, 0);
     }
   });
@@ -209,7 +309,10 @@ describe('certificate trust', () => {
     const before = new X509Certificate(sim.certificatePem);
     await sim.apply({ type: 'rotate-certificate' });
     const after = new X509Certificate(sim.certificatePem);
-    assert.deepEqual([after.subject, after.issuer, after.validFrom, after.validTo], [before.subject, before.issuer, before.validFrom, before.validTo]);
+    assert.deepEqual(
+      [after.subject, after.issuer, after.validFrom, after.validTo],
+      [before.subject, before.issuer, before.validFrom, before.validTo],
+    );
     const received = sim.requests().length;
     const result = await checkSession(clientFor(t, sim, { dir }));
     assert.equal(result.state, 'untrusted-certificate');
@@ -254,8 +357,14 @@ describe('certificate trust', () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     writeFileSync(`${dir}/trust.json`, '{ broken');
     assert.throws(() => new TrustStore(dir).list(), /trust\.json .*fix or delete the file/);
-    writeFileSync(`${dir}/trust.json`, JSON.stringify({ version: 1, pins: { 'https://localhost:5000': { fingerprint256: 'nope' } } }));
-    assert.throws(() => new TrustStore(dir).list(), /trust\.json does not hold what the keeper expects at "pins\.https:\/\/localhost:5000\.fingerprint256"/);
+    writeFileSync(
+      `${dir}/trust.json`,
+      JSON.stringify({ version: 1, pins: { 'https://localhost:5000': { fingerprint256: 'nope' } } }),
+    );
+    assert.throws(
+      () => new TrustStore(dir).list(),
+      /trust\.json does not hold what the keeper expects at "pins\.https:\/\/localhost:5000\.fingerprint256"/,
+    );
     assert.match(readFileSync(`${dir}/trust.json`, 'utf8'), /nope/);
   });
 });

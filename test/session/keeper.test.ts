@@ -19,7 +19,10 @@ describe('steady state', () => {
     assert.equal(rig.keeper.status().facts.userName, 'simuser1');
     const seq = rig.seq();
     await rig.time.runFor(HOUR);
-    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready']);
+    assert.deepEqual(
+      rig.transitions.map((x) => x.state),
+      ['ready'],
+    );
     assert.deepEqual(kinds(rig), []);
     assert.equal(rig.count('/tickle', seq), 60);
     assert.equal(rig.sim.requests(seq).length, 60, 'nothing but tickles');
@@ -34,7 +37,10 @@ describe('steady state', () => {
       await rig.time.runFor(MINUTE);
     }
     await rig.time.runFor(MINUTE);
-    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready']);
+    assert.deepEqual(
+      rig.transitions.map((x) => x.state),
+      ['ready'],
+    );
     assert.deepEqual(kinds(rig), []);
     assert.equal(rig.count('/iserver/auth/status'), 3, 'one confirming look per odd answer');
   });
@@ -47,7 +53,10 @@ describe('drops and recovery', () => {
     await rig.sim.apply({ type: 'drop' });
     const droppedAt = rig.time.monotonic();
     await rig.time.runFor(2 * MINUTE);
-    assert.deepEqual(rig.transitions.map((x) => x.state), ['ready', 'not-authenticated', 'reauthenticating', 'ready']);
+    assert.deepEqual(
+      rig.transitions.map((x) => x.state),
+      ['ready', 'not-authenticated', 'reauthenticating', 'ready'],
+    );
     const seen = rig.transitions[1]!.mono;
     assert.ok(seen - droppedAt <= MINUTE + 1_000, `seen after ${seen - droppedAt} ms`);
     assert.ok(rig.transitions[3]!.mono - seen <= 6_000 + 3_000, `back after ${rig.transitions[3]!.mono - seen} ms`);
@@ -69,7 +78,11 @@ describe('drops and recovery', () => {
     assert.equal(rig.count('/iserver/reauthenticate'), 2, 'two reauthentications, then none');
     const seq = rig.seq();
     await rig.time.runFor(HOUR);
-    assert.equal(rig.count('/iserver/reauthenticate', seq) + rig.count('/iserver/auth/ssodh/init', seq), 0, 'it does not fight on');
+    assert.equal(
+      rig.count('/iserver/reauthenticate', seq) + rig.count('/iserver/auth/ssodh/init', seq),
+      0,
+      'it does not fight on',
+    );
     assert.equal(rig.keeper.status().state, 'competing');
     assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
     // The user chooses Take over: the session comes back, and the keeper keeps it.
@@ -116,14 +129,20 @@ describe('drops and recovery', () => {
     await rig.time.runFor(1_000);
     await rig.sim.apply({ type: 'drop' });
     await rig.time.runFor(3 * HOUR);
-    const tries = rig.sim.requests().filter((r) => r.path === '/v1/api/iserver/reauthenticate').map((r) => Date.parse(r.at));
+    const tries = rig.sim
+      .requests()
+      .filter((r) => r.path === '/v1/api/iserver/reauthenticate')
+      .map((r) => Date.parse(r.at));
     assert.equal(tries.length, 3);
     // Each try is followed for 60 s; then a pause of 30 s, then 120 s (jitter is fixed in the rig).
     assert.ok(tries[1]! - tries[0]! >= 60_000 + 30_000, `second try ${tries[1]! - tries[0]!} ms after the first`);
     assert.ok(tries[2]! - tries[1]! >= 60_000 + 120_000, `third try ${tries[2]! - tries[1]!} ms after the second`);
     const status = rig.keeper.status();
     assert.equal(status.state, 'not-authenticated');
-    assert.match(status.reason, /stopped reauthenticating \(3 reauthentications did not bring the session back\) so as not to lock the account/);
+    assert.match(
+      status.reason,
+      /stopped reauthenticating \(3 reauthentications did not bring the session back\) so as not to lock the account/,
+    );
     assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped']);
     await rig.sim.apply({ type: 'configure', reauthOutcome: 'succeed' });
     const result = await rig.keeper.reauthenticate();
@@ -156,7 +175,10 @@ describe('competing, login, outages', () => {
     await rig.sim.apply({ type: 'compete', kicked: true });
     await rig.time.runFor(2 * HOUR);
     assert.equal(rig.keeper.status().state, 'competing');
-    assert.equal(rig.count('/iserver/reauthenticate') + rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
+    assert.equal(
+      rig.count('/iserver/reauthenticate') + rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'),
+      0,
+    );
     assert.deepEqual(kinds(rig), ['competing']);
     const result = await rig.keeper.takeOver();
     assert.equal(result.ok, true);
@@ -183,7 +205,10 @@ describe('competing, login, outages', () => {
     const back = rig.transitions.find((x) => x.state === 'ready' && x.mono > loggedIn)!;
     assert.ok(back.mono - loggedIn <= POLICY.loginPollMs + 1_000, `ready ${back.mono - loggedIn} ms after the login`);
     assert.deepEqual(kinds(rig), ['login-required', 'recovery']);
-    assert.match(rig.notes[0]!.message, new RegExp(`open ${rig.sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'));
+    assert.match(
+      rig.notes[0]!.message,
+      new RegExp(`open ${rig.sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'),
+    );
   });
 
   test('IBKR restart: gateway-down with backoff 5, 15, 30, 60 s, notified once, then recovered', async (t) => {
@@ -192,10 +217,16 @@ describe('competing, login, outages', () => {
     await rig.sim.apply({ type: 'restart', duration: '4m' });
     const seq = rig.seq();
     await rig.time.runFor(10 * MINUTE);
-    const down = rig.sim.requests(seq).filter((r) => r.status === 500 || r.status === 503).map((r) => Date.parse(r.at));
+    const down = rig.sim
+      .requests(seq)
+      .filter((r) => r.status === 500 || r.status === 503)
+      .map((r) => Date.parse(r.at));
     const gaps = down.slice(2).map((at, i) => Math.round((at - down[i + 1]!) / 1_000));
     assert.deepEqual(gaps.slice(0, 4), [5, 15, 30, 60]);
-    assert.ok(gaps.slice(4).every((g) => g === 60), `then every 60 s: ${gaps}`);
+    assert.ok(
+      gaps.slice(4).every((g) => g === 60),
+      `then every 60 s: ${gaps}`,
+    );
     assert.equal(rig.keeper.status().state, 'ready');
     assert.deepEqual(kinds(rig), ['gateway-down', 'recovery']);
   });
@@ -206,10 +237,16 @@ describe('competing, login, outages', () => {
     await rig.sim.apply({ type: 'restart', duration: '4m' });
     const reauth = await rig.keeper.reauthenticate();
     assert.equal(reauth.ok, false);
-    assert.match(reauth.message, /^The reauthentication did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/);
+    assert.match(
+      reauth.message,
+      /^The reauthentication did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/,
+    );
     const takeOver = await rig.keeper.takeOver();
     assert.equal(takeOver.ok, false);
-    assert.match(takeOver.message, /^The takeover did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/);
+    assert.match(
+      takeOver.message,
+      /^The takeover did not start: The gateway answers HTTP 50[03]: IBKR may be restarting/,
+    );
     assert.equal(rig.keeper.status().state, 'gateway-down');
   });
 
@@ -243,7 +280,11 @@ describe('competing, login, outages', () => {
     const seen = await probeCertificate('127.0.0.1', rig.sim.port, 2_000);
     new TrustStore(rig.dir).record(rig.sim.url, { fingerprint256: seen.fingerprint256, pem: seen.pem, source: 'user' });
     await rig.time.runFor(MINUTE);
-    assert.equal(rig.keeper.status().state, 'ready', 'the new pin was noticed; the three idle hours ended the session; the keeper brought it back');
+    assert.equal(
+      rig.keeper.status().state,
+      'ready',
+      'the new pin was noticed; the three idle hours ended the session; the keeper brought it back',
+    );
     assert.match(rig.logs.join('\n'), /The trusted certificate changed: checking the session now/);
   });
 });
@@ -256,7 +297,10 @@ describe('sleep, clock jumps, errors, actions', () => {
     const resumed = rig.time.monotonic();
     await rig.time.runFor(MINUTE);
     const seen = rig.transitions.find((x) => x.state === 'not-authenticated')!;
-    assert.ok(seen.mono - resumed <= POLICY.watchdogMs + POLICY.confirmAfterMs + 100, `seen ${seen.mono - resumed} ms after waking`);
+    assert.ok(
+      seen.mono - resumed <= POLICY.watchdogMs + POLICY.confirmAfterMs + 100,
+      `seen ${seen.mono - resumed} ms after waking`,
+    );
     assert.equal(rig.keeper.status().state, 'ready');
     assert.match(rig.logs.join('\n'), /woke from sleep or the clock moved ahead \(7200 s\)/);
   });
@@ -302,7 +346,11 @@ describe('sleep, clock jumps, errors, actions', () => {
     assert.equal(rig.sim.requests(seq).length, 0);
     assert.equal(rig.keeper.status().state, 'paused');
     await rig.keeper.resume();
-    assert.deepEqual(rig.transitions.slice(-3).map((x) => x.state), ['starting', 'not-authenticated', 'reauthenticating'], 'an hour paused let the session time out');
+    assert.deepEqual(
+      rig.transitions.slice(-3).map((x) => x.state),
+      ['starting', 'not-authenticated', 'reauthenticating'],
+      'an hour paused let the session time out',
+    );
     await rig.time.runFor(MINUTE);
     assert.equal(rig.keeper.status().state, 'ready');
     const out = await rig.keeper.logout();
@@ -343,21 +391,34 @@ describe('a simulated day', () => {
     assert.equal(rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
     assert.equal(rig.keeper.status().state, 'ready');
     const states = new Set(rig.transitions.map((x) => x.state));
-    for (const state of ['ready', 'not-authenticated', 'reauthenticating', 'competing', 'login-required', 'gateway-down']) assert.ok(states.has(state as never), state);
+    for (const state of [
+      'ready',
+      'not-authenticated',
+      'reauthenticating',
+      'competing',
+      'login-required',
+      'gateway-down',
+    ])
+      assert.ok(states.has(state as never), state);
     assert.ok(rig.count('/tickle') < 24 * 60 + 60, `${rig.count('/tickle')} tickles in a day`);
   });
 });
 
-describe('keeper: the gateway supervisor\'s reason', () => {
+describe("keeper: the gateway supervisor's reason", () => {
   test('gateway-down says why the supervisor gave up, and a refused connection again once that is cleared', async (t) => {
     const rig = await keeperRig(t);
     await rig.time.runFor(1_000);
     await rig.sim.apply({ type: 'restart', duration: '4m' });
     await rig.time.runFor(MINUTE + 10_000);
     assert.equal(rig.keeper.status().state, 'gateway-down');
-    rig.keeper.setGatewayProblem("the gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config");
+    rig.keeper.setGatewayProblem(
+      "the gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config",
+    );
     await rig.keeper.checkNow();
-    assert.equal(rig.keeper.status().reason, "The gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config.");
+    assert.equal(
+      rig.keeper.status().reason,
+      "The gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config.",
+    );
     rig.keeper.setGatewayProblem(undefined);
     await rig.keeper.checkNow();
     assert.equal(rig.keeper.status().state, 'gateway-down');

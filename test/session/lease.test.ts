@@ -48,7 +48,9 @@ describe('gateway lease', () => {
       const lease = new GatewayLease({ configDir: ${JSON.stringify(dir)}, origin: ${JSON.stringify(ORIGIN)}, program: 'watch' });
       console.log(lease.tryAcquire() ? 'held' : 'not held');
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     t.after(() => child.kill('SIGKILL'));
     const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
     assert.equal(line, 'held');
@@ -78,7 +80,8 @@ describe('pacing ledger lock', () => {
         pacer.recordDone('authStatus', at);
       }
     }
-    for (const at of sent) assert.ok(sent.filter((t2) => t2 > at - 1_000 && t2 <= at).length <= 5, 'at most 5 in any second');
+    for (const at of sent)
+      assert.ok(sent.filter((t2) => t2 > at - 1_000 && t2 <= at).length <= 5, 'at most 5 in any second');
     assert.equal(sent.length, 20, '5 a second for 4 seconds');
     // A request still in flight (of another process, here: not answered) holds its place in the second.
     const other = new Pacer(fileLedger(dir), ORIGIN, () => now, process.pid);
@@ -86,9 +89,16 @@ describe('pacing ledger lock', () => {
     for (let i = 0; i < 5; i += 1) assert.notEqual(other.claim('authStatus'), undefined);
     now += 5_000;
     const third = new Pacer(fileLedger(dir), ORIGIN, () => now);
-    assert.equal(third.claim('authStatus'), undefined, "another's five in flight: none more, however long ago they went out");
+    assert.equal(
+      third.claim('authStatus'),
+      undefined,
+      "another's five in flight: none more, however long ago they went out",
+    );
     assert.equal(third.claim('tickle'), undefined);
-    assert.equal(withFileLock(path.join(dir, 'x.lock'), () => withFileLock(path.join(dir, 'x.lock'), () => 42)), 42);
+    assert.equal(
+      withFileLock(path.join(dir, 'x.lock'), () => withFileLock(path.join(dir, 'x.lock'), () => 42)),
+      42,
+    );
     assert.match(readFileSync(path.join(dir, 'pacing.json'), 'utf8'), /"version": 1/);
   });
 });

@@ -24,7 +24,13 @@ describe('desktop notifications', () => {
     const errors: string[] = [];
     const notifier = new DesktopNotifier({ onError: (m) => errors.push(m) });
     for (const kind of NOTIFICATION_KINDS) {
-      const note: Notification = { kind, title: `Title of ${kind}`, message: `Message of ${kind}`, state: 'ready', gateway: 'https://localhost:5000' };
+      const note: Notification = {
+        kind,
+        title: `Title of ${kind}`,
+        message: `Message of ${kind}`,
+        state: 'ready',
+        gateway: 'https://localhost:5000',
+      };
       await notifier.show(note);
       const got = await daemon.waitFor(new RegExp(`^Title of ${kind}$`));
       assert.equal(got.body, `Message of ${kind}`);
@@ -39,7 +45,13 @@ describe('desktop notifications', () => {
     process.env['DBUS_SESSION_BUS_ADDRESS'] = 'unix:path=/nonexistent/bus';
     try {
       const errors: string[] = [];
-      await new DesktopNotifier({ onError: (m) => errors.push(m) }).show({ kind: 'drop', title: 't', message: 'm', state: 'not-authenticated', gateway: 'g' });
+      await new DesktopNotifier({ onError: (m) => errors.push(m) }).show({
+        kind: 'drop',
+        title: 't',
+        message: 'm',
+        state: 'not-authenticated',
+        gateway: 'g',
+      });
       assert.equal(errors.length, 1);
       assert.match(errors[0]!, /Could not show a desktop notification .*is a notification service running\?/);
     } finally {
@@ -50,10 +62,25 @@ describe('desktop notifications', () => {
   test('watch --notify: a drop and the recovery reach the desktop; nothing on the clean start', async (t) => {
     const daemon = await startNotificationDaemon(t);
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/ibkr-keeper.js'), 'watch', '--json', '--notify', '--interval', '1', '--gateway', sim.url, '--config-dir', tempDir(t)], {
-      env: daemon.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/ibkr-keeper.js'),
+        'watch',
+        '--json',
+        '--notify',
+        '--interval',
+        '1',
+        '--gateway',
+        sim.url,
+        '--config-dir',
+        tempDir(t),
+      ],
+      {
+        env: daemon.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     t.after(() => child.kill('SIGKILL'));
     await once(child.stdout, 'data');
     await new Promise((r) => setTimeout(r, 1_500));

@@ -18,7 +18,10 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 /** A ready keeper holding an open socket. */
-async function heldRig(t: Parameters<typeof keeperRig>[0], options: Parameters<typeof keeperRig>[1] = {}): Promise<KeeperRig> {
+async function heldRig(
+  t: Parameters<typeof keeperRig>[0],
+  options: Parameters<typeof keeperRig>[1] = {},
+): Promise<KeeperRig> {
   const rig = await keeperRig(t, { push: true, ...options });
   await rig.time.runFor(1_000);
   assert.equal(rig.keeper.status().state, 'ready');
@@ -49,7 +52,11 @@ describe('push', () => {
     await until(() => rig.keeper.status().state !== 'ready', 'the second drop heard');
     assert.equal(rig.time.monotonic(), again);
     assert.equal(rig.sim.limiter.violations, 0);
-    for (const session of sessions) assert.ok(!JSON.stringify([rig.logs, rig.transitions, rig.keeper.status()]).includes(session), 'the session id is never shown whole');
+    for (const session of sessions)
+      assert.ok(
+        !JSON.stringify([rig.logs, rig.transitions, rig.keeper.status()]).includes(session),
+        'the session id is never shown whole',
+      );
   });
 
   test('another login competing is heard at once and shown; the keeper does not fight it', async (t) => {
@@ -99,7 +106,10 @@ describe('push', () => {
     assert.match(rig.logs.find((l) => l.startsWith('Push is not available'))!, /HTTP 503.*polling alone/);
     await rig.sim.apply({ type: 'drop' });
     await rig.time.runFor(MINUTE);
-    assert.ok(rig.transitions.some((tr) => tr.previous === 'ready'), 'polling noticed the drop');
+    assert.ok(
+      rig.transitions.some((tr) => tr.previous === 'ready'),
+      'polling noticed the drop',
+    );
     await rig.time.runFor(2 * MINUTE);
     await rig.sim.apply({ type: 'push', action: 'accept-upgrades' });
     await rig.time.runFor(6 * MINUTE);
@@ -119,7 +129,8 @@ describe('push', () => {
       await without.time.runFor(MINUTE);
       await sleep(5);
     }
-    const rest = (rig: KeeperRig, since: number) => rig.sim.requests(since).filter((r) => r.path !== '/v1/api/ws').length;
+    const rest = (rig: KeeperRig, since: number) =>
+      rig.sim.requests(since).filter((r) => r.path !== '/v1/api/ws').length;
     assert.equal(rest(withPush, seqs[0]!), 60);
     assert.equal(rest(without, seqs[1]!), 60);
     assert.equal(withPush.count('/tickle', seqs[0]), 60);

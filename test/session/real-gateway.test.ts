@@ -23,10 +23,20 @@ describe('the real gateway', () => {
     const result = await runCli(['status', '--gateway', gw.url, '--config-dir', dir, '--timeout', '2', '--json']);
     const out = JSON.parse(result.stdout);
     assert.notEqual(out.state, 'untrusted-certificate', out.reason);
-    assert.match(result.stderr, new RegExp(`Trusted the certificate of ${gw.url} on first use: SHA-256 ${STOCK_FINGERPRINT}`));
-    assert.match(result.stderr, /Note: This is the certificate IBKR ships with every copy of the gateway: its private key is in every download/);
+    assert.match(
+      result.stderr,
+      new RegExp(`Trusted the certificate of ${gw.url} on first use: SHA-256 ${STOCK_FINGERPRINT}`),
+    );
+    assert.match(
+      result.stderr,
+      /Note: This is the certificate IBKR ships with every copy of the gateway: its private key is in every download/,
+    );
     assert.match(result.stderr, /ibkr-keeper gateway certificate --dir/);
-    assert.deepEqual(out.certificate, { fingerprint256: STOCK_FINGERPRINT, publiclyKnown: true, notice: out.certificate.notice });
+    assert.deepEqual(out.certificate, {
+      fingerprint256: STOCK_FINGERPRINT,
+      publiclyKnown: true,
+      notice: out.certificate.notice,
+    });
     assert.equal(new TrustStore(dir).get(gw.url)?.fingerprint256, STOCK_FINGERPRINT);
     // The second run trusts it without a word about first use.
     const again = await runCli(['status', '--gateway', gw.url, '--config-dir', dir, '--timeout', '2']);
@@ -39,7 +49,10 @@ describe('the real gateway', () => {
     const started = Date.now();
     const result = await runCli(['status', '--gateway', gw.url, '--config-dir', dir, '--timeout', '2']);
     assert.equal(result.code, 6, result.stdout);
-    assert.match(result.stdout, /^gateway-down: The gateway at https:\/\/localhost:\d+ did not answer within 2 s: it may not reach IBKR \(is this computer online\?\)/);
+    assert.match(
+      result.stdout,
+      /^gateway-down: The gateway at https:\/\/localhost:\d+ did not answer within 2 s: it may not reach IBKR \(is this computer online\?\)/,
+    );
     assert.ok(Date.now() - started < 20_000, 'bounded by the timeout');
   });
 

@@ -25,7 +25,10 @@ describe('control interface', () => {
     const state = await control(ctl.url, 'GET', '/state');
     assert.equal(state.json.brokerage, 'authenticated');
     assert.equal(state.json.fingerprint256, sim.fingerprint256);
-    const after = await control(ctl.url, 'POST', '/events', [{ type: 'compete' }, { type: 'configure', reauthLatency: '2s' }]);
+    const after = await control(ctl.url, 'POST', '/events', [
+      { type: 'compete' },
+      { type: 'configure', reauthLatency: '2s' },
+    ]);
     assert.equal(after.status, 200);
     assert.equal(after.json.brokerage, 'kicked');
     assert.equal(after.json.settings.reauthLatencyMs, 2_000);
@@ -57,9 +60,22 @@ describe('scenario files', () => {
   test('events happen at their time on the simulator clock', async (t) => {
     const dir = tempDir(t);
     const file = path.join(dir, 'night.json');
-    writeFileSync(file, JSON.stringify({ name: 'night', events: [{ at: '2m', type: 'drop' }, { at: 1_000, type: 'compete', kicked: false }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'night',
+        events: [
+          { at: '2m', type: 'drop' },
+          { at: 1_000, type: 'compete', kicked: false },
+        ],
+      }),
+    );
     const scenario = await loadScenario(file);
-    assert.deepEqual(scenario.events.map((e) => e.at), [1_000, 120_000], 'sorted by time');
+    assert.deepEqual(
+      scenario.events.map((e) => e.at),
+      [1_000, 120_000],
+      'sorted by time',
+    );
     const sim = await startSim(t, { scenario });
     await sim.apply({ type: 'advance', by: '1500ms' });
     await new Promise((resolve) => setTimeout(resolve, 150));

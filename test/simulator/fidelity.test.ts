@@ -26,12 +26,22 @@ describe('simulated gateway, logged in', () => {
     assert.deepEqual(body['hmds'], { error: 'no bridge' });
     const auth = body['iserver'].authStatus;
     assert.deepEqual(
-      { authenticated: auth.authenticated, competing: auth.competing, connected: auth.connected, established: auth.established, fail: auth.fail },
+      {
+        authenticated: auth.authenticated,
+        competing: auth.competing,
+        connected: auth.connected,
+        established: auth.established,
+        fail: auth.fail,
+      },
       { authenticated: true, competing: false, connected: true, established: true, fail: '' },
     );
     assert.match(auth.serverInfo.serverName, /\w+/);
     assert.match(auth.serverInfo.serverVersion, /^Build /);
-    assert.equal((await raw(sim, 'GET', `${API}/tickle`)).status, 429, 'a second tickle within a second is over the limit');
+    assert.equal(
+      (await raw(sim, 'GET', `${API}/tickle`)).status,
+      429,
+      'a second tickle within a second is over the limit',
+    );
   });
 
   test('auth status, validate, accounts and logout answer their bodies; GET works for tickle and status', async (t) => {
@@ -98,7 +108,10 @@ describe('simulated gateway, session states', () => {
     await sim.apply({ type: 'compete', kicked: true });
     status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
     assert.deepEqual([status.authenticated, status.competing], [false, true]);
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false })).status, 200);
+    assert.equal(
+      (await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false })).status,
+      200,
+    );
     await sim.apply({ type: 'advance', by: '2s' });
     status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
     assert.deepEqual([status.authenticated, status.competing], [false, true]);
@@ -152,7 +165,11 @@ describe('simulated gateway, session states', () => {
     assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
     await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false });
     await sim.apply({ type: 'advance', by: '2s' });
-    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).fail, 'Force compete capability must be used together with compete flag', 'the other login holds it');
+    assert.equal(
+      ((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).fail,
+      'Force compete capability must be used together with compete flag',
+      'the other login holds it',
+    );
   });
 
   test('after a drop: /iserver calls answer 401 "not authenticated", while the auth status and reauthenticate still work', async (t) => {
@@ -176,10 +193,16 @@ describe('simulated gateway, session states', () => {
     const sim = await startSim(t);
     assert.deepEqual((await raw(sim, 'POST', `${API}/logout`)).json, { status: true });
     const statuses = [];
-    for (let i = 0; i < 2; i += 1) statuses.push((await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: true })).status);
+    for (let i = 0; i < 2; i += 1)
+      statuses.push(
+        (await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: true })).status,
+      );
     assert.deepEqual(statuses.sort(), [410, 503]);
     const tickle = (await raw(sim, 'POST', `${API}/tickle`)).json as any;
-    assert.deepEqual([tickle.iserver.authStatus.authenticated, tickle.iserver.authStatus.connected, tickle.ssoExpires], [false, false, 600_000]);
+    assert.deepEqual(
+      [tickle.iserver.authStatus.authenticated, tickle.iserver.authStatus.connected, tickle.ssoExpires],
+      [false, false, 600_000],
+    );
     await sim.apply({ type: 'advance', by: '2m' });
     assert.equal((await checkSession(clientFor(t, sim))).state, 'login-required');
   });
@@ -199,7 +222,12 @@ describe('simulated gateway, session states', () => {
 
   test('no SSO: 401 on every API path, except reauthenticate which answers "not logged in"', async (t) => {
     const sim = await startSim(t, { loggedOut: true });
-    for (const [method, path] of [['POST', '/tickle'], ['POST', '/iserver/auth/status'], ['GET', '/sso/validate'], ['POST', '/logout']] as const) {
+    for (const [method, path] of [
+      ['POST', '/tickle'],
+      ['POST', '/iserver/auth/status'],
+      ['GET', '/sso/validate'],
+      ['POST', '/logout'],
+    ] as const) {
       const a = await raw(sim, method, `${API}${path}`);
       assert.equal(a.status, 401, path);
       assert.equal(a.text, '', `${path} body`);
@@ -271,9 +299,17 @@ describe('simulated gateway, time', () => {
   test('five minutes without requests end the brokerage session; the login stays valid', async (t) => {
     const sim = await startSim(t);
     await sim.apply({ type: 'advance', by: '4m' });
-    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true, 'a request within the timeout');
+    assert.equal(
+      ((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated,
+      true,
+      'a request within the timeout',
+    );
     await sim.apply({ type: 'advance', by: '4m' });
-    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true, 'the timer restarts on every request');
+    assert.equal(
+      ((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated,
+      true,
+      'the timer restarts on every request',
+    );
     await sim.apply({ type: 'advance', by: '301s' });
     const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
     assert.deepEqual([status.authenticated, status.connected], [false, false]);
@@ -300,7 +336,7 @@ describe('simulated gateway, time', () => {
     assert.equal(sim.model.reauthenticating, false);
   });
 
-  test('the SSO window counts down between the gateway\'s own refreshes; the login ends at the session maximum', async (t) => {
+  test("the SSO window counts down between the gateway's own refreshes; the login ends at the session maximum", async (t) => {
     const sim = await startSim(t, { settings: { maxSessionMs: 3_600_000 } });
     await sim.apply({ type: 'advance', by: '2m' });
     const expires = ((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).EXPIRES;
@@ -315,7 +351,11 @@ describe('simulated gateway, rate limits', () => {
     const sim = await startSim(t);
     assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 200);
     assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 429);
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 429, 'everything is refused in the box');
+    assert.equal(
+      (await raw(sim, 'POST', `${API}/iserver/auth/status`)).status,
+      429,
+      'everything is refused in the box',
+    );
     await sim.apply({ type: 'advance', by: '9m' });
     assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 429, 'still in the box after 9 min');
     await sim.apply({ type: 'advance', by: '61s' });
@@ -357,11 +397,21 @@ describe('simulated gateway, faults', () => {
   test('truncated and reset answers break the connection; a fault can target one path', async (t) => {
     const sim = await startSim(t);
     await sim.apply({ type: 'fault', fault: 'truncated', path: '/iserver/auth/status' });
-    assert.equal(((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT, true, 'another path is not affected');
+    assert.equal(
+      ((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT,
+      true,
+      'another path is not affected',
+    );
     await assert.rejects(raw(sim, 'POST', `${API}/iserver/auth/status`));
     await sim.apply({ type: 'fault', fault: 'reset' });
     await assert.rejects(raw(sim, 'POST', `${API}/iserver/auth/status`));
-    assert.deepEqual(sim.requests().slice(-2).map((r) => r.outcome), ['truncated', 'reset']);
+    assert.deepEqual(
+      sim
+        .requests()
+        .slice(-2)
+        .map((r) => r.outcome),
+      ['truncated', 'reset'],
+    );
   });
 
   test('slow answers arrive after the delay', async (t) => {
@@ -385,8 +435,16 @@ describe('simulated gateway, faults', () => {
     await sim.apply({ type: 'rotate-certificate' });
     assert.notEqual(sim.fingerprint256, before);
     assert.equal(new X509Certificate(sim.certificatePem).subject.split('\n').at(-1), 'CN=Client Portal Web API');
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 200, 'the new certificate is accepted by its pin');
-    await assert.rejects(raw({ url: sim.url, fingerprint256: before }, 'POST', `${API}/iserver/auth/status`), /not the pinned/, 'the old pin no longer is');
+    assert.equal(
+      (await raw(sim, 'POST', `${API}/iserver/auth/status`)).status,
+      200,
+      'the new certificate is accepted by its pin',
+    );
+    await assert.rejects(
+      raw({ url: sim.url, fingerprint256: before }, 'POST', `${API}/iserver/auth/status`),
+      /not the pinned/,
+      'the old pin no longer is',
+    );
   });
 });
 
@@ -409,10 +467,14 @@ describe('simulated gateway, certificates', () => {
     assert.ok(new Date(cert.validFrom).getTime() <= Date.now() && Date.now() < new Date(cert.validTo).getTime());
     const https = await import('node:https');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = https.request(`${sim.url}${API}/iserver/auth/status`, { method: 'POST', ca: [sim.certificatePem], agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = https.request(
+        `${sim.url}${API}/iserver/auth/status`,
+        { method: 'POST', ca: [sim.certificatePem], agent: false },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -423,8 +485,14 @@ describe('simulated gateway, certificates', () => {
 
   test('IPv4 only: [::1] is refused; https://localhost still reaches it (Node tries 127.0.0.1 after ::1)', async (t) => {
     const sim = await startSim(t);
-    await assert.rejects(raw({ url: `https://[::1]:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'GET', '/'), { code: /^(ECONNREFUSED|EADDRNOTAVAIL)$/ });
-    const viaLocalhost = await raw({ url: `https://localhost:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'POST', `${API}/iserver/auth/status`);
+    await assert.rejects(raw({ url: `https://[::1]:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'GET', '/'), {
+      code: /^(ECONNREFUSED|EADDRNOTAVAIL)$/,
+    });
+    const viaLocalhost = await raw(
+      { url: `https://localhost:${sim.port}`, fingerprint256: sim.fingerprint256 },
+      'POST',
+      `${API}/iserver/auth/status`,
+    );
     assert.equal((viaLocalhost.json as any).authenticated, true);
   });
 });
@@ -460,11 +528,17 @@ describe('simulated gateway, IBKR unreachable', () => {
       await assert.rejects(raw(sim, 'POST', path, undefined, { timeoutMs: 500 }), { name: 'AbortError' }, path);
     }
     assert.equal((await raw(sim, 'GET', '/')).status, 302);
-    assert.deepEqual(sim.requests().map((r) => [r.path, r.status, r.outcome]).slice(0, 3), [
-      ['/v1/api/tickle', null, 'unanswered'],
-      ['/v1/api/iserver/auth/status', null, 'unanswered'],
-      ['/sso/Login', null, 'unanswered'],
-    ]);
+    assert.deepEqual(
+      sim
+        .requests()
+        .map((r) => [r.path, r.status, r.outcome])
+        .slice(0, 3),
+      [
+        ['/v1/api/tickle', null, 'unanswered'],
+        ['/v1/api/iserver/auth/status', null, 'unanswered'],
+        ['/sso/Login', null, 'unanswered'],
+      ],
+    );
     const client = clientFor(t, sim);
     const down = await checkSession(client);
     assert.equal(down.state, 'gateway-down');

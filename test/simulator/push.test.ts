@@ -21,7 +21,10 @@ describe('simulator WebSocket', () => {
     const probe = openSocket(t, sim, await sessionOf(t, sim));
     await probe.opened;
     const sts = await probe.next(topic('sts'));
-    assert.deepEqual(probe.frames.map((f: any) => f.topic), ['system', 'act', 'sts']);
+    assert.deepEqual(
+      probe.frames.map((f: any) => f.topic),
+      ['system', 'act', 'sts'],
+    );
     assert.equal(sts.args.authenticated, true);
     assert.equal(sts.args.competing, false);
     probe.ws.send('tic');
@@ -81,7 +84,11 @@ describe('simulator WebSocket', () => {
     assert.equal(await probe.closed, 1001);
     const again = openSocket(t, sim, session);
     await again.next(topic('sts'));
-    assert.deepEqual(again.frames.map((f: any) => f.topic), ['system', 'act', 'sts'], 'only the current state, nothing replayed');
+    assert.deepEqual(
+      again.frames.map((f: any) => f.topic),
+      ['system', 'act', 'sts'],
+      'only the current state, nothing replayed',
+    );
   });
 
   test('after about 5 minutes without a tickle the socket dies silently', async (t) => {

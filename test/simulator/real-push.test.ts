@@ -11,9 +11,16 @@ import { copyGateway, freePort, startGateway, STOCK_FINGERPRINT } from '../real-
 import { startSim } from '../helpers.ts';
 
 /** Opens the socket (cookie given), sends a session text frame and a tic, and reports what happened within 2 s. */
-async function visit(t: TestContext, port: number, fingerprint256: string): Promise<{ status: number | undefined; frames: string[]; closed: boolean }> {
+async function visit(
+  t: TestContext,
+  port: number,
+  fingerprint256: string,
+): Promise<{ status: number | undefined; frames: string[]; closed: boolean }> {
   const agent = new PinnedAgent(fingerprint256, { timeoutMs: 5_000 });
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/api/ws`, { agent, headers: { cookie: 'api={"session":"0123456789abcdef0123456789abcdef"}' } });
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/api/ws`, {
+    agent,
+    headers: { cookie: 'api={"session":"0123456789abcdef0123456789abcdef"}' },
+  });
   t.after(() => {
     ws.terminate();
     agent.destroy();
@@ -37,7 +44,10 @@ describe('the WebSocket beside the real gateway', () => {
   test('IBKR unreachable: the upgrade answers 101 and nothing follows, on both', async (t) => {
     const port = await freePort();
     const [gw, sim] = await Promise.all([startGateway(t, copyGateway(t, port)), startSim(t, { unreachable: true })]);
-    const [real, simulated] = await Promise.all([visit(t, gw.port, STOCK_FINGERPRINT), visit(t, sim.port, sim.fingerprint256)]);
+    const [real, simulated] = await Promise.all([
+      visit(t, gw.port, STOCK_FINGERPRINT),
+      visit(t, sim.port, sim.fingerprint256),
+    ]);
     assert.deepEqual(real, { status: 101, frames: [], closed: false });
     assert.deepEqual(simulated, real);
   });

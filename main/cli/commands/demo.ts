@@ -22,12 +22,27 @@ import { describe } from '../context.ts';
 const HOUR = 3_600_000;
 
 /** What happens, and when (simulated hours after 06:00). */
-const DAY: Array<{ at: number; say: string; events?: SimEventInput[]; flood?: true; suspendMs?: number; user?: 'take-over' | 'open-login' | 'login' | 'trust' }> = [
-  { at: 0.5, say: 'A script polls the gateway too fast: one answer fails, the next is fine', events: [{ type: 'fault', fault: 'server-error', path: '/tickle' }] },
+const DAY: Array<{
+  at: number;
+  say: string;
+  events?: SimEventInput[];
+  flood?: true;
+  suspendMs?: number;
+  user?: 'take-over' | 'open-login' | 'login' | 'trust';
+}> = [
+  {
+    at: 0.5,
+    say: 'A script polls the gateway too fast: one answer fails, the next is fine',
+    events: [{ type: 'fault', fault: 'server-error', path: '/tickle' }],
+  },
   { at: 1.5, say: 'The brokerage session drops (IBKR logged it out)', events: [{ type: 'drop' }] },
-  { at: 3, say: 'You log in to TWS on another computer; it takes the session', events: [{ type: 'compete', kicked: true }] },
+  {
+    at: 3,
+    say: 'You log in to TWS on another computer; it takes the session',
+    events: [{ type: 'compete', kicked: true }],
+  },
   { at: 3.5, say: 'You choose "Take over" (the keeper never does by itself)', user: 'take-over' },
-  { at: 6, say: 'IBKR restarts the gateway\'s connection (daily reset)', events: [{ type: 'restart', duration: '4m' }] },
+  { at: 6, say: "IBKR restarts the gateway's connection (daily reset)", events: [{ type: 'restart', duration: '4m' }] },
   { at: 9, say: 'The laptop sleeps for two hours', suspendMs: 2 * HOUR },
   { at: 12, say: 'The weekly token reset ends the login', events: [{ type: 'expire-sso' }] },
   { at: 12.5, say: 'You choose "Open login page" and log in', user: 'open-login' },
@@ -47,7 +62,10 @@ const DAY: Array<{ at: number; say: string; events?: SimEventInput[]; flood?: tr
 async function flood(sim: Simulator): Promise<void> {
   // The simulator's certificate is shaped like IBKR's (expired, no subjectAltName): pinned, as any client must.
   const agent = new PinnedAgent(sim.fingerprint256, { keepAlive: true, timeoutMs: 5_000 });
-  const send = (): Promise<unknown> => exchange(`${sim.url}/v1/api/tickle`, { method: 'POST', agent, headers: {}, timeoutMs: 5_000 }).catch(() => undefined);
+  const send = (): Promise<unknown> =>
+    exchange(`${sim.url}/v1/api/tickle`, { method: 'POST', agent, headers: {}, timeoutMs: 5_000 }).catch(
+      () => undefined,
+    );
   await Promise.all(Array.from({ length: 12 }, send));
   agent.destroy();
 }
@@ -63,14 +81,30 @@ export async function runDemo(options: { reauthLatency: number }): Promise<void>
   await sim.apply({ type: 'login' });
   const time = new VirtualTime(start.getTime(), (ms) => sim.advanceClock(ms));
   const trust = new TrustStore(dir);
-  const client = new GatewayClient({ gateway: sim.url, trust, pacing: memoryLedger(), now: () => time.wall(), sleep: time.sleep, timeoutMs: 5_000 });
-  const keeper = new Keeper({ client, clock: time, scheduler: time, budget: new RecoveryBudget(memoryBudget()), intervalMs: 60_000 });
+  const client = new GatewayClient({
+    gateway: sim.url,
+    trust,
+    pacing: memoryLedger(),
+    now: () => time.wall(),
+    sleep: time.sleep,
+    timeoutMs: 5_000,
+  });
+  const keeper = new Keeper({
+    client,
+    clock: time,
+    scheduler: time,
+    budget: new RecoveryBudget(memoryBudget()),
+    intervalMs: 60_000,
+  });
   const policy = new NotificationPolicy();
   const clock = (): string => new Date(time.wall()).toTimeString().slice(0, 8);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  keeper.on('transition', (t) => out(`${clock()}  ${describe({ state: t.state, reason: t.reason, facts: t.facts }, false)}`));
+  keeper.on('transition', (t) =>
+    out(`${clock()}  ${describe({ state: t.state, reason: t.reason, facts: t.facts }, false)}`),
+  );
   keeper.on('status', (s) => {
-    for (const note of policy.update(s, time.monotonic())) out(`${clock()}    [notification] ${note.title}: ${note.message}`);
+    for (const note of policy.update(s, time.monotonic()))
+      out(`${clock()}    [notification] ${note.title}: ${note.message}`);
   });
   keeper.on('log', (line) => out(`${clock()}  (${line})`));
   out(`The keeper on a simulated gateway (${sim.url}) through one day, in virtual time:\n`);
@@ -87,12 +121,17 @@ export async function runDemo(options: { reauthLatency: number }): Promise<void>
       if (step.user === 'take-over') await keeper.takeOver();
       if (step.user === 'open-login') keeper.openLoginPage();
       if (step.user === 'login') await sim.apply({ type: 'login' });
-      if (step.user === 'trust') trust.record(sim.url, { fingerprint256: sim.fingerprint256, pem: sim.certificatePem, source: 'user' });
+      if (step.user === 'trust')
+        trust.record(sim.url, { fingerprint256: sim.fingerprint256, pem: sim.certificatePem, source: 'user' });
     }
     await time.runFor(24 * HOUR - elapsed);
     const sent = sim.requests().length;
-    out(`\n${clock()}  The day is over: ${sent} requests reached the gateway, ${sim.limiter.violations} over IBKR's limits (the flooding script's), ${sim.maxInFlight} at a time at most.`);
-    out('Try it live: `npx ibkr-keeper simulate` in one terminal, `npx ibkr-keeper watch --gateway https://127.0.0.1:5050` in another.');
+    out(
+      `\n${clock()}  The day is over: ${sent} requests reached the gateway, ${sim.limiter.violations} over IBKR's limits (the flooding script's), ${sim.maxInFlight} at a time at most.`,
+    );
+    out(
+      'Try it live: `npx ibkr-keeper simulate` in one terminal, `npx ibkr-keeper watch --gateway https://127.0.0.1:5050` in another.',
+    );
   } finally {
     await keeper.stop();
     await client.close();

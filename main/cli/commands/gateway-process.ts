@@ -45,7 +45,10 @@ function folderOf(options: ProcessOptions, configDir: string, required: boolean)
   } catch {
     setting = null;
   }
-  if (setting === null && required) throw new UserError("Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once in the app's settings (gatewayDir).");
+  if (setting === null && required)
+    throw new UserError(
+      "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once in the app's settings (gatewayDir).",
+    );
   return setting ?? undefined;
 }
 
@@ -55,14 +58,21 @@ async function guarded(options: ProcessOptions, work: () => Promise<number>): Pr
     return await work();
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    if (options.json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), error: error.message })}\n`);
+    if (options.json)
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), error: error.message })}\n`);
     process.stderr.write(`ibkr-keeper: ${error.message}\n`);
     return error.exitCode;
   }
 }
 
 function describeFacts(f: GatewayFacts): string {
-  const details = [f.pid === undefined ? undefined : `pid ${f.pid}`, f.build && `build ${f.build}`, f.javaVersion && `Java ${f.javaVersion}`].filter(Boolean).join(', ');
+  const details = [
+    f.pid === undefined ? undefined : `pid ${f.pid}`,
+    f.build && `build ${f.build}`,
+    f.javaVersion && `Java ${f.javaVersion}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${f.state}: ${f.reason}${details ? ` (${details})` : ''}`;
 }
 
@@ -75,7 +85,12 @@ async function startOnce(options: ProcessOptions, configDir: string): Promise<nu
   const ok = facts.state === 'running' || facts.state === 'attached';
   if (ok) sup.release();
   const lines = [describeFacts(facts)];
-  if (ok) lines.push(`  log in      ${facts.url} (ibkr-keeper login opens it)`, `  console     ${facts.consoleLog}`, `  its log     ${facts.gatewayLog}`);
+  if (ok)
+    lines.push(
+      `  log in      ${facts.url} (ibkr-keeper login opens it)`,
+      `  console     ${facts.consoleLog}`,
+      `  its log     ${facts.gatewayLog}`,
+    );
   else if (facts.lastExit) lines.push(...facts.lastExit.lastLines.slice(-5).map((l) => `  | ${l}`));
   out(options, lines.join('\n'), { ...facts, ok });
   return ok ? 0 : DOWN;
@@ -86,19 +101,28 @@ export function runGatewayStart(options: ProcessOptions): Promise<number> {
 }
 
 /** Stops the gateway this keeper started; one it did not start is named, not stopped. */
-async function stopOnce(options: ProcessOptions, configDir: string): Promise<{ code: number; line: string; json: Record<string, unknown> }> {
+async function stopOnce(
+  options: ProcessOptions,
+  configDir: string,
+): Promise<{ code: number; line: string; json: Record<string, unknown> }> {
   const record = readRecord(configDir);
   if (record !== undefined && isGatewayProcess(record.pid)) {
     // The pid file first: a keeper supervising it (watch --run-gateway) then knows the exit is a stop.
     removeRecord(configDir);
     const how = await endGroup(record.pid, { graceMs: 10_000 });
-    return { code: 0, line: `Stopped the gateway (pid ${record.pid}, started ${localTimestamp(record.startedAt)})${how === 'killed' ? ': it ignored SIGTERM for 10 s and was killed' : ''}.`, json: { stopped: true, pid: record.pid, how } };
+    return {
+      code: 0,
+      line: `Stopped the gateway (pid ${record.pid}, started ${localTimestamp(record.startedAt)})${how === 'killed' ? ': it ignored SIGTERM for 10 s and was killed' : ''}.`,
+      json: { stopped: true, pid: record.pid, how },
+    };
   }
   if (record !== undefined) removeRecord(configDir);
   const dir = folderOf(options, configDir, false);
   const port = dir === undefined ? undefined : openGatewayFolder(dir).conf.config.listenPort;
   if (port !== undefined && (await probePort(port)) === 'tls') {
-    throw new UserError(`A gateway listens on port ${port}, but ibkr-keeper did not start it: stop it where it was started (Ctrl+C in its terminal).`);
+    throw new UserError(
+      `A gateway listens on port ${port}, but ibkr-keeper did not start it: stop it where it was started (Ctrl+C in its terminal).`,
+    );
   }
   return { code: 0, line: 'No gateway started by ibkr-keeper is running.', json: { stopped: false } };
 }
@@ -138,7 +162,10 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
       running: `the gateway ibkr-keeper started listens on port ${port}`,
       attached: `a gateway listens on port ${port}; ibkr-keeper did not start it`,
       'not-listening': `the gateway ibkr-keeper started runs but does not listen on port ${port} (yet)`,
-      stopped: listening === 'free' ? `no gateway runs on port ${port}` : `port ${port} is taken by another program (${listening})`,
+      stopped:
+        listening === 'free'
+          ? `no gateway runs on port ${port}`
+          : `port ${port} is taken by another program (${listening})`,
     }[state];
     const facts = {
       state,
@@ -155,8 +182,18 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
       consoleLog,
       gatewayLog: gatewayLogFile(dir, Date.now()),
     };
-    const details = [facts.pid && `pid ${facts.pid}`, facts.startedAt && `since ${localTimestamp(facts.startedAt)}`, facts.build && `build ${facts.build}`, facts.javaVersion && `Java ${facts.javaVersion}`];
-    const line = [`${state}: ${reason}${details.some(Boolean) ? ` (${details.filter(Boolean).join(', ')})` : ''}`, `  address     ${facts.url}`, `  console     ${consoleLog}`, `  its log     ${facts.gatewayLog}`];
+    const details = [
+      facts.pid && `pid ${facts.pid}`,
+      facts.startedAt && `since ${localTimestamp(facts.startedAt)}`,
+      facts.build && `build ${facts.build}`,
+      facts.javaVersion && `Java ${facts.javaVersion}`,
+    ];
+    const line = [
+      `${state}: ${reason}${details.some(Boolean) ? ` (${details.filter(Boolean).join(', ')})` : ''}`,
+      `  address     ${facts.url}`,
+      `  console     ${consoleLog}`,
+      `  its log     ${facts.gatewayLog}`,
+    ];
     out(options, line.join('\n'), facts);
     return listening === 'tls' ? 0 : DOWN;
   });
@@ -166,9 +203,13 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
 export function runGatewayLogs(options: ProcessOptions): Promise<number> {
   return guarded(options, async () => {
     const configDir = resolveConfigDir(options.configDir);
-    const file = options.gatewayLog ? gatewayLogFile(folderOf(options, configDir, true)!, Date.now()) : consoleLogFile(configDir);
+    const file = options.gatewayLog
+      ? gatewayLogFile(folderOf(options, configDir, true)!, Date.now())
+      : consoleLogFile(configDir);
     if (!existsSync(file) && !options.follow) {
-      throw new UserError(`${file} does not exist yet: ${options.gatewayLog ? 'the gateway has written no log today' : 'ibkr-keeper has not started the gateway with this config folder'}.`);
+      throw new UserError(
+        `${file} does not exist yet: ${options.gatewayLog ? 'the gateway has written no log today' : 'ibkr-keeper has not started the gateway with this config folder'}.`,
+      );
     }
     const text = readFrom(file, 0);
     const tail = lastLines(text, options.lines ?? 50);

@@ -30,7 +30,8 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
   const configDir = resolveConfigDir(options.configDir);
   const dir = options.dir ?? gatewayDirSetting(configDir);
   try {
-    if (dir === undefined) throw new UserError("Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are).");
+    if (dir === undefined)
+      throw new UserError("Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are).");
     const result = await makeGatewayCertificate({ dir, trust: new TrustStore(configDir) });
     const port = new URL(result.gateway).port;
     // A gateway running now still presents the old certificate until it restarts.
@@ -42,7 +43,9 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
       ? `The gateway on port ${port} is running with its old certificate, which the keeper now refuses: restart it (stop it, then bin/run.sh root/conf.yaml in ${result.gatewayDir}).`
       : `Start the gateway (bin/run.sh root/conf.yaml in ${result.gatewayDir}): it presents the new certificate, trusted without a prompt.`;
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), changed: true, ...result, restartNeeded: running })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ time: new Date().toISOString(), changed: true, ...result, restartNeeded: running })}\n`,
+      );
     } else {
       const others = result.origins.slice(1);
       process.stdout.write(
@@ -59,7 +62,10 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
     return 0;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    if (options.json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), changed: false, error: error.message })}\n`);
+    if (options.json)
+      process.stdout.write(
+        `${JSON.stringify({ time: new Date().toISOString(), changed: false, error: error.message })}\n`,
+      );
     process.stderr.write(`ibkr-keeper: ${error.message}\n`);
     return error.exitCode;
   }
@@ -108,9 +114,16 @@ export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: bo
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...report })}\n`);
   } else {
-    const lines = [`ibkr-keeper doctor: ${report.gateway}${report.gatewayDir ? `, gateway folder ${report.gatewayDir}` : ''}`];
-    for (const c of report.checks) lines.push(`${MARK[c.status]} ${c.title}: ${c.detail}${c.fix ? ` Fix: ${c.fix}` : ''}`);
-    lines.push(failed === 0 ? 'Every check passed.' : `${failed} check${failed === 1 ? '' : 's'} failed: fix them from the top, then run ibkr-keeper doctor again.`);
+    const lines = [
+      `ibkr-keeper doctor: ${report.gateway}${report.gatewayDir ? `, gateway folder ${report.gatewayDir}` : ''}`,
+    ];
+    for (const c of report.checks)
+      lines.push(`${MARK[c.status]} ${c.title}: ${c.detail}${c.fix ? ` Fix: ${c.fix}` : ''}`);
+    lines.push(
+      failed === 0
+        ? 'Every check passed.'
+        : `${failed} check${failed === 1 ? '' : 's'} failed: fix them from the top, then run ibkr-keeper doctor again.`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return failed === 0 ? 0 : DOCTOR_FAILED;

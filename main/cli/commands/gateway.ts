@@ -15,28 +15,64 @@ export interface CertificateOptions {
 }
 
 export function registerGatewayCommands(program: Command, exit: (code: number) => void): void {
-  const gateway = program.command('gateway').description("run IBKR's gateway (start, stop, restart, status, logs) and set it up (its certificate)");
+  const gateway = program
+    .command('gateway')
+    .description("run IBKR's gateway (start, stop, restart, status, logs) and set it up (its certificate)");
   gateway
     .command('certificate')
-    .description("give the gateway a new key and certificate of its own instead of IBKR's publicly known one, and trust it")
-    .option('--dir <dir>', "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the setting gatewayDir)")
-    .option('--config-dir <dir>', 'where the trust file lives (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
+    .description(
+      "give the gateway a new key and certificate of its own instead of IBKR's publicly known one, and trust it",
+    )
+    .option(
+      '--dir <dir>',
+      "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the setting gatewayDir)",
+    )
+    .option(
+      '--config-dir <dir>',
+      'where the trust file lives (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)',
+    )
     .option('--json', 'print one JSON object instead of lines')
-    .action(async (options: CertificateOptions) => exit(await (await import('./gateway-tools.ts')).runGatewayCertificate(options)));
+    .action(async (options: CertificateOptions) =>
+      exit(await (await import('./gateway-tools.ts')).runGatewayCertificate(options)),
+    );
 
-  const processCommand = (name: string, description: string, run: (m: typeof import('./gateway-process.ts'), o: ProcessOptions) => Promise<number>): Command =>
+  const processCommand = (
+    name: string,
+    description: string,
+    run: (m: typeof import('./gateway-process.ts'), o: ProcessOptions) => Promise<number>,
+  ): Command =>
     gateway
       .command(name)
       .description(description)
-      .option('--dir <dir>', "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the running gateway's, else the setting gatewayDir)")
-      .option('--config-dir <dir>', 'where the pid file and the console log live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)')
+      .option(
+        '--dir <dir>',
+        "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the running gateway's, else the setting gatewayDir)",
+      )
+      .option(
+        '--config-dir <dir>',
+        'where the pid file and the console log live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)',
+      )
       .option('--json', 'print one JSON object instead of lines')
       .action(async (options: ProcessOptions) => exit(await run(await import('./gateway-process.ts'), options)));
-  processCommand('start', 'start the gateway from its folder and leave it running (attaches to one already running; exit 0 once it listens)', (m, o) => m.runGatewayStart(o));
-  processCommand('stop', 'stop the gateway ibkr-keeper started (SIGTERM, then SIGKILL after 10 s)', (m, o) => m.runGatewayStop(o));
-  processCommand('restart', 'stop the gateway ibkr-keeper started, then start it again', (m, o) => m.runGatewayRestart(o));
-  processCommand('status', "the gateway's process: running or not, pid, since, build, Java, where its logs are (exit 0 when it listens)", (m, o) => m.runGatewayStatus(o));
-  processCommand('logs', "the last lines of the gateway's console (its own log of today with --gateway-log)", (m, o) => m.runGatewayLogs(o))
+  processCommand(
+    'start',
+    'start the gateway from its folder and leave it running (attaches to one already running; exit 0 once it listens)',
+    (m, o) => m.runGatewayStart(o),
+  );
+  processCommand('stop', 'stop the gateway ibkr-keeper started (SIGTERM, then SIGKILL after 10 s)', (m, o) =>
+    m.runGatewayStop(o),
+  );
+  processCommand('restart', 'stop the gateway ibkr-keeper started, then start it again', (m, o) =>
+    m.runGatewayRestart(o),
+  );
+  processCommand(
+    'status',
+    "the gateway's process: running or not, pid, since, build, Java, where its logs are (exit 0 when it listens)",
+    (m, o) => m.runGatewayStatus(o),
+  );
+  processCommand('logs', "the last lines of the gateway's console (its own log of today with --gateway-log)", (m, o) =>
+    m.runGatewayLogs(o),
+  )
     .option('--follow', 'keep printing new lines until Ctrl+C')
     .option('--gateway-log', "the gateway's own log (logs/gw.YYYY-MM-DD.log in its folder) instead of its console")
     .option('--lines <n>', 'how many lines to print first (default 50)', positiveNumber('--lines', 1));
@@ -44,13 +80,26 @@ export function registerGatewayCommands(program: Command, exit: (code: number) =
   gatewayOptions(
     program
       .command('login')
-      .description("print where to log in to the gateway and open it in the browser (the address from --gateway, else the gateway folder's conf.yaml, else the settings)")
+      .description(
+        "print where to log in to the gateway and open it in the browser (the address from --gateway, else the gateway folder's conf.yaml, else the settings)",
+      )
       .option('--no-open', 'only print the address'),
-  ).action(async (options: LoginOptions, command: Command) => exit(await (await import('./login.ts')).runLogin(options, command.getOptionValueSource('gateway') === 'cli')));
+  ).action(async (options: LoginOptions, command: Command) =>
+    exit(await (await import('./login.ts')).runLogin(options, command.getOptionValueSource('gateway') === 'cli')),
+  );
 
   gatewayOptions(
     program
       .command('doctor')
-      .description('check the setup one line at a time, from Java to the session, and say what to do (exit 0 only when all pass)'),
-  ).action(async (options: GatewayOptions, command: Command) => exit(await (await import('./gateway-tools.ts')).runDoctorCommand(options, command.getOptionValueSource('gateway') === 'cli')));
+      .description(
+        'check the setup one line at a time, from Java to the session, and say what to do (exit 0 only when all pass)',
+      ),
+  ).action(async (options: GatewayOptions, command: Command) =>
+    exit(
+      await (await import('./gateway-tools.ts')).runDoctorCommand(
+        options,
+        command.getOptionValueSource('gateway') === 'cli',
+      ),
+    ),
+  );
 }

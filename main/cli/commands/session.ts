@@ -17,7 +17,9 @@ import { describe, formatDuration, gatewayOptions, makeClient, report, type Gate
 type Run = (options: GatewayOptions & Record<string, unknown>) => Promise<number>;
 
 /** Runs a command with a client, closing it afterwards; the exit code is set, not forced. */
-function withClient(body: (client: GatewayClient, options: GatewayOptions & Record<string, unknown>) => Promise<number>): Run {
+function withClient(
+  body: (client: GatewayClient, options: GatewayOptions & Record<string, unknown>) => Promise<number>,
+): Run {
   return async (options) => {
     const client = makeClient(options);
     try {
@@ -46,13 +48,18 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
         const result = await checkSession(client);
         const fingerprint256 = client.trustedFingerprint();
         const notice = publiclyKnownNotice(fingerprint256);
-        const certificate = fingerprint256 === undefined ? null : { fingerprint256, publiclyKnown: notice !== undefined, ...(notice ? { notice } : {}) };
+        const certificate =
+          fingerprint256 === undefined
+            ? null
+            : { fingerprint256, publiclyKnown: notice !== undefined, ...(notice ? { notice } : {}) };
         return report(result, options, { certificate });
       }),
     ),
   );
 
-  gatewayOptions(program.command('tickle').description('keep the session open once (POST /tickle) and say what it reported')).action(
+  gatewayOptions(
+    program.command('tickle').description('keep the session open once (POST /tickle) and say what it reported'),
+  ).action(
     action(
       withClient(async (client, options) => {
         const tickle = await client.tickle();
@@ -64,7 +71,9 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
     ),
   );
 
-  gatewayOptions(program.command('validate').description('validate the login (GET /sso/validate; IBKR allows one a minute)')).action(
+  gatewayOptions(
+    program.command('validate').description('validate the login (GET /sso/validate; IBKR allows one a minute)'),
+  ).action(
     action(
       withClient(async (client, options) => {
         const validate = await client.validate();
@@ -81,7 +90,11 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
           const { userName, account, ssoExpiresInMs } = result.facts;
           const user = userName ? ` for ${userName}${account ? ` (${account})` : ''}` : '';
           const expires = ssoExpiresInMs !== undefined ? `, refreshed within ${formatDuration(ssoExpiresInMs)}` : '';
-          const verdict = valid ? `login valid${user}${expires}` : validate.kind === 'answer' || is401(validate) ? 'login not valid' : 'login not checked (no answer)';
+          const verdict = valid
+            ? `login valid${user}${expires}`
+            : validate.kind === 'answer' || is401(validate)
+              ? 'login not valid'
+              : 'login not checked (no answer)';
           process.stdout.write(`${verdict}; ${describe(result)}\n`);
         }
         // 0 only for a valid login; an invalid one while the session works is still a login problem.
@@ -96,7 +109,10 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
       .command('reauth')
       .description('reauthenticate the brokerage session (the login must still be valid) and wait until it is ready')
       .option('--no-wait', 'return as soon as the gateway says "triggered"')
-      .option('--take-over', 'take the session over from another login (TWS, mobile, another gateway): that login ends'),
+      .option(
+        '--take-over',
+        'take the session over from another login (TWS, mobile, another gateway): that login ends',
+      ),
   ).action(
     action(
       withClient(async (client, options) => {
@@ -110,25 +126,42 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
           }
         }
         const trigger = options['takeOver'] === true ? await client.ssoInit(true) : await client.reauthenticate();
-        if (trigger.kind !== 'answer') return report(classify({ reauth: trigger }, client.address.origin), options, answerOf(trigger));
+        if (trigger.kind !== 'answer')
+          return report(classify({ reauth: trigger }, client.address.origin), options, answerOf(trigger));
         if (options['wait'] === false) {
           const reason = 'The gateway started logging in again; `ibkr-keeper status` tells when it is ready.';
-          return print(options, `reauthenticating: ${reason}`, { state: 'reauthenticating', reason, ...answerOf(trigger) }, 0);
+          return print(
+            options,
+            `reauthenticating: ${reason}`,
+            { state: 'reauthenticating', reason, ...answerOf(trigger) },
+            0,
+          );
         }
-        if (!options.json) process.stderr.write('reauthenticating: waiting for the gateway to log in again (up to 60 s)...\n');
+        if (!options.json)
+          process.stderr.write('reauthenticating: waiting for the gateway to log in again (up to 60 s)...\n');
         return report(await followReauth(client, options['takeOver'] === true), options, answerOf(trigger));
       }),
     ),
   );
 
-  gatewayOptions(program.command('logout').description('end the gateway session (POST /logout); log in again in a browser afterwards')).action(
+  gatewayOptions(
+    program
+      .command('logout')
+      .description('end the gateway session (POST /logout); log in again in a browser afterwards'),
+  ).action(
     action(
       withClient(async (client, options) => {
         const logout = await client.logout();
-        if (logout.kind !== 'answer') return report(classify({ other: logout }, client.address.origin), options, answerOf(logout));
+        if (logout.kind !== 'answer')
+          return report(classify({ other: logout }, client.address.origin), options, answerOf(logout));
         if ((logout.body.status ?? logout.body.confirmed) !== true) {
           const reason = 'The gateway did not confirm the logout; check with `ibkr-keeper status`.';
-          return print(options, `logout not confirmed: ${reason}`, { loggedOut: false, reason, ...answerOf(logout) }, 1);
+          return print(
+            options,
+            `logout not confirmed: ${reason}`,
+            { loggedOut: false, reason, ...answerOf(logout) },
+            1,
+          );
         }
         const reason = `The gateway session has ended; open ${client.address.origin} in a browser to log in again.`;
         return print(options, `logged out: ${reason}`, { loggedOut: true, reason, ...answerOf(logout) }, 0);
@@ -139,7 +172,9 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
 
 /** Prints a line, or with `--json` one object with the time; returns `code`. */
 function print(options: GatewayOptions, line: string, json: Record<string, unknown>, code: number): number {
-  process.stdout.write(`${options.json ? JSON.stringify(redactBody({ time: new Date().toISOString(), ...json })) : line}\n`);
+  process.stdout.write(
+    `${options.json ? JSON.stringify(redactBody({ time: new Date().toISOString(), ...json })) : line}\n`,
+  );
   return code;
 }
 
@@ -154,7 +189,11 @@ export async function followReauth(client: GatewayClient, takingOver = false): P
   do {
     await sleep(POLICY.reauthPollMs);
     result = classify({ authStatus: await client.authStatus() }, client.address.origin);
-    if (result.state === 'ready') return classify({ authStatus: await client.authStatus(), validate: await validateOrRecall(client) }, client.address.origin);
+    if (result.state === 'ready')
+      return classify(
+        { authStatus: await client.authStatus(), validate: await validateOrRecall(client) },
+        client.address.origin,
+      );
     const waiting = result.state === 'not-authenticated' || (takingOver && result.state === 'competing');
     if (!waiting || result.facts.fail) return result;
   } while (performance.now() < deadline);

@@ -23,13 +23,27 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('run a local gateway simulator (HTTPS on 127.0.0.1) with a control interface')
     .option('--port <port>', 'HTTPS port of the simulated gateway (0: any free port)', port('--port'), SIMULATOR_PORT)
-    .option('--control-port <port>', 'HTTP port of the control interface (default: the next port; 0: any free port)', port('--control-port'))
+    .option(
+      '--control-port <port>',
+      'HTTP port of the control interface (default: the next port; 0: any free port)',
+      port('--control-port'),
+    )
     .option('--logged-out', 'start with nobody logged in (use the login page at the printed address)')
     .option('--scenario <file>', 'a JSON timeline of events to play (see the README)')
-    .option('--idle-timeout <seconds>', 'seconds without requests before the session times out', positiveNumber('--idle-timeout'))
+    .option(
+      '--idle-timeout <seconds>',
+      'seconds without requests before the session times out',
+      positiveNumber('--idle-timeout'),
+    )
     .option('--reauth-latency <seconds>', 'seconds a reauthentication takes', positiveNumber('--reauth-latency', 0))
-    .option('--modern-certificate', "a certificate valid now, for localhost and 127.0.0.1 (default: one shaped like IBKR's, expired since 2019, with no subjectAltName)")
-    .option('--unreachable', 'start with IBKR unreachable: API requests and the login page are accepted and never answered (event "recover" ends it)')
+    .option(
+      '--modern-certificate',
+      "a certificate valid now, for localhost and 127.0.0.1 (default: one shaped like IBKR's, expired since 2019, with no subjectAltName)",
+    )
+    .option(
+      '--unreachable',
+      'start with IBKR unreachable: API requests and the login page are accepted and never answered (event "recover" ends it)',
+    )
     .option('--json', 'print the addresses as one JSON line')
     .option('--verbose', 'print every request received')
     .addHelpText(
@@ -69,7 +83,10 @@ export function registerSimulateCommand(program: Command): void {
           ...(options.reauthLatency === undefined ? {} : { reauthLatencyMs: options.reauthLatency * 1_000 }),
         },
         onRequest: options.verbose
-          ? (r) => process.stderr.write(`${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' || r.status === null ? '' : ` (${r.outcome})`}\n`)
+          ? (r) =>
+              process.stderr.write(
+                `${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' || r.status === null ? '' : ` (${r.outcome})`}\n`,
+              )
           : undefined,
       });
       let control: Awaited<ReturnType<typeof ControlServer.start>>;
@@ -80,7 +97,9 @@ export function registerSimulateCommand(program: Command): void {
         throw error;
       }
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ gateway: sim.url, fingerprint256: sim.fingerprint256, control: control.url })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ gateway: sim.url, fingerprint256: sim.fingerprint256, control: control.url })}\n`,
+        );
       } else {
         process.stdout.write(
           [
@@ -91,7 +110,9 @@ export function registerSimulateCommand(program: Command): void {
             `  control:     ${control.url}  (GET /state, POST /events, GET /requests)`,
             `  user:        ${SIM_USER.userName} (paper), ${options.loggedOut ? 'not logged in: open the gateway address in a browser' : 'logged in'}`,
             `  scenario:    ${scenario ? `${options.scenario} (${scenario.events.length} events)` : 'none'}`,
-            ...(options.unreachable ? ['  IBKR:        unreachable: API requests are never answered (send {"type":"recover"} to end it)'] : []),
+            ...(options.unreachable
+              ? ['  IBKR:        unreachable: API requests are never answered (send {"type":"recover"} to end it)']
+              : []),
             '',
             `Try:  npx ibkr-keeper status --gateway ${sim.url}`,
             `      curl -s ${control.url}/events -d '{"type":"drop"}'`,

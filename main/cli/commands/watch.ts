@@ -15,7 +15,14 @@ import { pushFor } from '../../session/push.ts';
 import { MAX_INTERVAL_SECONDS, SettingsFile } from '../../session/settings.ts';
 import { publiclyKnownNotice } from '../../session/tls.ts';
 import { localTimestamp, realClock, realScheduler } from '../../session/time.ts';
-import { boundedNumber, describe as describeResult, gatewayOptions, makeClient, port, type GatewayOptions } from '../context.ts';
+import {
+  boundedNumber,
+  describe as describeResult,
+  gatewayOptions,
+  makeClient,
+  port,
+  type GatewayOptions,
+} from '../context.ts';
 import { HealthServer, transitionJson } from '../health-server.ts';
 
 interface WatchOptions extends GatewayOptions {
@@ -51,8 +58,15 @@ export function registerWatchCommand(program: Command): void {
         60,
       )
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
-      .option('--health-port <port>', 'serve /livez, /readyz, /status and /events on 127.0.0.1:PORT', port('--health-port'))
-      .option('--run-gateway', 'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it when watch ends')
+      .option(
+        '--health-port <port>',
+        'serve /livez, /readyz, /status and /events on 127.0.0.1:PORT',
+        port('--health-port'),
+      )
+      .option(
+        '--run-gateway',
+        'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it when watch ends',
+      )
       .option('--leave-gateway-running', 'with --run-gateway: leave the gateway running when watch ends'),
   ).action(async (options: WatchOptions, command: Command) => {
     const configDir = resolveConfigDir(options.configDir);
@@ -67,7 +81,8 @@ export function registerWatchCommand(program: Command): void {
     if (!given('gatewayDir') && settings.gatewayDir !== null) options.gatewayDir = settings.gatewayDir;
     // --run-gateway: the gateway's address comes from its folder's conf.yaml unless one was given (run-gateway.ts).
     const runGateway = options.runGateway ? await import('../run-gateway.ts') : undefined;
-    if (runGateway && !given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = runGateway.gatewayUrlOf(options.gatewayDir);
+    if (runGateway && !given('gateway') && !process.env['IBKR_KEEPER_GATEWAY'])
+      options.gateway = runGateway.gatewayUrlOf(options.gatewayDir);
     const client = makeClient(options);
     const history = new History(configDir);
     // One keeper per gateway: this one keeps the session only while it holds the gateway's lease,
@@ -82,18 +97,28 @@ export function registerWatchCommand(program: Command): void {
         // The gateway's WebSocket, held while ready: a drop is heard at once (main/session/push.ts).
         push: pushFor(client, realClock, realScheduler),
       }),
-      lease: new GatewayLease({ configDir, origin: client.address.origin, key: client.address.ledgerKey, program: 'watch' }),
+      lease: new GatewayLease({
+        configDir,
+        origin: client.address.origin,
+        key: client.address.ledgerKey,
+        program: 'watch',
+      }),
       clock: realClock,
       scheduler: realScheduler,
     });
     keeper.on('role', (role) => {
       // Said once the holder has said who it is (its state file follows its lock by a moment).
-      if (role.role === 'following' && role.holder !== undefined) warn(followingLine(role.holder, client.address.origin));
+      if (role.role === 'following' && role.holder !== undefined)
+        warn(followingLine(role.holder, client.address.origin));
     });
     // One JSON for `--json` lines and the health server's /events.
     const json = (t: Transition): string => {
       const role = keeper.role();
-      return transitionJson(t, client.address.origin, role.role === 'following' && role.holder ? { following: role.holder } : {});
+      return transitionJson(
+        t,
+        client.address.origin,
+        role.role === 'following' && role.holder ? { following: role.holder } : {},
+      );
     };
     keeper.on('transition', (t) => {
       const role = keeper.role();
@@ -125,7 +150,8 @@ export function registerWatchCommand(program: Command): void {
         for (const note of policy.update(status, realClock.monotonic())) void notifier.show(note);
       });
     }
-    const health = options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort, json);
+    const health =
+      options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort, json);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status, /events`);
     const gateway =
       runGateway &&
