@@ -59,7 +59,9 @@ const withoutAjv = {
     b.onResolve({ filter: /^ajv(-formats)?(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'without-ajv' }));
     b.onLoad({ filter: /.*/, namespace: 'without-ajv' }, () => ({
       loader: 'js',
-      contents: `export class Ajv2020 { constructor() { throw new Error('The ibkr-keeper command is built without ajv: check files with zod, not a conf schema.'); } }
+      contents:
+        `export class Ajv2020 { constructor() { throw new Error('The ibkr-keeper command is built ` +
+        `without ajv: check files with zod, not a conf schema.'); } }
 export default { default() {} };`,
     }));
   },

@@ -138,7 +138,7 @@ function renderFacts(state: DetailsState): void {
   setText($('fact-user'), f.userName ? `${f.userName}${f.account ? ` (${f.account})` : ''}` : '—');
   setText(
     $('fact-server'),
-    f.serverName ? `${f.serverName}${f.serverVersion ? `, ${f.serverVersion.replace(/^Build /, 'build ')}` : ''}` : '—',
+    f.serverName ? f.serverName + (f.serverVersion ? `, ${f.serverVersion.replace(/^Build /, 'build ')}` : '') : '—',
   );
   setText($('fact-latency'), f.latencyMs !== undefined ? `${f.latencyMs} ms` : '—');
   setText($('fact-gateway'), state.status.gateway);
@@ -174,7 +174,9 @@ function renderTimeline(state: DetailsState, now: number): void {
     ...segments.map((s) => {
       const part = el('span', {
         className: 'segment',
-        title: `${title(s.state)}: ${when(new Date(s.from).toISOString(), now)} to ${s.to >= now ? 'now' : when(new Date(s.to).toISOString(), now)}`,
+        title:
+          `${title(s.state)}: ${when(new Date(s.from).toISOString(), now)} ` +
+          `to ${s.to >= now ? 'now' : when(new Date(s.to).toISOString(), now)}`,
       });
       part.dataset['state'] = s.state;
       part.style.left = `${((s.from - (now - DAY_MS)) / DAY_MS) * 100}%`;
@@ -230,7 +232,9 @@ function renderTrust(state: DetailsState): void {
   setText(
     $('trust'),
     t
-      ? `SHA-256 ${t.fingerprint256} (${t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'}, ${new Date(t.recordedAt).toLocaleString()})`
+      ? `SHA-256 ${t.fingerprint256} (${
+          t.source === 'first-use' ? 'trusted on first use' : 'trusted by you'
+        }, ${new Date(t.recordedAt).toLocaleString()})`
       : "None yet: the gateway's certificate is trusted on first use.",
   );
   $('trust-notice').hidden = t?.notice === undefined;
@@ -306,6 +310,7 @@ function renderProcess(state: DetailsState): void {
   ].filter((d) => d !== undefined);
   setText(
     $('fact-process'),
-    `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. Console: ${g.consoleLog}; its log: ${g.gatewayLog}`,
+    `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. ` +
+      `Console: ${g.consoleLog}; its log: ${g.gatewayLog}`,
   );
 }

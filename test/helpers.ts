@@ -189,3 +189,8 @@ export function spawnCli(
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, stdout: () => stdout, stderr: () => stderr };
 }
+
+/** One regular expression written in pieces, so that a long expected message fits in 120 columns. */
+export function pattern(...parts: RegExp[]): RegExp {
+  return new RegExp(parts.map((part) => part.source).join(''));
+}

@@ -71,7 +71,8 @@ let browser: Browser | undefined;
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the window tests.`,
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the ` +
+        `window tests.`,
     );
   // Chromium keeps files in the home folder (~/.pki/nssdb, ~/.config, ~/.cache): a temporary one.
   chromiumHome ??= mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-chromium-home-'));
@@ -104,7 +105,8 @@ export interface WindowRig {
   notes: Notification[];
   /** Messages the page logged as errors (CSP violations among them). */
   errors: string[];
-  /** Makes every request on `channel` fail with `message` from now on (as a broken main process), or work again (undefined). */
+  /** Makes every request on `channel` fail with `message` from now on (as a broken main process), or work again
+   * (undefined). */
   fail(channel: InvokeChannel, message: string | undefined): void;
   /** Pushes the core's state now, as the main process does after every step of the keeper. */
   push(): void;

@@ -51,7 +51,8 @@ export function positiveNumber(flag: string, minimum = Number.MIN_VALUE): (value
     const n = Number(value);
     if (!Number.isFinite(n) || n < minimum) {
       throw new InvalidArgumentError(
-        `${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, not ${quoteInput(value)}.`,
+        `${flag} takes a number${minimum === Number.MIN_VALUE ? ' above 0' : ` of at least ${minimum}`}, ` +
+          `not ${quoteInput(value)}.`,
       );
     }
     return n;
@@ -99,7 +100,8 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     onFirstUseTrust: ({ origin, fingerprint256 }) => {
       const notice = publiclyKnownNotice(fingerprint256);
       process.stderr.write(
-        `Trusted the certificate of ${origin} on first use: SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`,
+        `Trusted the certificate of ${origin} on first use: ` +
+          `SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`,
       );
     },
     // Loaded only when the gateway answers Access Denied (it brings the YAML reader).

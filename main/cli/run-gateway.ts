@@ -12,7 +12,8 @@ import { GatewaySupervisor } from '../gateway/supervisor.ts';
 export function gatewayUrlOf(dir: string | undefined): string {
   if (dir === undefined)
     throw new UserError(
-      "--run-gateway needs the gateway's folder: --gateway-dir DIR (where bin/run.sh and root/conf.yaml are), or the setting gatewayDir.",
+      "--run-gateway needs the gateway's folder: --gateway-dir DIR (where bin/run.sh and root/conf.yaml are), " +
+        'or the setting gatewayDir.',
     );
   return gatewayUrl(openGatewayFolder(dir).conf.config);
 }
@@ -51,7 +52,9 @@ export async function superviseGateway(options: {
       .filter(Boolean)
       .join(', ');
     warn(
-      `Gateway ${f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state}: ${f.reason}${details ? ` (${details})` : ''}`,
+      `Gateway ${
+        f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state
+      }: ${f.reason}${details ? ` (${details})` : ''}`,
     );
     if (f.state === 'gave-up' || f.state === 'failed') options.onProblem(f.reason);
     else if (f.state === 'running' || f.state === 'attached') options.onProblem(undefined);

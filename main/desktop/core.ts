@@ -267,7 +267,10 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       this.#emitState();
       return {
         ok: true,
-        message: `The gateway has a certificate of its own (SHA-256 ${made.fingerprint256}), already trusted. Restart the gateway to use it; ${made.conf} was kept as ${made.backup}.`,
+        message:
+          `The gateway has a certificate of its own ` +
+          `(SHA-256 ${made.fingerprint256}), already trusted. Restart the gateway to use ` +
+          `it; ${made.conf} was kept as ${made.backup}.`,
       };
     } catch (error) {
       return { ok: false, message: (error as Error).message };
@@ -340,7 +343,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       if (role.role === 'following' && role.holder !== undefined)
         this.emit(
           'log',
-          `Following ${describeHolder(role.holder)}, which keeps the session of ${this.#client.address.origin}: this app sends nothing and takes over when it stops.`,
+          `Following ${describeHolder(role.holder)}, which keeps the session ` +
+            `of ${this.#client.address.origin}: this app sends nothing and takes over when it stops.`,
         );
       this.#emitState();
     });

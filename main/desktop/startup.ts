@@ -71,7 +71,11 @@ export async function reportDamagedFiles(
       problems.length === 1
         ? `IBKR Session Keeper cannot read ${path.basename(problems[0]!.file)}`
         : `IBKR Session Keeper cannot read ${problems.length} of its files`,
-    detail: `${problems.map((p) => p.message).join('\n\n')}\n\nNothing was changed in ${problems.length === 1 ? 'it' : 'them'}. Fix or move ${problems.length === 1 ? 'it' : 'them'} away, then restart the app; meanwhile the window says what the keeper can still do.`,
+    detail:
+      `${problems.map((p) => p.message).join('\n\n')}\n\nNothing was changed ` +
+      `in ${problems.length === 1 ? 'it' : 'them'}. Fix or ` +
+      `move ${problems.length === 1 ? 'it' : 'them'} away, then restart the app; meanwhile the window says what ` +
+      `the keeper can still do.`,
     buttons: ['Open folder', 'Continue'],
     defaultId: 0,
     cancelId: 1,
@@ -136,7 +140,8 @@ export async function trayAvailability(
 export function noTrayHint(env: NodeJS.ProcessEnv): string {
   const desktop = env['XDG_CURRENT_DESKTOP'] ?? '';
   const how = /GNOME/i.test(desktop)
-    ? 'On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension (Ubuntu ships it as "Ubuntu AppIndicators"), then restart the app.'
+    ? 'On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension (Ubuntu ships it as ' +
+      '"Ubuntu AppIndicators"), then restart the app.'
     : 'Add a system tray or status notifier area to your panel, then restart the app.';
   return `Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. ${how}`;
 }

@@ -63,9 +63,12 @@ export const CLI_FOLDER_HINT = "--gateway-dir DIR (the gateway's folder)";
 export function adviceWithoutFolder(target: ExplainTarget, hint = CLI_FOLDER_HINT): AccessDeniedAdvice {
   const address = addressSeenByGateway(target.hostname);
   return {
-    why: `The gateway refuses ${address ? `${address}, this computer as the gateway sees it` : "this computer's address"} (Access Denied).`,
+    why: `The gateway refuses ${
+      address ? `${address}, this computer as the gateway sees it` : "this computer's address"
+    } (Access Denied).`,
     fix:
-      `Its root/conf.yaml must admit it under "ips: allow:" and not refuse it under "ips: deny:" (${ALLOW_LIST_RULES}); restart the gateway after a change. ` +
+      `Its root/conf.yaml must admit it under "ips: allow:" and not refuse it under "ips: deny:" ` +
+      `(${ALLOW_LIST_RULES}); restart the gateway after a change. ` +
       `${hint} tells the exact line to add.`,
   };
 }
@@ -96,12 +99,16 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
   const address = addressSeenByGateway(target.hostname) ?? lastForbiddenInLog(folder.dir);
   const otherPort =
     conf.config.listenPort !== target.port
-      ? ` (This conf.yaml has listenPort ${conf.config.listenPort}, not ${target.port}: is it the folder of this gateway?)`
+      ? ` (This conf.yaml has listenPort ${conf.config.listenPort}, ` +
+        `not ${target.port}: is it the folder of this gateway?)`
       : '';
   if (address === undefined) {
     return {
       why: "The gateway refuses this computer's address (Access Denied), which cannot be known from here.",
-      fix: `Find "ipv4 address X is forbidden" in ${path.join(folder.dir, 'logs')}/gw.*.log, admit X under "ips: allow:" in ${where} (${ALLOW_LIST_RULES}) and restart the gateway.${otherPort}`,
+      fix:
+        `Find "ipv4 address X is forbidden" ` +
+        `in ${path.join(folder.dir, 'logs')}/gw.*.log, admit X under "ips: allow:" ` +
+        `in ${where} (${ALLOW_LIST_RULES}) and restart the gateway.${otherPort}`,
     };
   }
   const ignored = patternProblems(conf.config.ips).map((p) => `"${p.pattern}" in ${p.list} (${p.why})`);
@@ -111,17 +118,25 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
   switch (decision.why) {
     case 'denied':
       return {
-        why: `${refused}: the pattern "${decision.pattern}" of its deny list matches it, and deny is checked before allow.`,
-        fix: `Remove the line "- ${decision.pattern}" under "ips: deny:" in ${where} and restart the gateway.${otherPort}`,
+        why:
+          `${refused}: the pattern "${decision.pattern}" of its deny list matches it, and deny is checked ` +
+          `before allow.`,
+        fix:
+          `Remove the line "- ${decision.pattern}" under "ips: deny:" ` +
+          `in ${where} and restart the gateway.${otherPort}`,
       };
     case 'not-allowed':
       return {
         why: `${refused}: no pattern of its allow list matches it.${ignoredNote}`,
-        fix: `Add the line "${allowLine(address)}" under "ips: allow:" in ${where} and restart the gateway.${otherPort}`,
+        fix:
+          `Add the line "${allowLine(address)}" under "ips: allow:" ` +
+          `in ${where} and restart the gateway.${otherPort}`,
       };
     case 'broken':
       return {
-        why: `${refused}: "${decision.pattern}" in its ips lists is not a pattern the gateway can use (it fails every request).`,
+        why:
+          `${refused}: "${decision.pattern}" in its ips lists is not a pattern the gateway can use (it fails ` +
+          `every request).`,
         fix: `Replace it with "${allowLine(address)}" in ${where} and restart the gateway.${otherPort}`,
       };
     default: {
@@ -132,13 +147,18 @@ export function accessDeniedAdvice(dir: string, target: ExplainTarget): AccessDe
       const denyTrap = patternProblems(conf.config.ips).find((p) => p.list === 'deny');
       if (denyTrap) {
         return {
-          why: `${refused}, although ${where} admits it (by ${by}): "${denyTrap.pattern}" under "ips: deny:" is not a pattern the gateway understands, and its code then reuses the pattern read before it, which can refuse ${address}.`,
+          why:
+            `${refused}, although ${where} admits it ` +
+            `(by ${by}): "${denyTrap.pattern}" under "ips: deny:" is not a pattern the gateway understands, and ` +
+            `its code then reuses the pattern read before it, which can refuse ${address}.`,
           fix: `Remove "- ${denyTrap.pattern}" under "ips: deny:" in ${where} and restart the gateway.${otherPort}`,
         };
       }
       return {
         why: `${refused}, although ${where} admits it (by ${by}).`,
-        fix: `Restart the gateway so that it reads ${where} again, or check that it runs from ${folder.dir}.${otherPort}`,
+        fix:
+          `Restart the gateway so that it ` +
+          `reads ${where} again, or check that it runs from ${folder.dir}.${otherPort}`,
       };
     }
   }

@@ -124,4 +124,5 @@ export function allowLine(address: string): string {
 
 /** The rules in one sentence, for messages. */
 export const ALLOW_LIST_RULES =
-  'deny is checked first, then allow must match; a pattern is an exact IPv4 address or a.*, a.b.*, a.b.c.*, never CIDR, a host name or IPv6';
+  'deny is checked first, then allow must match; a pattern is an exact IPv4 address or a.*, a.b.*, a.b.c.*, ' +
+  'never CIDR, a host name or IPv6';

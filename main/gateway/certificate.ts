@@ -115,7 +115,8 @@ export async function makeGatewayCertificate(options: {
   }
   if (java.keytool === undefined) {
     throw new UserError(
-      `${java.java} (from ${java.source}) has no keytool beside it: install a Java runtime that has one (${MINIMUM_JAVA} or later, e.g. Debian: openjdk-17-jre-headless) or set JAVA_HOME to it. Nothing was changed.`,
+      `${java.java} (from ${java.source}) has no keytool beside it: install a Java runtime that has one ` +
+        `(${MINIMUM_JAVA} or later, e.g. Debian: openjdk-17-jre-headless) or set JAVA_HOME to it. Nothing was changed.`,
     );
   }
 

@@ -110,7 +110,8 @@ export function readGatewayConf(conf: string): GatewayConf {
     source = readFileSync(conf, 'utf8');
   } catch (error) {
     throw new GatewayFolderError(
-      `Could not read ${conf} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check that it exists and that you may read it.`,
+      `Could not read ${conf} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check ` +
+        `that it exists and that you may read it.`,
     );
   }
   return parseGatewayConf(source, conf);
@@ -124,7 +125,10 @@ export function parseGatewayConf(source: string, where: string): GatewayConf {
   if (yamlError) {
     const at = yamlError.linePos?.[0];
     throw new GatewayFolderError(
-      `${where} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${yamlError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}. Fix it, or restore it from the gateway's download.`,
+      `${where} is not valid YAML${
+        at ? ` (line ${at.line}, column ${at.col})` : ''
+      }: ${yamlError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}. Fix it, or restore it ` +
+        `from the gateway's download.`,
     );
   }
   const raw: unknown = document.toJS() ?? {};
@@ -137,7 +141,8 @@ export function parseGatewayConf(source: string, where: string): GatewayConf {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
       throw new GatewayFolderError(
-        `${where} has the key ${keys}, which the gateway does not know (it refuses to start): remove it or check its spelling.`,
+        `${where} has the key ${keys}, which the gateway does not know (it refuses to start): remove it or ` +
+          `check its spelling.`,
       );
     }
     const key = issue.path.join('.');

@@ -108,7 +108,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let conf: GatewayConf | undefined;
   if (options.gatewayDir === undefined) {
     const why =
-      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, conf.yaml, its keystore and its allow list';
+      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, ' +
+      'conf.yaml, its keystore and its allow list';
     checks.push(
       check('java', 'Java', 'skip', why),
       check('folder', 'folder', 'skip', why),
@@ -135,7 +136,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
               'Java',
               'fail',
               `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
-              `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the PATH, or set JAVA_HOME.`,
+              `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the ` +
+                `PATH, or set JAVA_HOME.`,
             ),
       );
     } catch (error) {
@@ -145,7 +147,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           'Java',
           'fail',
           (error as Error).message.replace(/ Install .*$/, ''),
-          `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME.`,
+          `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set ` +
+            `JAVA_HOME.`,
         ),
       );
     }
@@ -232,7 +235,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const state = await tryConnect(target.ipv4, address.port, timeoutMs);
     listening = state === 'open';
     const start = folder
-      ? `start the gateway: cd ${folder.dir} && ${folder.launcher.endsWith('.bat') ? 'bin\\run.bat root\\conf.yaml' : 'bin/run.sh root/conf.yaml'}`
+      ? `start the gateway: cd ${folder.dir} ` +
+        `&& ${folder.launcher.endsWith('.bat') ? 'bin\\run.bat root\\conf.yaml' : 'bin/run.sh root/conf.yaml'}`
       : 'start the gateway (bin/run.sh root/conf.yaml in its folder)';
     checks.push(
       listening
@@ -240,7 +244,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             'port',
             'port',
             'pass',
-            `something listens on ${target.ipv4}:${address.port}${portFromConf !== undefined ? ', the listenPort of conf.yaml' : ''}.`,
+            `something listens on ${target.ipv4}:${address.port}${
+              portFromConf !== undefined ? ', the listenPort of conf.yaml' : ''
+            }.`,
           )
         : check(
             'port',
@@ -359,7 +365,9 @@ async function ipv4Check(address: GatewayAddress, target: Target, timeoutMs: num
     'ipv4',
     'IPv4',
     'pass',
-    `${address.hostname} is ${target.all.join(' and ')} here; the gateway listens on IPv4 only (${v6[0]}: ${v6State}). The keeper falls back to ${target.ipv4}; a program that tries ${v6[0]} alone fails: give it ${fixed}.`,
+    `${address.hostname} is ${target.all.join(' and ')} here; the gateway listens on IPv4 only ` +
+      `(${v6[0]}: ${v6State}). The keeper falls back ` +
+      `to ${target.ipv4}; a program that tries ${v6[0]} alone fails: give it ${fixed}.`,
   );
 }
 
@@ -384,7 +392,8 @@ function certificateCheck(
       'certificate',
       'certificate',
       'skip',
-      "not checked: no TLS handshake with the gateway, and its keystore was not read (that needs --gateway-dir and Java's keytool).",
+      'not checked: no TLS handshake with the gateway, and its keystore was not read (that needs --gateway-dir ' +
+        "and Java's keytool).",
     );
   const source = presented ? 'the gateway presents' : `its keystore (${stored!.file}) holds`;
   if (cert.fingerprint256 === STOCK_CERTIFICATE_FINGERPRINT) {
@@ -392,7 +401,9 @@ function certificateCheck(
       'certificate',
       'certificate',
       'fail',
-      `${source} IBKR's stock certificate (SHA-256 ${cert.fingerprint256}), which is publicly known: its private key is in every download of the gateway, so it proves nothing against another program on this computer.`,
+      `${source} IBKR's stock certificate ` +
+        `(SHA-256 ${cert.fingerprint256}), which is publicly known: its private key is in every download of the ` +
+        `gateway, so it proves nothing against another program on this computer.`,
       `Give the gateway a certificate of its own: ${fix}`,
     );
   }
@@ -401,7 +412,9 @@ function certificateCheck(
       'certificate',
       'certificate',
       'fail',
-      `the gateway presents SHA-256 ${presented.fingerprint256}, not the certificate of its keystore ${stored.file} (SHA-256 ${stored.certificate.fingerprint256}): it has not been restarted since conf.yaml changed, or runs from another folder.`,
+      `the gateway presents SHA-256 ${presented.fingerprint256}, not the certificate of its ` +
+        `keystore ${stored.file} (SHA-256 ${stored.certificate.fingerprint256}): it has not been restarted ` +
+        `since conf.yaml changed, or runs from another folder.`,
       'Restart the gateway.',
     );
   }
@@ -409,7 +422,8 @@ function certificateCheck(
     'certificate',
     'certificate',
     'pass',
-    `${source} a certificate of its own: ${cert.subject.replace(/\n/g, ', ')}, SHA-256 ${cert.fingerprint256}, valid until ${cert.validTo}.`,
+    `${source} a certificate of its own: ${cert.subject.replace(/\n/g, ', ')}, ` +
+      `SHA-256 ${cert.fingerprint256}, valid until ${cert.validTo}.`,
   );
 }
 
@@ -426,13 +440,15 @@ function pinCheck(
         'pin',
         'pin',
         'skip',
-        `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, or \`ibkr-keeper trust accept --fingerprint FP\`.`,
+        `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, or \`ibkr-keeper ` +
+          `trust accept --fingerprint FP\`.`,
       );
     return check(
       'pin',
       'pin',
       'pass',
-      `nothing pinned for ${origin} yet: the keeper trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`,
+      `nothing pinned for ${origin} yet: the keeper ` +
+        `trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`,
     );
   }
   const by = pin.source === 'user' ? 'by you' : 'on first use';
@@ -450,8 +466,10 @@ function pinCheck(
     'pin',
     'pin',
     'fail',
-    `${origin} has SHA-256 ${pin.fingerprint256} pinned, but ${now} SHA-256 ${cert.fingerprint256}: the keeper refuses it (untrusted-certificate) and sends nothing.`,
-    `If you changed the certificate (ibkr-keeper gateway certificate, a reinstall), trust it: ibkr-keeper trust accept --gateway ${origin}${running ? '' : ' once the gateway runs'}; otherwise do not.`,
+    `${origin} has SHA-256 ${pin.fingerprint256} pinned, ` +
+      `but ${now} SHA-256 ${cert.fingerprint256}: the keeper refuses it (untrusted-certificate) and sends nothing.`,
+    `If you changed the certificate (ibkr-keeper gateway certificate, a reinstall), trust it: ibkr-keeper trust ` +
+      `accept --gateway ${origin}${running ? '' : ' once the gateway runs'}; otherwise do not.`,
   );
 }
 
@@ -497,7 +515,9 @@ function allowListCheck(
         'allowList',
         'allow list',
         'fail',
-        `${conf.path} admits ${seen}, but "${trap.pattern}" (${trap.list}) is a pattern the gateway cannot use: ${trap.why}; in deny, the gateway's code reuses the pattern before it and can refuse ${seen}.`,
+        `${conf.path} admits ${seen}, but ` +
+          `"${trap.pattern}" (${trap.list}) is a pattern the gateway cannot ` +
+          `use: ${trap.why}; in deny, the gateway's code reuses the pattern before it and can refuse ${seen}.`,
         `Remove "${trap.pattern}" from ips ${trap.list} and restart the gateway.`,
       );
     }
@@ -508,7 +528,9 @@ function allowListCheck(
       'allowList',
       'allow list',
       'fail',
-      `${conf.path} does not admit ${seen}${first === undefined ? '' : ' (the running gateway still does: it read another conf.yaml)'}.`,
+      `${conf.path} does not admit ${seen}${
+        first === undefined ? '' : ' (the running gateway still does: it read another conf.yaml)'
+      }.`,
       advice?.fix,
     );
   }
@@ -542,8 +564,10 @@ function answersCheck(first: Observation | undefined, listening: boolean, timeou
           'answers',
           'answers',
           'fail',
-          `the gateway accepted POST /v1/api/iserver/auth/status but did not answer within ${timeoutMs / 1000} s: it may not reach IBKR (is this computer online?).`,
-          "Check this computer's internet connection and the gateway's logs/gw.*.log; a longer --timeout shows a slow answer.",
+          `the gateway accepted POST /v1/api/iserver/auth/status but did not answer ` +
+            `within ${timeoutMs / 1000} s: it may not reach IBKR (is this computer online?).`,
+          "Check this computer's internet connection and the gateway's logs/gw.*.log; a longer --timeout shows " +
+            'a slow answer.',
         );
       }
       return check(
@@ -565,7 +589,11 @@ function answersCheck(first: Observation | undefined, listening: boolean, timeou
         'answers',
         'answers',
         'skip',
-        `not asked: ${first.reason === 'penalty' ? 'the gateway rate-limited this computer; the keeper waits out the 10 minutes' : "IBKR's rate limit"} (retry in ${Math.ceil(first.retryAfterMs / 1000)} s).`,
+        `not asked: ${
+          first.reason === 'penalty'
+            ? 'the gateway rate-limited this computer; the keeper waits out the 10 minutes'
+            : "IBKR's rate limit"
+        } (retry in ${Math.ceil(first.retryAfterMs / 1000)} s).`,
       );
     default:
       return isAccessDenied(first)
@@ -579,7 +607,8 @@ function answersCheck(first: Observation | undefined, listening: boolean, timeou
             'answers',
             'answers',
             'pass',
-            `the gateway answered POST /v1/api/iserver/auth/status in ${first.latencyMs} ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`,
+            `the gateway answered POST /v1/api/iserver/auth/status ` +
+              `in ${first.latencyMs} ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`,
           );
   }
 }

@@ -61,7 +61,8 @@ export function checkGatewayFolder(dir: string): GatewayFolder {
   ].filter((m) => m !== undefined);
   if (missing.length > 0 || launcher === undefined) {
     throw new GatewayFolderError(
-      `${abs} is not a Client Portal Gateway folder: it has no ${missing.join(', no ')} (expected ${GATEWAY_FOLDER_EXPECTED}).`,
+      `${abs} is not a Client Portal Gateway folder: it has ` +
+        `no ${missing.join(', no ')} (expected ${GATEWAY_FOLDER_EXPECTED}).`,
     );
   }
   return { dir: abs, conf, root: path.join(abs, 'root'), launcher, jars };

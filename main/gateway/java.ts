@@ -116,7 +116,8 @@ export async function findJava(
       ? `JAVA_HOME (${home}) has no bin/${exe('java', platform)} and `
       : 'JAVA_HOME is not set and ';
     throw new JavaNotFoundError(
-      `No Java found: ${homeNote}no java is on the PATH. Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME to it.`,
+      `No Java found: ${homeNote}no java is on the PATH. Install ` +
+        `Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME to it.`,
     );
   }
   let output = '';
@@ -126,7 +127,8 @@ export async function findJava(
   } catch (error) {
     const e = error as { stderr?: string; code?: string | number; message: string };
     throw new JavaNotFoundError(
-      `${java} (from ${source}) did not run (${e.code ?? e.message}): install Java ${MINIMUM_JAVA} or later, or set JAVA_HOME to a working one.`,
+      `${java} (from ${source}) did not run ` +
+        `(${e.code ?? e.message}): install Java ${MINIMUM_JAVA} or later, or set JAVA_HOME to a working one.`,
     );
   }
   const version = parseJavaVersion(output);

@@ -20,7 +20,8 @@ export function classifyLogLine(line: string): GatewayLogEvent | undefined {
       kind: 'reauth-stopped',
       line,
       reason:
-        'the gateway gave up logging in to IBKR again after 5 tries ("Reauthentication failed 5 times, stopping"): log in again in the browser.',
+        'the gateway gave up logging in to IBKR again after 5 tries ("Reauthentication failed 5 times, ' +
+        'stopping"): log in again in the browser.',
     };
   }
   if (/authentication to cp failed/i.test(line)) {
@@ -28,7 +29,8 @@ export function classifyLogLine(line: string): GatewayLogEvent | undefined {
       kind: 'auth-failed',
       line,
       reason:
-        'the gateway could not log in to IBKR ("authentication to cp failed"): it retries; if it keeps failing, log in again in the browser.',
+        'the gateway could not log in to IBKR ("authentication to cp failed"): it retries; if it keeps failing, ' +
+        'log in again in the browser.',
     };
   }
   return undefined;

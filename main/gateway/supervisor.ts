@@ -196,13 +196,15 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
         this.#adopt(orphan);
         this.#set(
           'attached',
-          `the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) is still running on port ${this.#port}: kept it`,
+          `the gateway this keeper started earlier ` +
+            `(pid ${orphan.pid}, since ${orphan.startedAt}) is still running on port ${this.#port}: kept it`,
         );
       } else {
         this.#owned = false;
         this.#set(
           'attached',
-          `a gateway already listens on port ${this.#port}: attached to it (not started here, so it is neither restarted nor stopped here)`,
+          `a gateway already listens on port ${this.#port}: attached to it (not started here, so it is neither ` +
+            `restarted nor stopped here)`,
         );
       }
       this.emit('log', `Gateway: ${this.#reason}.`);
@@ -211,7 +213,9 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     if (orphan) {
       this.emit(
         'log',
-        `Gateway: the gateway this keeper started earlier (pid ${orphan.pid}, since ${orphan.startedAt}) was still running but not listening on port ${this.#port}: stopped it.`,
+        `Gateway: the gateway this keeper started earlier ` +
+          `(pid ${orphan.pid}, since ${orphan.startedAt}) was still running but not listening on ` +
+          `port ${this.#port}: stopped it.`,
       );
       await endGroup(orphan.pid, { graceMs: this.#o.stopGraceMs, platform: this.#o.platform });
       removeRecord(this.#o.configDir);
@@ -219,7 +223,8 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     if (port !== 'free') {
       this.#watcher.stop();
       throw new UserError(
-        `Port ${this.#port} is taken by another program (${port}), not a gateway: stop that program, or give the gateway another "listenPort" in ${folder.conf}.`,
+        `Port ${this.#port} is taken by another program ` +
+          `(${port}), not a gateway: stop that program, or give the gateway another "listenPort" in ${folder.conf}.`,
       );
     }
     let java;
@@ -233,7 +238,8 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     if (!java.supported) {
       this.#watcher.stop();
       throw new UserError(
-        `${java.java} is Java ${java.version?.text ?? '(version unknown)'}; the gateway needs Java ${MINIMUM_JAVA} or later: install a newer one or set JAVA_HOME to it.`,
+        `${java.java} is Java ${java.version?.text ?? '(version unknown)'}; the gateway needs ` +
+          `Java ${MINIMUM_JAVA} or later: install a newer one or set JAVA_HOME to it.`,
       );
     }
     this.#javaVersion = java.version?.text;
@@ -399,7 +405,9 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       if (this.#o.clock.monotonic() > deadline) {
         return this.#abort(
           attempt,
-          `the gateway did not listen on port ${this.#port} within ${Math.round(this.#o.readyTimeoutMs / 1_000)} s (a keystore it cannot open does this: run ibkr-keeper doctor)`,
+          `the gateway did not listen on ` +
+            `port ${this.#port} within ${Math.round(this.#o.readyTimeoutMs / 1_000)} s (a keystore it cannot ` +
+            `open does this: run ibkr-keeper doctor)`,
         );
       }
     }

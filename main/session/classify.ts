@@ -106,13 +106,15 @@ export function classify(check: Check, origin: string): Classification {
     if (check.validate?.kind === 'answer' && check.validate.body.RESULT) {
       return result(
         'not-authenticated',
-        `The gateway refuses the brokerage session ("${primary.error}", HTTP 401), but the login itself is still valid.`,
+        `The gateway refuses the brokerage session ` +
+          `("${primary.error}", HTTP 401), but the login itself is still valid.`,
       );
     }
     return {
       ...result(
         'login-required',
-        `The gateway answers "${primary.error}" (HTTP 401): the login may have ended; if so, open ${origin} in a browser and log in.`,
+        `The gateway answers "${primary.error}" (HTTP 401): the login may have ended; if so, ` +
+          `open ${origin} in a browser and log in.`,
       ),
       askValidate: check.validate === undefined,
     };
@@ -210,13 +212,15 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
       if (o.code === 'ECONNREFUSED') {
         // IBKR's gateway listens on IPv4 only (docs/gateway.md, "Address").
         const ipv6 = /^https:\/\/\[/.test(origin)
-          ? ` The gateway listens on IPv4 only: use https://127.0.0.1:${new URL(origin).port || 443} or https://localhost:${new URL(origin).port || 443}.`
+          ? ` The gateway listens on IPv4 only: use ` +
+            `https://127.0.0.1:${new URL(origin).port || 443} or https://localhost:${new URL(origin).port || 443}.`
           : '';
         return down(`The gateway is not running at ${origin} (connection refused).${ipv6}`);
       }
       if (o.answerTimeoutMs !== undefined) {
         return down(
-          `The gateway at ${origin} did not answer within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`,
+          `The gateway at ${origin} did not answer ` +
+            `within ${o.answerTimeoutMs / 1_000} s: it may not reach IBKR (is this computer online?).`,
         );
       }
       if (/TIMEOUT|ETIMEDOUT/.test(o.code))
@@ -228,7 +232,10 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
       if (o.status >= 300 && o.status < 400) {
         const where = o.location ? ` to ${o.location}` : '';
         return down(
-          `The gateway at ${origin} redirected the request${where} (HTTP ${o.status}) instead of answering it: check the address (e.g. https://localhost:5000, without a path) and that it is a Client Portal Gateway. Redirects are never followed.`,
+          `The gateway at ${origin} redirected the ` +
+            `request${where} (HTTP ${o.status}) instead of answering it: check the address (e.g. ` +
+            `https://localhost:5000, without a path) and that it is a Client Portal Gateway. Redirects are ` +
+            `never followed.`,
         );
       }
       if (o.status === 401)
@@ -239,7 +246,8 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
       if (o.status === 404 && /access denied/i.test(o.text)) {
         return down(
           o.explanation ??
-            "The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's conf.yaml.",
+            "The gateway refuses this computer's address (Access Denied): add it to ips.allow in the gateway's " +
+              'conf.yaml.',
         );
       }
       if (o.status >= 500)
@@ -253,7 +261,8 @@ function describeTrouble(o: Observation, origin: string): { state: ObservedState
       );
     case 'bad-body':
       return down(
-        `The gateway sent ${o.problem} (HTTP ${o.status}) to ${o.endpoint === 'authStatus' ? 'the auth status' : `the ${o.endpoint}`} request.`,
+        `The gateway sent ${o.problem} (HTTP ${o.status}) ` +
+          `to ${o.endpoint === 'authStatus' ? 'the auth status' : `the ${o.endpoint}`} request.`,
       );
     default:
       return down('The gateway gave no usable answer.');

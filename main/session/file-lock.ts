@@ -28,7 +28,9 @@ function locks(): typeof NativeLocks {
     native = createRequire(here)('fs-native-extensions') as typeof NativeLocks;
   } catch (error) {
     throw new UserError(
-      `File locks are not available on this system (${process.platform}-${process.arch}: ${(error as Error).message.split('\n')[0]}); run the keeper on Linux (glibc), macOS or Windows, x64 or arm64.`,
+      `File locks are not available on this system ` +
+        `(${process.platform}-${process.arch}: ${(error as Error).message.split('\n')[0]}); run the keeper on ` +
+        `Linux (glibc), macOS or Windows, x64 or arm64.`,
       1,
     );
   }
@@ -98,7 +100,9 @@ export function withFileLock<T>(file: string, critical: () => T, timeoutMs = 10_
   for (let wait = 1; lock === undefined; wait = Math.min(wait * 2, 20)) {
     if (performance.now() > deadline) {
       throw new UserError(
-        `${file} stayed locked by another process for ${Math.round(timeoutMs / 1_000)} s: another ibkr-keeper or the desktop app is stuck; stop it, then try again.`,
+        `${file} stayed locked by another process ` +
+          `for ${Math.round(timeoutMs / 1_000)} s: another ibkr-keeper or the desktop app is stuck; stop it, ` +
+          `then try again.`,
       );
     }
     Atomics.wait(pause, 0, 0, wait);
@@ -120,7 +124,9 @@ function openLockFile(file: string): number {
     return openSync(file, 'a+', 0o600);
   } catch (error) {
     throw new UserError(
-      `Could not open the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the config folder's permissions.`,
+      `Could not open the lock file ${file} ` +
+        `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the config folder's ` +
+        `permissions.`,
     );
   }
 }

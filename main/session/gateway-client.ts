@@ -78,12 +78,14 @@ export function parseGatewayUrl(input: string): GatewayAddress {
   const rest = url.pathname.replace(/\/+$/, '');
   if (rest !== '' && rest !== '/v1/api' && rest !== '/v1/portal') {
     throw new UserError(
-      `${quoteInput(input)} has the path ${quoteInput(url.pathname)}: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`,
+      `${quoteInput(input)} has the path ${quoteInput(url.pathname)}: give only the gateway's address, ` +
+        `e.g. ${DEFAULT_GATEWAY}.`,
     );
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw new UserError(
-      `${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, e.g. ${DEFAULT_GATEWAY}.`,
+      `${quoteInput(input)} carries credentials, a query or a fragment: give only the gateway's address, ` +
+        `e.g. ${DEFAULT_GATEWAY}.`,
     );
   }
   const port = Number(url.port === '' ? 443 : url.port);
@@ -325,9 +327,8 @@ export class GatewayClient {
       return this.#mismatch(endpoint, pinned, presented);
     const detail =
       pinned === undefined
-        ? `The gateway at ${this.address.origin} presents a certificate this computer does not trust (${errorCode(error)})${
-            presented ? `, fingerprint ${presented}` : ''
-          }.`
+        ? `The gateway at ${this.address.origin} presents a certificate this computer does not trust ` +
+          `(${errorCode(error)})${presented ? `, fingerprint ${presented}` : ''}.`
         : `The gateway's pinned certificate was refused (${errorCode(error)}).`;
     return { kind: 'untrusted-certificate', endpoint, latencyMs: 0, pinned, presented, detail };
   }
@@ -343,7 +344,10 @@ export class GatewayClient {
       presented,
       detail:
         presented === IBKR_STOCK_CERTIFICATE
-          ? `The gateway at ${this.address.origin} presents IBKR's stock certificate (${presented}), not its own one pinned here (${pinned}): if you just gave it its own (ibkr-keeper gateway certificate), restart the gateway; do not trust the stock one again.`
+          ? `The gateway at ${this.address.origin} presents IBKR's stock certificate ` +
+            `(${presented}), not its own one pinned here ` +
+            `(${pinned}): if you just gave it its own (ibkr-keeper gateway certificate), restart the gateway; ` +
+            `do not trust the stock one again.`
           : `The gateway at ${this.address.origin} now presents certificate ${presented}, not the trusted ${pinned}.`,
     };
   }

@@ -98,21 +98,24 @@ export class History {
     return { all: transitions, skipped };
   }
 
-  /** A history file's text; one that cannot be read, or is far larger than the keeper writes, is a UserError naming it. */
+  /** A history file's text; one that cannot be read, or is far larger than the keeper writes, is a UserError
+   * naming it. */
   #text(file: string): string {
     try {
       const size = statSync(file).size;
       // The keeper rotates at maxBytes; a file several times larger is not its own (and would cost memory to read).
       if (size > Math.max(this.#maxBytes * 4, 4 * 1_048_576)) {
         throw new UserError(
-          `${file} is ${(size / 1_048_576).toFixed(1)} MB, far more than the keeper's history grows to: move it away or delete it.`,
+          `${file} is ${(size / 1_048_576).toFixed(1)} MB, far more than the keeper's history grows to: move it ` +
+            `away or delete it.`,
         );
       }
       return readFileSync(file, 'utf8');
     } catch (error) {
       if (error instanceof UserError) throw error;
       throw new UserError(
-        `Could not read the history in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix or delete the file.`,
+        `Could not read the history in ${file} ` +
+          `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix or delete the file.`,
       );
     }
   }

@@ -79,7 +79,8 @@ export class JsonStore<T extends Record<string, unknown>> implements Store<T> {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
       throw new UserError(
-        `${this.path} does not hold what the keeper expects${where} (${issue?.message ?? 'invalid'}): fix it or delete the file.`,
+        `${this.path} does not hold what the keeper ` +
+          `expects${where} (${issue?.message ?? 'invalid'}): fix it or delete the file.`,
       );
     }
     return parsed.data;
@@ -120,7 +121,9 @@ export function readJsonObject(file: string, maxBytes = MAX_STATE_FILE_BYTES): R
   if (!stats.isFile()) throw new UserError(`${file} is not a file: move it away or choose another --config-dir.`);
   if (stats.size > maxBytes) {
     throw new UserError(
-      `${file} is ${formatBytes(stats.size)}, more than the ${formatBytes(maxBytes)} a keeper's file can be: it is not one the keeper wrote; move it away or delete it.`,
+      `${file} is ${formatBytes(stats.size)}, more than ` +
+        `the ${formatBytes(maxBytes)} a keeper's file can be: it is not one the keeper wrote; move it away or ` +
+        `delete it.`,
     );
   }
   let text: string;
@@ -161,7 +164,8 @@ export function writeJsonFile(file: string, value: unknown, options: { durable?:
     });
   } catch (error) {
     throw new UserError(
-      `Could not write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the folder's permissions.`,
+      `Could not write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check ` +
+        `the folder's permissions.`,
     );
   }
 }
@@ -176,7 +180,8 @@ export function refuseLink(file: string): void {
   }
   if (link)
     throw new UserError(
-      `${file} is a symbolic link: the keeper writes only its own files, never through a link; replace the link with a file, or delete it.`,
+      `${file} is a symbolic link: the keeper writes only its own files, never through a link; replace the link ` +
+        `with a file, or delete it.`,
     );
 }
 

@@ -65,7 +65,9 @@ export interface KeeperOptions {
 }
 
 const TUG_OF_WAR_REASON =
-  'Another login takes the session back each time the keeper reauthenticates (TWS, mobile or another gateway): the keeper stopped reauthenticating so as not to kick it out again. Choose "Take over" to use the session here, or log in there.';
+  'Another login takes the session back each time the keeper reauthenticates (TWS, mobile or another gateway): ' +
+  'the keeper stopped reauthenticating so as not to kick it out again. Choose "Take over" to use the session ' +
+  'here, or log in there.';
 
 const STICKY_FACTS = ['userName', 'userId', 'account', 'serverName', 'serverVersion'] as const;
 const NEVER_CONFIRMED = new Set<SessionState>(['rate-limited', 'untrusted-certificate']);
@@ -443,7 +445,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.#budget.beginDrop(now);
     const permission = this.#budget.permission(now);
     if (!permission.allowed) {
-      this.#reason = `${this.#reason} The keeper stopped reauthenticating (${permission.why}) so as not to lock the account: check the gateway, then reauthenticate.`;
+      this.#reason =
+        `${this.#reason} The keeper stopped reauthenticating ` +
+        `(${permission.why}) so as not to lock the account: check the gateway, then reauthenticate.`;
       this.emit('status', this.status());
       return this.#schedule(this.#intervalMs);
     }

@@ -81,7 +81,8 @@ export class GatewayLease {
   #lock: HeldLock | undefined;
   #since = '';
 
-  /** `key`: what the lease is held for (GatewayAddress.ledgerKey: every loopback name of one gateway alike); default `origin`. */
+  /** `key`: what the lease is held for (GatewayAddress.ledgerKey: every loopback name of one gateway alike);
+   * default `origin`. */
   constructor(options: { configDir: string; origin: string; key?: string; program: KeeperProgram; pid?: number }) {
     const dir = path.join(options.configDir, 'leases');
     const name = leaseName(options.key ?? options.origin);

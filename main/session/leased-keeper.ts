@@ -117,7 +117,8 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
       // comes first, so keep it, and say that a second keeper would not know about this one.
       this.emit(
         'log',
-        `${(error as Error).message} Keeping the session without the lease: a second keeper on this folder would not see this one.`,
+        `${(error as Error).message} Keeping the session without the lease: a second keeper on this folder ` +
+          `would not see this one.`,
       );
       got = true;
     }

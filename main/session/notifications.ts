@@ -118,7 +118,8 @@ export class NotificationPolicy {
           say(
             'certificate-changed',
             "IBKR gateway's certificate changed",
-            `${status.gateway} presents another certificate; nothing was sent to it. Check its fingerprint (ibkr-keeper trust) and trust it only if you reinstalled the gateway.`,
+            `${status.gateway} presents another certificate; nothing was sent to it. Check its fingerprint ` +
+              `(ibkr-keeper trust) and trust it only if you reinstalled the gateway.`,
           );
           break;
         default:

@@ -248,7 +248,8 @@ export class PushChannel extends EventEmitter<PushEvents> implements PushLink {
       this.#saidFailing = true;
       this.emit(
         'log',
-        `Push is not available (${why}): the keeper relies on polling alone (drops are noticed at the next tickle) and tries the WebSocket again in ${Math.round(wait / 1_000)} s, then less often.`,
+        `Push is not available (${why}): the keeper relies on polling alone (drops are noticed at the next ` +
+          `tickle) and tries the WebSocket again in ${Math.round(wait / 1_000)} s, then less often.`,
       );
     }
   }

@@ -48,7 +48,8 @@ export const settingsSchema = z.object({
       z.minimum(1, 'The interval must be at least 1 second.'),
       z.maximum(
         MAX_INTERVAL_SECONDS,
-        `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for about 5 minutes.`,
+        `The interval must be at most ${MAX_INTERVAL_SECONDS} seconds: the gateway ends a session idle for ` +
+          `about 5 minutes.`,
       ),
     ),
   /** Which notifications to show. */
@@ -140,7 +141,8 @@ export class SettingsFile {
       if (check.ok) (settings as Record<string, unknown>)[field] = check.settings[field];
       else
         problems.push(
-          `${this.path}: "${field}" ${JSON.stringify(raw[field])} is not valid (${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`,
+          `${this.path}: "${field}" ${JSON.stringify(raw[field])} is not valid ` +
+            `(${check.errors[field]}); using ${JSON.stringify(DEFAULT_SETTINGS[field])}.`,
         );
     }
     return { settings, problems };

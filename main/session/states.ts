@@ -40,7 +40,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'amber',
     title: 'Brokerage session not authenticated',
     advice:
-      'Reauthenticate (ibkr-keeper reauth, or Reauthenticate in the app); if the login has ended too, log in again in a browser.',
+      'Reauthenticate (ibkr-keeper reauth, or Reauthenticate in the app); if the login has ended too, log in ' +
+      'again in a browser.',
     exitCode: 3,
   },
   reauthenticating: {
@@ -53,7 +54,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'orange',
     title: 'Another login holds the session',
     advice:
-      'Close the other login, or take the session over explicitly (Take over in the app; ibkr-keeper reauth --take-over).',
+      'Close the other login, or take the session over explicitly (Take over in the app; ibkr-keeper reauth ' +
+      '--take-over).',
     exitCode: 4,
   },
   'login-required': {
@@ -66,7 +68,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'grey',
     title: 'Gateway unreachable',
     advice:
-      'Check what the reason names: the gateway at this address, its allow list, its link to IBKR (ibkr-keeper doctor checks each).',
+      'Check what the reason names: the gateway at this address, its allow list, its link to IBKR (ibkr-keeper ' +
+      'doctor checks each).',
     exitCode: 6,
   },
   'rate-limited': {
@@ -79,7 +82,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'red',
     title: "Gateway's certificate changed",
     advice:
-      'Trust a new certificate only if you know why it changed, e.g. you reinstalled the gateway (in the app: Trust this certificate; headless: ibkr-keeper trust accept).',
+      'Trust a new certificate only if you know why it changed, e.g. you reinstalled the gateway (in the app: ' +
+      'Trust this certificate; headless: ibkr-keeper trust accept).',
     exitCode: 8,
   },
   paused: { colour: 'hollow', title: 'Paused', advice: 'Resume keeping alive when you want it back.', exitCode: 9 },
@@ -87,7 +91,8 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
     colour: 'red',
     title: 'Cannot keep the session',
     advice:
-      'Fix what the reason names (a file in the config folder, its permissions, the system); the keeper tries again at every interval.',
+      'Fix what the reason names (a file in the config folder, its permissions, the system); the keeper tries ' +
+      'again at every interval.',
     exitCode: 10,
   },
 };

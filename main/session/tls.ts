@@ -42,7 +42,8 @@ export function normalizeFingerprint(input: string): string {
     .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) {
     throw new UserError(
-      `${quoteInput(input)} is not a SHA-256 fingerprint: expected 64 hexadecimal digits (colons allowed), as \`ibkr-keeper trust\` prints it.`,
+      `${quoteInput(input)} is not a SHA-256 fingerprint: expected 64 hexadecimal digits (colons allowed), as ` +
+        `\`ibkr-keeper trust\` prints it.`,
     );
   }
   return hex.match(/../g)!.join(':');
@@ -205,7 +206,8 @@ export const IBKR_STOCK_CERTIFICATE =
 export function publiclyKnownNotice(fingerprint256: string | undefined): string | undefined {
   if (fingerprint256 !== IBKR_STOCK_CERTIFICATE) return undefined;
   return (
-    'This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, so it proves nothing against another program on this computer. ' +
+    'This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, ' +
+    'so it proves nothing against another program on this computer. ' +
     'Give the gateway a certificate of its own: ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.'
   );
 }

@@ -23,7 +23,10 @@ function electronBinary(): string {
     return createRequire(import.meta.url)('electron') as string;
   } catch (error) {
     process.stderr.write(
-      `Electron's binary is not installed here (${(error as Error).message.split('\n')[0]})\nOn a desktop with network access run \`npx install-electron\`, then \`npm run demo\` again. Meanwhile \`npx ibkr-keeper demo\` shows the keeper without the app.\n`,
+      `Electron's binary is not installed here ` +
+        `(${(error as Error).message.split('\n')[0]})\nOn a desktop with network access run \`npx ` +
+        `install-electron\`, then \`npm run demo\` again. Meanwhile \`npx ibkr-keeper demo\` shows the keeper ` +
+        `without the app.\n`,
     );
     process.exit(1);
   }
@@ -36,7 +39,8 @@ const control = await ControlServer.start(sim);
 const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-desktop-demo-'));
 SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 5 });
 process.stdout.write(
-  `Simulated gateway ${sim.url}; control ${control.url}; config ${dir}\nThe tray icon follows docs/scenarios/desktop-tour.json. Quit the app to end the demo.\n`,
+  `Simulated gateway ${sim.url}; control ${control.url}; ` +
+    `config ${dir}\nThe tray icon follows docs/scenarios/desktop-tour.json. Quit the app to end the demo.\n`,
 );
 const app = spawn(electron, [ROOT], {
   stdio: 'inherit',

@@ -78,7 +78,9 @@ export class SimPush {
     if (refusal !== undefined) {
       const reason = refusal.status === 404 ? 'Not Found' : 'Service Unavailable';
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(refusal.text)}\r\nconnection: close\r\n\r\n${refusal.text}`,
+        `HTTP/1.1 ${refusal.status} ${reason}\r\ncontent-type: ` +
+          `text/plain\r\ncontent-length: ${Buffer.byteLength(refusal.text)}\r\nconnection: ` +
+          `close\r\n\r\n${refusal.text}`,
       );
       return;
     }

@@ -382,7 +382,8 @@ export class Simulator {
       // Cut off inside the body, after the session id (whole, as a real body carries it).
       return reply(
         200,
-        `{"session":"${this.model.session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877'}","iserver":{"authStatus":{"authenticated":tr`,
+        `{"session":"${this.model.session || '4a1f9c3e8b7d6a5f4e3d2c1b0a998877'}",` +
+          '"iserver":{"authStatus":{"authenticated":tr',
         'application/json;charset=utf-8',
       );
     }

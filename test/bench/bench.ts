@@ -314,7 +314,8 @@ async function main(): Promise<void> {
       steady.push === steady.keeper,
     ],
     [
-      `a gateway that stops beating: from the stop to the doubt confirmed by one auth status, max of ${silent.length} (p50 ${s(percentile(silent, 50))}); baseline: never`,
+      `a gateway that stops beating: from the stop to the doubt confirmed by one auth status, max ` +
+        `of ${silent.length} (p50 ${s(percentile(silent, 50))}); baseline: never`,
       s(Math.max(...silent)),
       '—',
       '',
@@ -354,7 +355,8 @@ async function main(): Promise<void> {
       mix.keeper.takeovers === 0,
     ],
     [
-      `login to ready, p50 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`,
+      `login to ready, p50 (${login.followed.length} logins); baseline column: the keeper without following the ` +
+        `gateway's log`,
       s(percentile(login.followed, 50)),
       s(percentile(login.interval, 50)),
       ratio(percentile(login.followed, 50), percentile(login.interval, 50)),
@@ -362,7 +364,8 @@ async function main(): Promise<void> {
       true,
     ],
     [
-      `login to ready, p95 (${login.followed.length} logins); baseline column: the keeper without following the gateway's log`,
+      `login to ready, p95 (${login.followed.length} logins); baseline column: the keeper without following the ` +
+        `gateway's log`,
       s(percentile(login.followed, 95)),
       s(percentile(login.interval, 95)),
       ratio(percentile(login.followed, 95), percentile(login.interval, 95)),
@@ -386,7 +389,8 @@ async function main(): Promise<void> {
       true,
     ],
     [
-      `peak RSS of \`ibkr-keeper watch\` over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor, a 10-line node:https tickler`,
+      `peak RSS of \`ibkr-keeper watch\` ` +
+        `over ${PROCESS_MS / 1_000} s at a 1 s interval; baseline column: the floor, a 10-line node:https tickler`,
       `${real.watch.peakRssMb.toFixed(1)} MB`,
       `${real.floor.peakRssMb.toFixed(1)} MB`,
       ratio(real.watch.peakRssMb, real.floor.peakRssMb),
@@ -410,7 +414,16 @@ async function main(): Promise<void> {
         `| ${name} | ${keeper} | ${baseline} | ${r} | ${target} | ${target === '' ? '' : met ? 'yes' : '**no**'} |`,
     ),
   ].join('\n');
-  const note = `Interval ${INTERVAL_MS / 1_000} s, reauthentication latency ${REAUTH_LATENCY_MS / 1_000} s; "with push": the keeper holding the gateway's WebSocket, its detection measured in real time from the drop to the change of state (the sts frame, then one auth status); "polling alone": the keeper without it; baseline: ibeam's algorithm (tickle and /sso/validate every 60 s; when not authenticated, reauthenticate and poll every 1 s; when competing, log out and reauthenticate). The real processes made ${real.watch.requests} (watch) and ${real.floor.requests} (floor) requests. Ran in ${((performance.now() - started) / 1_000).toFixed(0)} s on Node ${process.version}.`;
+  const note =
+    `Interval ${INTERVAL_MS / 1_000} s, reauthentication ` +
+    `latency ${REAUTH_LATENCY_MS / 1_000} s; "with push": the keeper holding the gateway's WebSocket, its ` +
+    `detection measured in real time from the drop to the change of state (the sts frame, then one auth ` +
+    `status); "polling alone": the keeper without it; baseline: ibeam's algorithm (tickle and /sso/validate ` +
+    `every 60 s; when not authenticated, reauthenticate and poll every 1 s; when competing, log out and ` +
+    `reauthenticate). The real processes ` +
+    `made ${real.watch.requests} (watch) ` +
+    `and ${real.floor.requests} (floor) requests. Ran in ${((performance.now() - started) / 1_000).toFixed(0)} ` +
+    `s on Node ${process.version}.`;
   process.stdout.write(`${table}\n\n${note}\n`);
   writeFileSync(
     path.join(ROOT, 'docs/benchmark.md'),

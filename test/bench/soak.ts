@@ -144,11 +144,13 @@ async function main(): Promise<void> {
     result.maxInFlight <= 1 &&
     flat &&
     !result.unexpected;
-  const doc = `# Soak: \`watch\` through a random fault mix
+  const doc =
+    `# Soak: \`watch\` through a random fault mix
 
 \`npm run soak\` (test/bench/soak.ts) runs \`ibkr-keeper watch --interval 1\` against the simulator in real
 time for ${result.seconds} s, applying a seeded random fault every 5 to 15 s, and samples the process's
-resident memory every 10 s. Last run: ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${process.arch}.
+resident memory every 10 s. Last run: ${new Date().toISOString().slice(0, 10)}, ` +
+    `Node ${process.versions.node}, ${process.arch}.
 
 | measure | result |
 | --- | --- |
@@ -158,7 +160,8 @@ resident memory every 10 s. Last run: ${new Date().toISOString().slice(0, 10)}, 
 | requests the simulator received | ${result.requests} |
 | rate-limit violations | ${result.violations} |
 | most requests in flight at once | ${result.maxInFlight} |
-| memory (RSS) after the first minute: first third, last third | ${early.toFixed(1)} MB, ${late.toFixed(1)} MB (ratio ${(late / early).toFixed(2)}) |
+| memory (RSS) after the first minute: first third, last third ` +
+    `| ${early.toFixed(1)} MB, ${late.toFixed(1)} MB (ratio ${(late / early).toFixed(2)}) |
 | peak RSS | ${peak.toFixed(1)} MB |
 | a crash, an unexpected error or a stack trace on stderr | ${result.unexpected ? '**yes**' : 'none'} |
 

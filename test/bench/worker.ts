@@ -18,5 +18,8 @@ for (let h = 0; h < hours; h += 1) {
 const cpu = process.cpuUsage(before);
 await rig.stop();
 process.stdout.write(
-  `${JSON.stringify({ cpuMsPerHour: (cpu.user + cpu.system) / 1_000 / hours, maxRssMb: process.resourceUsage().maxRSS / 1_024 })}\n`,
+  `${JSON.stringify({
+    cpuMsPerHour: (cpu.user + cpu.system) / 1_000 / hours,
+    maxRssMb: process.resourceUsage().maxRSS / 1_024,
+  })}\n`,
 );

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { STATE_INFO, type SessionState } from '../../main/session/states.ts';
 import type { SimEventInput } from '../../main/simulator/events.ts';
-import { ROOT, runCli, startSim, tempDir } from '../helpers.ts';
+import { ROOT, runCli, startSim, tempDir, pattern } from '../helpers.ts';
 
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
@@ -278,21 +278,27 @@ describe('tickle, validate, reauth, logout', () => {
     assert.doesNotMatch(json(status.stdout).reason, /login itself is still valid/);
   });
 
-  test('reauth while another login holds the session sends nothing and names --take-over; --take-over takes it', async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 500 } });
-    const dir = tempDir(t);
-    await sim.apply({ type: 'compete', kicked: true });
-    const result = await runCli(['reauth', '--gateway', sim.url, '--config-dir', dir]);
-    assert.equal(result.code, STATE_INFO.competing.exitCode);
-    assert.match(
-      result.stdout,
-      /^competing: .*Nothing was sent: reauthenticating would end that login\. To take the session over, run ibkr-keeper reauth --take-over\./,
-    );
-    assert.equal(sim.counts()['/v1/api/iserver/reauthenticate'], undefined, 'not one reauthentication');
-    assert.equal(sim.snapshot()['brokerage'], 'kicked', 'the other login still holds it');
-    const takeOver = await runCli(['reauth', '--take-over', '--gateway', sim.url, '--config-dir', dir]);
-    assert.equal(takeOver.code, 0, takeOver.stdout);
-  });
+  test(
+    'reauth while another login holds the session sends ' + 'nothing and names --take-over; --take-over takes it',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 500 } });
+      const dir = tempDir(t);
+      await sim.apply({ type: 'compete', kicked: true });
+      const result = await runCli(['reauth', '--gateway', sim.url, '--config-dir', dir]);
+      assert.equal(result.code, STATE_INFO.competing.exitCode);
+      assert.match(
+        result.stdout,
+        pattern(
+          /^competing: .*Nothing was sent: reauthenticating would end that /,
+          /login\. To take the session over, run ibkr-keeper reauth --take-over\./,
+        ),
+      );
+      assert.equal(sim.counts()['/v1/api/iserver/reauthenticate'], undefined, 'not one reauthentication');
+      assert.equal(sim.snapshot()['brokerage'], 'kicked', 'the other login still holds it');
+      const takeOver = await runCli(['reauth', '--take-over', '--gateway', sim.url, '--config-dir', dir]);
+      assert.equal(takeOver.code, 0, takeOver.stdout);
+    },
+  );
 
   test('localhost and 127.0.0.1 are one gateway: one ledger, so using both breaks no limit', async (t) => {
     const sim = await startSim(t);
@@ -368,27 +374,30 @@ describe('trust', () => {
 });
 
 describe('simulate and demo', () => {
-  test('simulate prints its addresses, answers status, obeys its control port and stops on SIGINT with 0', async (t) => {
-    const dir = tempDir(t);
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/ibkr-keeper.js'), 'simulate', '--port', '0', '--json'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    t.after(() => child.kill('SIGKILL'));
-    const [line] = (await once(child.stdout, 'data')) as [Buffer];
-    const info = JSON.parse(line.toString().split('\n')[0]!);
-    assert.match(info.gateway, /^https:\/\/127\.0\.0\.1:\d+$/);
-    assert.match(info.fingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    const status = await runCli(['status', '--gateway', info.gateway, '--config-dir', dir]);
-    assert.equal(status.code, 0);
-    assert.match(status.stderr, new RegExp(info.fingerprint256));
-    await (await request(`${info.control}/events`, { method: 'POST', body: '{"type":"drop"}' })).body.dump();
-    assert.equal((await runCli(['status', '--gateway', info.gateway, '--config-dir', dir])).code, 3);
-    child.kill('SIGINT');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0);
-  });
+  test(
+    'simulate prints its addresses, answers status, ' + 'obeys its control port and stops on SIGINT with 0',
+    async (t) => {
+      const dir = tempDir(t);
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bin/ibkr-keeper.js'), 'simulate', '--port', '0', '--json'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      t.after(() => child.kill('SIGKILL'));
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const info = JSON.parse(line.toString().split('\n')[0]!);
+      assert.match(info.gateway, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(info.fingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      const status = await runCli(['status', '--gateway', info.gateway, '--config-dir', dir]);
+      assert.equal(status.code, 0);
+      assert.match(status.stderr, new RegExp(info.fingerprint256));
+      await (await request(`${info.control}/events`, { method: 'POST', body: '{"type":"drop"}' })).body.dump();
+      assert.equal((await runCli(['status', '--gateway', info.gateway, '--config-dir', dir])).code, 3);
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    },
+  );
 
   test('simulate refuses a bad scenario file and a bad port with exit 2', async (t) => {
     const dir = tempDir(t);

@@ -58,24 +58,27 @@ async function until(condition: () => boolean, what: string, tries = 500): Promi
 }
 
 describe('health server /events', () => {
-  test('a drop pushed by the gateway reaches a listener before the next tickle, as watch --json prints it', async (t) => {
-    const rig = await keeperRig(t, { push: true });
-    await rig.time.runFor(1_000);
-    await until(() => rig.push!.state === 'open', 'push open');
-    const health = await HealthServer.start(rig.keeper, 0);
-    t.after(() => health.stop());
-    const listener = await listen(t, health.url);
-    assert.equal(listener.status, 200);
-    assert.match(String(listener.response.headers['content-type']), /^text\/event-stream/);
-    const seq = rig.seq();
-    await rig.sim.apply({ type: 'drop' });
-    await until(() => listener.events.some((e) => e.state === 'not-authenticated'), 'the drop delivered');
-    assert.equal(rig.count('/tickle', seq), 0, 'before the next tickle');
-    const event = listener.events.find((e) => e.state === 'not-authenticated');
-    assert.equal(event.previous, 'ready');
-    assert.equal(event.gateway, rig.sim.url);
-    assert.deepEqual(Object.keys(event).sort(), ['facts', 'gateway', 'previous', 'reason', 'state', 'time']);
-  });
+  test(
+    'a drop pushed by the gateway reaches a listener ' + 'before the next tickle, as watch --json prints it',
+    async (t) => {
+      const rig = await keeperRig(t, { push: true });
+      await rig.time.runFor(1_000);
+      await until(() => rig.push!.state === 'open', 'push open');
+      const health = await HealthServer.start(rig.keeper, 0);
+      t.after(() => health.stop());
+      const listener = await listen(t, health.url);
+      assert.equal(listener.status, 200);
+      assert.match(String(listener.response.headers['content-type']), /^text\/event-stream/);
+      const seq = rig.seq();
+      await rig.sim.apply({ type: 'drop' });
+      await until(() => listener.events.some((e) => e.state === 'not-authenticated'), 'the drop delivered');
+      assert.equal(rig.count('/tickle', seq), 0, 'before the next tickle');
+      const event = listener.events.find((e) => e.state === 'not-authenticated');
+      assert.equal(event.previous, 'ready');
+      assert.equal(event.gateway, rig.sim.url);
+      assert.deepEqual(Object.keys(event).sort(), ['facts', 'gateway', 'previous', 'reason', 'state', 'time']);
+    },
+  );
 
   test('bounded, read-only, loopback Host only', async (t) => {
     const rig = await keeperRig(t);
@@ -104,54 +107,58 @@ describe('health server /events', () => {
     assert.equal(post, 405);
   });
 
-  test('watch --health-port: the same change of state on stdout (--json) and on /events, pushed at once at the default interval', async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    const dir = tempDir(t);
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, 'bin/ibkr-keeper.js'),
-        'watch',
-        '--json',
-        '--gateway',
-        sim.url,
-        '--config-dir',
-        dir,
-        '--health-port',
-        '0',
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    t.after(() => child.kill('SIGKILL'));
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const lines: any[] = [];
-    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
-    await until(
-      () => lines.some((l) => l.state === 'ready') && /Health: http/.test(stderr),
-      'ready, with health',
-      3_000,
-    );
-    await until(() => sim.push.snapshot()['sockets'] === 1, 'the socket held', 3_000);
-    const url = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
-    const listener = await listen(t, url);
-    const seq = sim.requests().at(-1)!.seq;
-    await sim.apply({ type: 'drop' });
-    await until(
-      () => listener.events.length > 0 && lines.some((l) => l.state === 'not-authenticated'),
-      'the drop on stdout and /events',
-      3_000,
-    );
-    assert.deepEqual(
-      listener.events[0],
-      lines.find((l) => l.state === 'not-authenticated'),
-    );
-    assert.equal(
-      sim.requests(seq).filter((r) => r.path === '/v1/api/tickle').length,
-      0,
-      'heard before the next tickle (60 s)',
-    );
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  });
+  test(
+    'watch --health-port: the same change of state on stdout (--json) and on /events, pushed at once at the ' +
+      'default interval',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+      const dir = tempDir(t);
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, 'bin/ibkr-keeper.js'),
+          'watch',
+          '--json',
+          '--gateway',
+          sim.url,
+          '--config-dir',
+          dir,
+          '--health-port',
+          '0',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      t.after(() => child.kill('SIGKILL'));
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const lines: any[] = [];
+      createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
+      await until(
+        () => lines.some((l) => l.state === 'ready') && /Health: http/.test(stderr),
+        'ready, with health',
+        3_000,
+      );
+      await until(() => sim.push.snapshot()['sockets'] === 1, 'the socket held', 3_000);
+      const url = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+      const listener = await listen(t, url);
+      const seq = sim.requests().at(-1)!.seq;
+      await sim.apply({ type: 'drop' });
+      await until(
+        () => listener.events.length > 0 && lines.some((l) => l.state === 'not-authenticated'),
+        'the drop on stdout and /events',
+        3_000,
+      );
+      assert.deepEqual(
+        listener.events[0],
+        lines.find((l) => l.state === 'not-authenticated'),
+      );
+      assert.equal(
+        sim.requests(seq).filter((r) => r.path === '/v1/api/tickle').length,
+        0,
+        'heard before the next tickle (60 s)',
+      );
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  );
 });

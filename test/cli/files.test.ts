@@ -42,22 +42,25 @@ async function watchBriefly(
 
 describe('status with a bad state file', () => {
   for (const file of ['trust.json', 'pacing.json']) {
-    test(`${file} holding [], null, 42, "x" or the wrong shape: exit 2 naming the file, the file unchanged`, async (t) => {
-      const sim = await startSim(t);
-      const runs = NOT_OURS.map(async ([what, text]) => {
-        const dir = folderWith(t, file, text);
-        const result = await runCli(['status', '--gateway', sim.url, '--config-dir', dir]);
-        assert.equal(result.code, 2, `${what}: ${result.stderr}`);
-        assert.match(
-          result.stderr,
-          new RegExp(`^ibkr-keeper: ${path.join(dir, file).replace(/\./g, '\\.')} (holds|does not hold)`),
-          what,
-        );
-        assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-        assert.equal(readFileSync(path.join(dir, file), 'utf8'), text, `${what}: never reset`);
-      });
-      await Promise.all(runs);
-    });
+    test(
+      `${file} holding [], null, 42, "x" or the wrong shape: ` + `exit 2 naming the file, the file unchanged`,
+      async (t) => {
+        const sim = await startSim(t);
+        const runs = NOT_OURS.map(async ([what, text]) => {
+          const dir = folderWith(t, file, text);
+          const result = await runCli(['status', '--gateway', sim.url, '--config-dir', dir]);
+          assert.equal(result.code, 2, `${what}: ${result.stderr}`);
+          assert.match(
+            result.stderr,
+            new RegExp(`^ibkr-keeper: ${path.join(dir, file).replace(/\./g, '\\.')} (holds|does not hold)`),
+            what,
+          );
+          assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+          assert.equal(readFileSync(path.join(dir, file), 'utf8'), text, `${what}: never reset`);
+        });
+        await Promise.all(runs);
+      },
+    );
   }
 
   test('files status does not read (recovery.json, settings.json, history.jsonl) do not stop it', async (t) => {
@@ -97,30 +100,34 @@ describe('status with a bad state file', () => {
 });
 
 describe('watch with a bad state file', () => {
-  test('trust.json, pacing.json, recovery.json holding []: it runs on in keeper-error naming the file, leaves it alone', async (t) => {
-    const sim = await startSim(t);
-    const results = await Promise.all(
-      ['trust.json', 'pacing.json', 'recovery.json'].map(async (file) => {
-        const dir = folderWith(t, file, '[]');
-        const result = await watchBriefly(t, ['--interval', '1', '--gateway', sim.url, '--config-dir', dir]);
-        return { file, dir, ...result };
-      }),
-    );
-    for (const { file, dir, code, stderr, stdout } of results) {
-      assert.equal(code, null, `${file}: watch did not exit (${stderr})`);
-      assert.match(
-        stdout,
-        new RegExp(`keeper-error: The keeper cannot keep the session: .*${file.replace('.', '\\.')} holds \\[\\]`),
-        `${file}: the state says it`,
+  test(
+    'trust.json, pacing.json, recovery.json holding []: it runs on in keeper-error naming the file, leaves ' +
+      'it alone',
+    async (t) => {
+      const sim = await startSim(t);
+      const results = await Promise.all(
+        ['trust.json', 'pacing.json', 'recovery.json'].map(async (file) => {
+          const dir = folderWith(t, file, '[]');
+          const result = await watchBriefly(t, ['--interval', '1', '--gateway', sim.url, '--config-dir', dir]);
+          return { file, dir, ...result };
+        }),
       );
-      assert.ok(
-        stderr.includes(`${path.join(dir, file)} holds [] (a list) where the keeper keeps a JSON object`),
-        `${file}: ${stderr}`,
-      );
-      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-      assert.equal(readFileSync(path.join(dir, file), 'utf8'), '[]', `${file}: never reset`);
-    }
-  });
+      for (const { file, dir, code, stderr, stdout } of results) {
+        assert.equal(code, null, `${file}: watch did not exit (${stderr})`);
+        assert.match(
+          stdout,
+          new RegExp(`keeper-error: The keeper cannot keep the session: .*${file.replace('.', '\\.')} holds \\[\\]`),
+          `${file}: the state says it`,
+        );
+        assert.ok(
+          stderr.includes(`${path.join(dir, file)} holds [] (a list) where the keeper keeps a JSON object`),
+          `${file}: ${stderr}`,
+        );
+        assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+        assert.equal(readFileSync(path.join(dir, file), 'utf8'), '[]', `${file}: never reset`);
+      }
+    },
+  );
 
   test('a recovery.json of 2 MB is refused with its size, not read', async (t) => {
     const sim = await startSim(t);

@@ -62,7 +62,9 @@ test('a gateway that leaks the session id everywhere: it is never written whole'
   );
   for (const file of filesUnder(dir)) written[file] = readFileSync(file, 'utf8');
   for (const [where, text] of Object.entries(written)) {
-    for (const id of ids) assert.ok(!text.includes(id), `the session id ${id.slice(0, 4)}… appears whole in ${where}`);
+    for (const id of ids) {
+      assert.ok(!text.includes(id), `the session id ${id.slice(0, 4)}… appears whole in ${where}`);
+    }
   }
   // The redacted form is there, so the test looked where the id would have been.
   assert.match(Object.values(written).join('\n'), /[0-9a-f]{4}…[0-9a-f]{4}/);

@@ -44,7 +44,8 @@ function watch(t: TestContext, args: string[]): Watch {
           if (Date.now() > deadline)
             return reject(
               new Error(
-                `no "${state}" line within ${timeoutMs} ms; lines: ${JSON.stringify(w.lines.map((l) => l.state))}; stderr: ${stderr}`,
+                `no "${state}" line within ${timeoutMs} ms; ` +
+                  `lines: ${JSON.stringify(w.lines.map((l) => l.state))}; stderr: ${stderr}`,
               ),
             );
           setTimeout(poll, 50);
@@ -106,29 +107,43 @@ describe('watch', () => {
     assert.equal(sim.limiter.violations, 0);
   });
 
-  test('a damaged state file is the state keeper-error naming the file: no crash, /livez fails after 3 intervals, back when fixed', async (t) => {
-    const sim = await startSim(t);
-    const dir = tempDir(t);
-    const { writeFileSync, rmSync } = await import('node:fs');
-    writeFileSync(path.join(dir, 'recovery.json'), '{ damaged');
-    const w = watch(t, ['--json', '--interval', '1', '--gateway', sim.url, '--config-dir', dir, '--health-port', '0']);
-    const fault = await w.next('keeper-error');
-    assert.match(fault.reason, /recovery\.json/);
-    const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
-    assert.equal((await get(`${health}/status`)).body.state, 'keeper-error');
-    const deadline = Date.now() + 15_000;
-    while ((await get(`${health}/livez`)).status === 200 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await get(`${health}/livez`)).status, 503, 'no progress for 3 intervals');
-    assert.equal(w.child.exitCode, null, 'still running');
-    rmSync(path.join(dir, 'recovery.json'));
-    await w.next('ready');
-    assert.equal((await get(`${health}/livez`)).status, 200);
-    w.child.kill('SIGTERM');
-    const [code] = await once(w.child, 'exit');
-    assert.equal(code, 0);
-    assert.doesNotMatch(w.stderr(), /at .*\.cjs:\d+/, 'no stack trace');
-  });
+  test(
+    'a damaged state file is the state keeper-error naming the file: no crash, /livez fails after 3 ' +
+      'intervals, back when fixed',
+    async (t) => {
+      const sim = await startSim(t);
+      const dir = tempDir(t);
+      const { writeFileSync, rmSync } = await import('node:fs');
+      writeFileSync(path.join(dir, 'recovery.json'), '{ damaged');
+      const w = watch(t, [
+        '--json',
+        '--interval',
+        '1',
+        '--gateway',
+        sim.url,
+        '--config-dir',
+        dir,
+        '--health-port',
+        '0',
+      ]);
+      const fault = await w.next('keeper-error');
+      assert.match(fault.reason, /recovery\.json/);
+      const health = /Health: (http:\/\/127\.0\.0\.1:\d+)/.exec(w.stderr())![1]!;
+      assert.equal((await get(`${health}/status`)).body.state, 'keeper-error');
+      const deadline = Date.now() + 15_000;
+      while ((await get(`${health}/livez`)).status === 200 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await get(`${health}/livez`)).status, 503, 'no progress for 3 intervals');
+      assert.equal(w.child.exitCode, null, 'still running');
+      rmSync(path.join(dir, 'recovery.json'));
+      await w.next('ready');
+      assert.equal((await get(`${health}/livez`)).status, 200);
+      w.child.kill('SIGTERM');
+      const [code] = await once(w.child, 'exit');
+      assert.equal(code, 0);
+      assert.doesNotMatch(w.stderr(), /at .*\.cjs:\d+/, 'no stack trace');
+    },
+  );
 
   test('walks through the faults with the right states, serves health, keeps history, stops with 0', async (t) => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
@@ -220,62 +235,65 @@ describe('watch', () => {
     assert.match(human.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: /m);
   });
 
-  test('without --json: one readable line per change; SIGUSR1 is ignored; SIGTERM and SIGHUP end it with 0', async (t) => {
-    const sim = await startSim(t);
-    const child = spawn(process.execPath, [
-      path.join(ROOT, 'bin/ibkr-keeper.js'),
-      'watch',
-      '--interval',
-      '1',
-      '--gateway',
-      sim.url,
-      '--config-dir',
-      tempDir(t),
-    ]);
-    t.after(() => child.kill('SIGKILL'));
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const [line] = (await once(child.stdout, 'data')) as [Buffer];
-    assert.match(
-      line.toString(),
-      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./,
-    );
-    if (process.platform === 'linux') {
-      // It restarted itself with the options that keep it small, as the same process (the pid a
-      // service manager watches), and said nothing about them.
-      const args = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      assert.deepEqual(args.slice(1, 6), [
-        '--no-turbofan',
-        '--no-maglev',
-        '--no-sparkplug',
-        '--max-semi-space-size=1',
-        '--disable-sigusr1',
+  test(
+    'without --json: one readable line per change; ' + 'SIGUSR1 is ignored; SIGTERM and SIGHUP end it with 0',
+    async (t) => {
+      const sim = await startSim(t);
+      const child = spawn(process.execPath, [
+        path.join(ROOT, 'bin/ibkr-keeper.js'),
+        'watch',
+        '--interval',
+        '1',
+        '--gateway',
+        sim.url,
+        '--config-dir',
+        tempDir(t),
       ]);
-      assert.equal(args[6], path.join(ROOT, 'bin/ibkr-keeper.js'));
-    }
-    child.kill('SIGUSR1');
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(child.exitCode, null, 'SIGUSR1 neither ends it...');
-    assert.doesNotMatch(stderr, /Debugger listening/, '...nor opens a debugger');
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0);
-    assert.doesNotMatch(stderr, /warning/i);
-    const hup = spawn(process.execPath, [
-      path.join(ROOT, 'bin/ibkr-keeper.js'),
-      'watch',
-      '--interval',
-      '1',
-      '--gateway',
-      sim.url,
-      '--config-dir',
-      tempDir(t),
-    ]);
-    t.after(() => hup.kill('SIGKILL'));
-    await once(hup.stdout, 'data');
-    hup.kill('SIGHUP');
-    assert.deepEqual(await once(hup, 'exit'), [0, null]);
-  });
+      t.after(() => child.kill('SIGKILL'));
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      assert.match(
+        line.toString(),
+        /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: Authenticated and connected to IBKR as simuser1 \(paper\)\./,
+      );
+      if (process.platform === 'linux') {
+        // It restarted itself with the options that keep it small, as the same process (the pid a
+        // service manager watches), and said nothing about them.
+        const args = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        assert.deepEqual(args.slice(1, 6), [
+          '--no-turbofan',
+          '--no-maglev',
+          '--no-sparkplug',
+          '--max-semi-space-size=1',
+          '--disable-sigusr1',
+        ]);
+        assert.equal(args[6], path.join(ROOT, 'bin/ibkr-keeper.js'));
+      }
+      child.kill('SIGUSR1');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(child.exitCode, null, 'SIGUSR1 neither ends it...');
+      assert.doesNotMatch(stderr, /Debugger listening/, '...nor opens a debugger');
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      assert.doesNotMatch(stderr, /warning/i);
+      const hup = spawn(process.execPath, [
+        path.join(ROOT, 'bin/ibkr-keeper.js'),
+        'watch',
+        '--interval',
+        '1',
+        '--gateway',
+        sim.url,
+        '--config-dir',
+        tempDir(t),
+      ]);
+      t.after(() => hup.kill('SIGKILL'));
+      await once(hup.stdout, 'data');
+      hup.kill('SIGHUP');
+      assert.deepEqual(await once(hup, 'exit'), [0, null]);
+    },
+  );
 
   test('bad flags: an interval under 1 s, a taken health port, a bad --since', async (t) => {
     const dir = tempDir(t);
@@ -295,19 +313,22 @@ describe('watch', () => {
 });
 
 describe('watch and the settings file', () => {
-  test('settings.json (as the desktop app saves it) gives the gateway and the interval when no flag does', async (t) => {
-    const sim = await startSim(t);
-    const dir = tempDir(t);
-    const { SettingsFile, DEFAULT_SETTINGS } = await import('../../main/session/settings.ts');
-    SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 1 });
-    const w = watch(t, ['--json', '--config-dir', dir]);
-    const first = await w.next('ready');
-    assert.equal(first.gateway, sim.url);
-    await new Promise((r) => setTimeout(r, 3_500));
-    assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) >= 3, 'tickles every second, as the settings say');
-    w.child.kill('SIGINT');
-    await once(w.child, 'exit');
-  });
+  test(
+    'settings.json (as the desktop app saves it) gives ' + 'the gateway and the interval when no flag does',
+    async (t) => {
+      const sim = await startSim(t);
+      const dir = tempDir(t);
+      const { SettingsFile, DEFAULT_SETTINGS } = await import('../../main/session/settings.ts');
+      SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 1 });
+      const w = watch(t, ['--json', '--config-dir', dir]);
+      const first = await w.next('ready');
+      assert.equal(first.gateway, sim.url);
+      await new Promise((r) => setTimeout(r, 3_500));
+      assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) >= 3, 'tickles every second, as the settings say');
+      w.child.kill('SIGINT');
+      await once(w.child, 'exit');
+    },
+  );
 
   test('a bad value in settings.json is named on stderr and the default used', async (t) => {
     const sim = await startSim(t);

@@ -1,4 +1,5 @@
-/** The Electron adapters with small fakes: IPC sender checks, the window's security, login items, power, certificates. */
+/** The Electron adapters with small fakes: IPC sender checks, the window's security, login items, power,
+ * certificates. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -80,37 +80,40 @@ describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
     assert.ok(!groupAlive(last.pid!), 'quit stops the gateway the app started');
   });
 
-  test('"Leave it running when I quit": the next app finds it; a bad setting is refused by name; off: no gateway', async (t) => {
-    const note = reaper(t);
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const configDir = tempDir(t);
-    const first = desktop(
-      t,
-      configDir,
-      { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true },
-      note,
-    );
-    first.start();
-    const running = await gatewayIn(first, 'running');
-    await first.stop();
-    assert.ok(groupAlive(running.pid!), 'left running');
+  test(
+    '"Leave it running when I quit": the next app finds ' + 'it; a bad setting is refused by name; off: no gateway',
+    async (t) => {
+      const note = reaper(t);
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const configDir = tempDir(t);
+      const first = desktop(
+        t,
+        configDir,
+        { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true, leaveGatewayRunning: true },
+        note,
+      );
+      first.start();
+      const running = await gatewayIn(first, 'running');
+      await first.stop();
+      assert.ok(groupAlive(running.pid!), 'left running');
 
-    const next = desktop(
-      t,
-      configDir,
-      { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true },
-      note,
-    );
-    next.start();
-    const found = await gatewayIn(next, 'attached');
-    assert.equal(found.pid, running.pid);
-    assert.equal(found.owned, true);
-    const bad = await next.saveSettings({ runGateway: 'yes' });
-    assert.deepEqual(bad, { ok: false, errors: { runGateway: '"Run the gateway with the app" is on or off.' } });
-    const off = await next.saveSettings({ runGateway: false });
-    assert.equal(off.ok, true);
-    assert.equal(next.state().gateway, null, 'turned off: the app runs no gateway');
-    assert.ok(!groupAlive(running.pid!), 'and the one it ran is stopped');
-  });
+      const next = desktop(
+        t,
+        configDir,
+        { gateway: `https://localhost:${port}`, gatewayDir: dir, runGateway: true },
+        note,
+      );
+      next.start();
+      const found = await gatewayIn(next, 'attached');
+      assert.equal(found.pid, running.pid);
+      assert.equal(found.owned, true);
+      const bad = await next.saveSettings({ runGateway: 'yes' });
+      assert.deepEqual(bad, { ok: false, errors: { runGateway: '"Run the gateway with the app" is on or off.' } });
+      const off = await next.saveSettings({ runGateway: false });
+      assert.equal(off.ok, true);
+      assert.equal(next.state().gateway, null, 'turned off: the app runs no gateway');
+      assert.ok(!groupAlive(running.pid!), 'and the one it ran is stopped');
+    },
+  );
 });

@@ -33,38 +33,44 @@ function rig(supported = true) {
   return { notifier, fallback, clicks, errors };
 }
 
-test("Electron's notification, credited to the app: a problem stays until dismissed, a recovery goes by itself", async () => {
-  const r = rig();
-  await r.notifier.show(note('login-required'));
-  const [shown] = FakeNotification.all;
-  assert.equal(shown!.shown, true);
-  assert.deepEqual(shown!.options, {
-    title: 'IBKR login needed',
-    body: 'Open the gateway and log in.',
-    icon: '/app/assets/icon.png',
-    urgency: 'critical',
-    timeoutType: 'never',
-  });
-  assert.deepEqual(
-    [nativeOptions(note('recovery')).urgency, nativeOptions(note('recovery')).timeoutType],
-    ['normal', 'default'],
-  );
-  assert.deepEqual(r.fallback, [], 'node-notifier is not used');
-});
+test(
+  "Electron's notification, credited to the app: a problem stays until dismissed, a recovery goes by " + 'itself',
+  async () => {
+    const r = rig();
+    await r.notifier.show(note('login-required'));
+    const [shown] = FakeNotification.all;
+    assert.equal(shown!.shown, true);
+    assert.deepEqual(shown!.options, {
+      title: 'IBKR login needed',
+      body: 'Open the gateway and log in.',
+      icon: '/app/assets/icon.png',
+      urgency: 'critical',
+      timeoutType: 'never',
+    });
+    assert.deepEqual(
+      [nativeOptions(note('recovery')).urgency, nativeOptions(note('recovery')).timeoutType],
+      ['normal', 'default'],
+    );
+    assert.deepEqual(r.fallback, [], 'node-notifier is not used');
+  },
+);
 
-test('a click reaches the app with the notification it was; a notification is held until clicked or closed', async () => {
-  const r = rig();
-  await r.notifier.show(note('login-required'));
-  await r.notifier.show(note('competing', 'Another login holds your IBKR session'));
-  assert.equal(r.notifier.held, 2);
-  FakeNotification.all[0]!.emit('click');
-  FakeNotification.all[1]!.emit('close');
-  assert.deepEqual(
-    r.clicks.map((n) => n.kind),
-    ['login-required'],
-  );
-  assert.equal(r.notifier.held, 0);
-});
+test(
+  'a click reaches the app with the notification it ' + 'was; a notification is held until clicked or closed',
+  async () => {
+    const r = rig();
+    await r.notifier.show(note('login-required'));
+    await r.notifier.show(note('competing', 'Another login holds your IBKR session'));
+    assert.equal(r.notifier.held, 2);
+    FakeNotification.all[0]!.emit('click');
+    FakeNotification.all[1]!.emit('close');
+    assert.deepEqual(
+      r.clicks.map((n) => n.kind),
+      ['login-required'],
+    );
+    assert.equal(r.notifier.held, 0);
+  },
+);
 
 test('where Electron has no notifications, node-notifier shows them', async () => {
   const r = rig(false);

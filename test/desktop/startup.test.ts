@@ -83,25 +83,28 @@ test('Log out asks in an asynchronous box, Cancel by default', async () => {
   assert.equal(await confirmLogout(box(0).show, 'Log out?', 'Really.'), true);
 });
 
-test('a tray where the session bus has a StatusNotifierWatcher; none on stock GNOME; unknown without gdbus', async (t) => {
-  const dir = tempDir(t);
-  const fakeGdbus = (answer: string): string => {
-    const file = path.join(dir, `gdbus-${answer.replace(/\W/g, '')}`);
-    writeFileSync(file, `#!/bin/sh\necho '${answer}'\n`);
-    chmodSync(file, 0o755);
-    return file;
-  };
-  assert.equal(await askSessionBus(undefined, fakeGdbus('(true,)')), 'present');
-  assert.equal(await askSessionBus(undefined, fakeGdbus('(false,)')), 'absent');
-  assert.equal(await askSessionBus(undefined, path.join(dir, 'no-such-gdbus')), 'unknown');
-  assert.equal(await trayAvailability('darwin', async () => 'absent'), 'present', 'macOS always has a menu bar');
-  assert.equal(await trayAvailability('linux', async () => 'absent'), 'absent');
-  assert.match(
-    noTrayHint({ XDG_CURRENT_DESKTOP: 'ubuntu:GNOME' }),
-    /this window is how you reach the app.*AppIndicator and KStatusNotifierItem Support/,
-  );
-  assert.match(noTrayHint({ XDG_CURRENT_DESKTOP: 'sway' }), /Add a system tray/);
-});
+test(
+  'a tray where the session bus has a StatusNotifierWatcher; ' + 'none on stock GNOME; unknown without gdbus',
+  async (t) => {
+    const dir = tempDir(t);
+    const fakeGdbus = (answer: string): string => {
+      const file = path.join(dir, `gdbus-${answer.replace(/\W/g, '')}`);
+      writeFileSync(file, `#!/bin/sh\necho '${answer}'\n`);
+      chmodSync(file, 0o755);
+      return file;
+    };
+    assert.equal(await askSessionBus(undefined, fakeGdbus('(true,)')), 'present');
+    assert.equal(await askSessionBus(undefined, fakeGdbus('(false,)')), 'absent');
+    assert.equal(await askSessionBus(undefined, path.join(dir, 'no-such-gdbus')), 'unknown');
+    assert.equal(await trayAvailability('darwin', async () => 'absent'), 'present', 'macOS always has a menu bar');
+    assert.equal(await trayAvailability('linux', async () => 'absent'), 'absent');
+    assert.match(
+      noTrayHint({ XDG_CURRENT_DESKTOP: 'ubuntu:GNOME' }),
+      /this window is how you reach the app.*AppIndicator and KStatusNotifierItem Support/,
+    );
+    assert.match(noTrayHint({ XDG_CURRENT_DESKTOP: 'sway' }), /Add a system tray/);
+  },
+);
 
 test('a stop that hangs is given up on; one that ends, or fails, is waited for', async () => {
   assert.equal(await stopWithin(() => new Promise(() => undefined), 50), 'gave-up');

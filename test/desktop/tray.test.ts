@@ -108,7 +108,8 @@ describe('tray icons', () => {
           const differ = masks[i]!.mask.reduce((n, v, k) => n + (v === masks[j]!.mask[k] ? 0 : 1), 0);
           assert.ok(
             differ >= minimum,
-            `${masks[i]!.state} and ${masks[j]!.state} differ in ${differ} pixels at ${suffix || '16 px'} (at least ${minimum})`,
+            `${masks[i]!.state} and ${masks[j]!.state} differ ` +
+              `in ${differ} pixels at ${suffix || '16 px'} (at least ${minimum})`,
           );
         }
       }
@@ -267,33 +268,40 @@ describe('tray', () => {
     assert.deepEqual(r.launch, [false]);
   });
 
-  test("Launch at login shows the system's state, read back: on, off, waiting for approval, only in the installed app", () => {
-    const r = rig();
-    const launch = (state: 'on' | 'off' | 'requires-approval' | 'not-packaged') =>
-      item(
-        menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps, {
-          state,
-          text: `text of ${state}`,
-        }),
-        'launch',
+  test(
+    "Launch at login shows the system's state, read back: on, off, waiting for approval, only in the " +
+      'installed app',
+    () => {
+      const r = rig();
+      const launch = (state: 'on' | 'off' | 'requires-approval' | 'not-packaged') =>
+        item(
+          menuTemplate(status('ready'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps, {
+            state,
+            text: `text of ${state}`,
+          }),
+          'launch',
+        );
+      assert.deepEqual(
+        [launch('on').label, launch('on').checked, launch('on').enabled],
+        ['Launch at login', true, true],
       );
-    assert.deepEqual([launch('on').label, launch('on').checked, launch('on').enabled], ['Launch at login', true, true]);
-    assert.equal(launch('off').checked, false, 'the system says off, whatever the setting');
-    assert.deepEqual(
-      [launch('requires-approval').label, launch('requires-approval').checked],
-      ['Launch at login (approve in System Settings)', true],
-    );
-    assert.deepEqual(
-      [launch('not-packaged').label, launch('not-packaged').enabled],
-      ['Launch at login (only in the installed app)', false],
-    );
-    assert.equal(launch('requires-approval').toolTip, 'text of requires-approval');
-    let logs = 0;
-    const withLogs = menuTemplate(status('ready'), DEFAULT_SETTINGS, { ...r.deps, openLogs: () => void (logs += 1) });
-    assert.equal(item(withLogs, 'logs').visible, true);
-    click(withLogs, 'logs');
-    assert.equal(logs, 1);
-  });
+      assert.equal(launch('off').checked, false, 'the system says off, whatever the setting');
+      assert.deepEqual(
+        [launch('requires-approval').label, launch('requires-approval').checked],
+        ['Launch at login (approve in System Settings)', true],
+      );
+      assert.deepEqual(
+        [launch('not-packaged').label, launch('not-packaged').enabled],
+        ['Launch at login (only in the installed app)', false],
+      );
+      assert.equal(launch('requires-approval').toolTip, 'text of requires-approval');
+      let logs = 0;
+      const withLogs = menuTemplate(status('ready'), DEFAULT_SETTINGS, { ...r.deps, openLogs: () => void (logs += 1) });
+      assert.equal(item(withLogs, 'logs').visible, true);
+      click(withLogs, 'logs');
+      assert.equal(logs, 1);
+    },
+  );
 
   test('the menu is set again when what it shows changes (Linux needs it), not on every update', () => {
     const r = rig();

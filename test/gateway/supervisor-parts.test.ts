@@ -35,7 +35,9 @@ describe('supervisor parts', () => {
 
   test('the line that says why it stopped, and the build from its banner', () => {
     const crash = lastLines(
-      "Exception in thread \"main\" Cannot create property=fooBar\n in 'reader', line 1, column 1:\n    ip2loc: \"US\"\n    ^\nUnable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config\n in 'reader', line 35, column 9:\n    fooBar: 1\n            ^\n",
+      'Exception in thread "main" Cannot create property=fooBar\n in \'reader\', line 1, column 1:\n    ip2loc: ' +
+        '"US"\n    ^\nUnable to find property \'fooBar\' on class: ibgroup.web.core.clientportal.gw.Config\n in ' +
+        "'reader', line 35, column 9:\n    fooBar: 1\n            ^\n",
     );
     assert.equal(
       tellingLine(crash),
@@ -56,40 +58,43 @@ describe('supervisor parts', () => {
     );
   });
 
-  test("the log watcher reports only new lines that matter, and follows the next day's file from its start", async (t) => {
-    const dir = tempDir(t);
-    mkdirSync(path.join(dir, 'logs'));
-    const start = new Date(2026, 10, 29, 23, 59, 0).getTime(); // local time, as the gateway names its files
-    const time = new VirtualTime(start);
-    appendFileSync(gatewayLogFile(dir, start), 'old Client login succeeds\n');
-    const events: GatewayLogEvent[] = [];
-    const watcher = new GatewayLogWatcher({ dir, clock: time, scheduler: time, onEvent: (e) => void events.push(e) });
-    watcher.start();
-    await time.runFor(1_000);
-    assert.equal(events.length, 0, 'what was there before is not news');
-    appendFileSync(gatewayLogFile(dir, start), 'nothing\nauthentication to cp failed, retry 1\npartial Client login');
-    await time.runFor(1_000);
-    assert.deepEqual(
-      events.map((e) => e.kind),
-      ['auth-failed'],
-    );
-    appendFileSync(gatewayLogFile(dir, start), ' succeeds\n');
-    await time.runFor(1_000);
-    assert.deepEqual(
-      events.map((e) => e.kind),
-      ['auth-failed', 'login'],
-      'a line written in two parts counts once complete',
-    );
-    await time.runFor(60_000); // past midnight
-    const tomorrow = gatewayLogFile(dir, time.wall());
-    assert.notEqual(tomorrow, gatewayLogFile(dir, start));
-    appendFileSync(tomorrow, 'Reauthentication failed 5 times, stopping\n');
-    await time.runFor(1_000);
-    assert.deepEqual(
-      events.map((e) => e.kind),
-      ['auth-failed', 'login', 'reauth-stopped'],
-    );
-    assert.equal(watcher.file, tomorrow);
-    watcher.stop();
-  });
+  test(
+    "the log watcher reports only new lines that matter, and follows the next day's file from its " + 'start',
+    async (t) => {
+      const dir = tempDir(t);
+      mkdirSync(path.join(dir, 'logs'));
+      const start = new Date(2026, 10, 29, 23, 59, 0).getTime(); // local time, as the gateway names its files
+      const time = new VirtualTime(start);
+      appendFileSync(gatewayLogFile(dir, start), 'old Client login succeeds\n');
+      const events: GatewayLogEvent[] = [];
+      const watcher = new GatewayLogWatcher({ dir, clock: time, scheduler: time, onEvent: (e) => void events.push(e) });
+      watcher.start();
+      await time.runFor(1_000);
+      assert.equal(events.length, 0, 'what was there before is not news');
+      appendFileSync(gatewayLogFile(dir, start), 'nothing\nauthentication to cp failed, retry 1\npartial Client login');
+      await time.runFor(1_000);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['auth-failed'],
+      );
+      appendFileSync(gatewayLogFile(dir, start), ' succeeds\n');
+      await time.runFor(1_000);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['auth-failed', 'login'],
+        'a line written in two parts counts once complete',
+      );
+      await time.runFor(60_000); // past midnight
+      const tomorrow = gatewayLogFile(dir, time.wall());
+      assert.notEqual(tomorrow, gatewayLogFile(dir, start));
+      appendFileSync(tomorrow, 'Reauthentication failed 5 times, stopping\n');
+      await time.runFor(1_000);
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['auth-failed', 'login', 'reauth-stopped'],
+      );
+      assert.equal(watcher.file, tomorrow);
+      watcher.stop();
+    },
+  );
 });

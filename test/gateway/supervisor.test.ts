@@ -23,7 +23,7 @@ import {
 } from '../../main/gateway/supervisor.ts';
 import { UserError } from '../../main/session/errors.ts';
 import { realClock, realScheduler, type Scheduler } from '../../main/session/time.ts';
-import { tempDir } from '../helpers.ts';
+import { tempDir, pattern } from '../helpers.ts';
 import { copyGateway, editConf, freePort, startGateway } from '../real-gateway.ts';
 
 /** Every pid a supervisor reported, killed by its group after the test whatever happened. */
@@ -60,129 +60,144 @@ function until(sup: GatewaySupervisor, ...states: GatewayProcessState[]): Promis
 }
 
 describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, () => {
-  test('starts it to ready with its facts, acts on a login line of its log, restarts it after kill -9, and a stop leaves no process and no restart', async (t) => {
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const configDir = tempDir(t);
-    const sup = supervise(t, { dir, configDir, backoffMs: [200] });
-    const facts = await sup.start();
-    assert.equal(facts.state, 'running', facts.reason);
-    assert.equal(facts.url, `https://localhost:${port}`);
-    assert.equal(facts.owned, true);
-    assert.ok(facts.pid !== undefined && groupAlive(facts.pid));
-    assert.equal(facts.build, 'a27ed42', 'the build from its banner');
-    assert.match(facts.javaVersion ?? '', /^\d+/);
-    assert.equal(facts.restarts, 0);
-    assert.match(
-      readFileSync(facts.consoleLog, 'utf8'),
-      /Open https:\/\/localhost:\d+ to login/,
-      'its console is kept in the config folder',
-    );
-    assert.equal(JSON.parse(readFileSync(recordFile(configDir), 'utf8')).pid, facts.pid, 'the pid file names it');
-    assert.match(readFileSync(`/proc/${facts.pid}/cmdline`, 'latin1'), /^[^\0]*java\0/, 'the pid is the JVM itself');
+  test(
+    'starts it to ready with its facts, acts on a login line of its log, restarts it after kill -9, and a ' +
+      'stop leaves no process and no restart',
+    async (t) => {
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const configDir = tempDir(t);
+      const sup = supervise(t, { dir, configDir, backoffMs: [200] });
+      const facts = await sup.start();
+      assert.equal(facts.state, 'running', facts.reason);
+      assert.equal(facts.url, `https://localhost:${port}`);
+      assert.equal(facts.owned, true);
+      assert.ok(facts.pid !== undefined && groupAlive(facts.pid));
+      assert.equal(facts.build, 'a27ed42', 'the build from its banner');
+      assert.match(facts.javaVersion ?? '', /^\d+/);
+      assert.equal(facts.restarts, 0);
+      assert.match(
+        readFileSync(facts.consoleLog, 'utf8'),
+        /Open https:\/\/localhost:\d+ to login/,
+        'its console is kept in the config folder',
+      );
+      assert.equal(JSON.parse(readFileSync(recordFile(configDir), 'utf8')).pid, facts.pid, 'the pid file names it');
+      assert.match(readFileSync(`/proc/${facts.pid}/cmdline`, 'latin1'), /^[^\0]*java\0/, 'the pid is the JVM itself');
 
-    // A login in the gateway's log is reported at once (the front end checks the session then).
-    const login = once(sup, 'gatewayLog');
-    mkdirSync(path.dirname(facts.gatewayLog), { recursive: true });
-    appendFileSync(gatewayLogFile(dir, Date.now()), '2026-11-29 10:00:00.000 INFO  ... Client login succeeds\n');
-    assert.equal(((await login)[0] as { kind: string }).kind, 'login');
-    const failed = once(sup, 'gatewayLog');
-    appendFileSync(gatewayLogFile(dir, Date.now()), 'x Reauthentication failed 5 times, stopping\n');
-    assert.match(((await failed)[0] as { reason: string }).reason, /gave up logging in/);
+      // A login in the gateway's log is reported at once (the front end checks the session then).
+      const login = once(sup, 'gatewayLog');
+      mkdirSync(path.dirname(facts.gatewayLog), { recursive: true });
+      appendFileSync(gatewayLogFile(dir, Date.now()), '2026-11-29 10:00:00.000 INFO  ... Client login succeeds\n');
+      assert.equal(((await login)[0] as { kind: string }).kind, 'login');
+      const failed = once(sup, 'gatewayLog');
+      appendFileSync(gatewayLogFile(dir, Date.now()), 'x Reauthentication failed 5 times, stopping\n');
+      assert.match(((await failed)[0] as { reason: string }).reason, /gave up logging in/);
 
-    const restarted = until(sup, 'running');
-    const restarting = until(sup, 'restarting');
-    process.kill(facts.pid!, 'SIGKILL');
-    assert.match((await restarting).reason, /^the gateway exited \(signal SIGKILL\)/);
-    const again = await restarted;
-    assert.equal(again.restarts, 1);
-    assert.notEqual(again.pid, facts.pid);
-    assert.ok(!groupAlive(facts.pid!), 'the killed one is gone');
+      const restarted = until(sup, 'running');
+      const restarting = until(sup, 'restarting');
+      process.kill(facts.pid!, 'SIGKILL');
+      assert.match((await restarting).reason, /^the gateway exited \(signal SIGKILL\)/);
+      const again = await restarted;
+      assert.equal(again.restarts, 1);
+      assert.notEqual(again.pid, facts.pid);
+      assert.ok(!groupAlive(facts.pid!), 'the killed one is gone');
 
-    await sup.stop();
-    assert.equal(sup.facts().state, 'stopped');
-    assert.ok(!groupAlive(again.pid!), 'no process of its group is left');
-    assert.ok(!existsSync(recordFile(configDir)), 'the pid file is removed');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
-  });
+      await sup.stop();
+      assert.equal(sup.facts().state, 'stopped');
+      assert.ok(!groupAlive(again.pid!), 'no process of its group is left');
+      assert.ok(!existsSync(recordFile(configDir)), 'the pid file is removed');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
+    },
+  );
 
-  test("three exits in a row: restarts after 5 s and 30 s, then gives up with the gateway's own error (an unknown key in conf.yaml); the pre-start check names such a key", async (t) => {
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const configDir = tempDir(t);
-    // The policy's own waits, fast-forwarded: each wait the supervisor asks for is noted and runs at once.
-    const waits: number[] = [];
-    const fastForward: Scheduler = {
-      after: (ms, run) => {
-        if ((RESTART_BACKOFF_MS as readonly number[]).includes(ms)) waits.push(ms);
-        return realScheduler.after(ms >= 5_000 ? 20 : ms, run);
-      },
-    };
-    const sup = supervise(t, { dir, configDir, scheduler: fastForward });
-    const restarting: string[] = [];
-    sup.on('state', (f) => f.state === 'restarting' && restarting.push(f.reason));
-    const first = await sup.start();
-    assert.equal(first.state, 'running', first.reason);
-    editConf(dir, (text) => `${text}fooBar: 1\n`);
-    const down = until(sup, 'gave-up');
-    process.kill(first.pid!, 'SIGKILL');
-    const facts = await down;
-    assert.match(
-      facts.reason,
-      /^the gateway keeps exiting \(code 1\): Unable to find property 'fooBar' on class: ibgroup\.web\.core\.clientportal\.gw\.Config$/,
-    );
-    assert.equal(facts.restarts, 2);
-    assert.deepEqual(waits, [5_000, 30_000]);
-    assert.match(restarting[0]!, /^the gateway exited \(signal SIGKILL\): .*; restarting in 5 s$/);
-    assert.match(
-      restarting[1]!,
-      /^the gateway exited \(code 1\): Unable to find property 'fooBar'.*; restarting in 30 s$/,
-    );
-    assert.ok(
-      facts.lastExit?.lastLines.some((l) => l.includes('fooBar')),
-      'its last lines are kept',
-    );
-    assert.equal(facts.pid, undefined);
+  test(
+    "three exits in a row: restarts after 5 s and 30 s, then gives up with the gateway's own error (an " +
+      'unknown key in conf.yaml); the pre-start check names such a key',
+    async (t) => {
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const configDir = tempDir(t);
+      // The policy's own waits, fast-forwarded: each wait the supervisor asks for is noted and runs at once.
+      const waits: number[] = [];
+      const fastForward: Scheduler = {
+        after: (ms, run) => {
+          if ((RESTART_BACKOFF_MS as readonly number[]).includes(ms)) waits.push(ms);
+          return realScheduler.after(ms >= 5_000 ? 20 : ms, run);
+        },
+      };
+      const sup = supervise(t, { dir, configDir, scheduler: fastForward });
+      const restarting: string[] = [];
+      sup.on('state', (f) => f.state === 'restarting' && restarting.push(f.reason));
+      const first = await sup.start();
+      assert.equal(first.state, 'running', first.reason);
+      editConf(dir, (text) => `${text}fooBar: 1\n`);
+      const down = until(sup, 'gave-up');
+      process.kill(first.pid!, 'SIGKILL');
+      const facts = await down;
+      assert.match(
+        facts.reason,
+        pattern(
+          /^the gateway keeps exiting \(code 1\): Unable to find property /,
+          /'fooBar' on class: ibgroup\.web\.core\.clientportal\.gw\.Config$/,
+        ),
+      );
+      assert.equal(facts.restarts, 2);
+      assert.deepEqual(waits, [5_000, 30_000]);
+      assert.match(restarting[0]!, /^the gateway exited \(signal SIGKILL\): .*; restarting in 5 s$/);
+      assert.match(
+        restarting[1]!,
+        /^the gateway exited \(code 1\): Unable to find property 'fooBar'.*; restarting in 30 s$/,
+      );
+      assert.ok(
+        facts.lastExit?.lastLines.some((l) => l.includes('fooBar')),
+        'its last lines are kept',
+      );
+      assert.equal(facts.pid, undefined);
 
-    // Started anew with that file, nothing starts: the check says which key.
-    const fresh = supervise(t, { dir, configDir });
-    await assert.rejects(
-      fresh.start(),
-      (e: Error) => e instanceof UserError && /has the key "fooBar", which the gateway does not know/.test(e.message),
-    );
-    assert.equal(fresh.facts().pid, undefined);
-  });
+      // Started anew with that file, nothing starts: the check says which key.
+      const fresh = supervise(t, { dir, configDir });
+      await assert.rejects(
+        fresh.start(),
+        (e: Error) => e instanceof UserError && /has the key "fooBar", which the gateway does not know/.test(e.message),
+      );
+      assert.equal(fresh.facts().pid, undefined);
+    },
+  );
 
-  test('a gateway already on the port is attached to, not started twice, and not stopped; one left running is found by the next start', async (t) => {
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const gw = await startGateway(t, dir);
-    const sup = supervise(t, { dir, configDir: tempDir(t) });
-    const facts = await sup.start();
-    assert.equal(facts.state, 'attached');
-    assert.equal(facts.owned, false);
-    assert.match(facts.reason, new RegExp(`a gateway already listens on port ${port}: attached to it`));
-    await sup.stop();
-    assert.ok(groupAlive(gw.pgid), 'a gateway it did not start is left alone');
-    await gw.stop();
+  test(
+    'a gateway already on the port is attached to, not started twice, and not stopped; one left running is ' +
+      'found by the next start',
+    async (t) => {
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const gw = await startGateway(t, dir);
+      const sup = supervise(t, { dir, configDir: tempDir(t) });
+      const facts = await sup.start();
+      assert.equal(facts.state, 'attached');
+      assert.equal(facts.owned, false);
+      assert.match(facts.reason, new RegExp(`a gateway already listens on port ${port}: attached to it`));
+      await sup.stop();
+      assert.ok(groupAlive(gw.pgid), 'a gateway it did not start is left alone');
+      await gw.stop();
 
-    // Left running by one keeper, found and kept by the next, which then stops it.
-    const configDir = tempDir(t);
-    const first = supervise(t, { dir, configDir });
-    const started = await first.start();
-    assert.equal(started.state, 'running', started.reason);
-    first.release();
-    assert.ok(groupAlive(started.pid!));
-    const next = supervise(t, { dir, configDir });
-    const found = await next.start();
-    assert.equal(found.state, 'attached');
-    assert.equal(found.owned, true);
-    assert.equal(found.pid, started.pid);
-    assert.match(found.reason, /the gateway this keeper started earlier \(pid \d+, since .*\) is still running/);
-    await next.stop();
-    assert.ok(!groupAlive(started.pid!), 'stopped by the keeper that found it');
-  });
+      // Left running by one keeper, found and kept by the next, which then stops it.
+      const configDir = tempDir(t);
+      const first = supervise(t, { dir, configDir });
+      const started = await first.start();
+      assert.equal(started.state, 'running', started.reason);
+      first.release();
+      assert.ok(groupAlive(started.pid!));
+      const next = supervise(t, { dir, configDir });
+      const found = await next.start();
+      assert.equal(found.state, 'attached');
+      assert.equal(found.owned, true);
+      assert.equal(found.pid, started.pid);
+      assert.match(found.reason, /the gateway this keeper started earlier \(pid \d+, since .*\) is still running/);
+      await next.stop();
+      assert.ok(!groupAlive(started.pid!), 'stopped by the keeper that found it');
+    },
+  );
 
   test('a port another program holds, and no Java on the PATH: a clear error, nothing started', async (t) => {
     const port = await freePort();
@@ -196,7 +211,8 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
       (e: Error) =>
         e instanceof UserError &&
         new RegExp(
-          `^Port ${port} is taken by another program \\(.*\\), not a gateway: stop that program, or give the gateway another "listenPort" in .*conf\\.yaml\\.$`,
+          `^Port ${port} is taken by another program \\(.*\\), not a gateway: stop that program, or give the ` +
+            `gateway another "listenPort" in .*conf\\.yaml\\.$`,
         ).test(e.message),
     );
     await new Promise((resolve) => other.close(resolve));

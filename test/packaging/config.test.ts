@@ -39,18 +39,21 @@ test("electron-builder loads and validates the configuration; the app id is the 
   assert.deepEqual([config.mac.identity, config.mac.notarize], [undefined, undefined]);
 });
 
-test("the deb's metadata is complete: maintainer with an email, homepage, and electron-builder's dependencies kept", async () => {
-  const config = await loadConfig();
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  assert.match(pkg.author.email, /^[^@\s]+@[^@\s]+$/, 'the maintainer is "author <email>"');
-  assert.ok(pkg.author.name);
-  assert.match(pkg.homepage, /^https:\/\//);
-  const FpmTarget = require('app-builder-lib/out/targets/FpmTarget.js').default;
-  const defaults: string[] = FpmTarget.prototype.getDefaultDepends.call({}, 'deb');
-  assert.ok(defaults.length > 0);
-  for (const dep of defaults) assert.ok(config.deb.depends.includes(dep), `deb depends keeps ${dep}`);
-  assert.ok(config.deb.depends.includes('libnotify-bin'), 'notify-send, for the fallback notifications');
-});
+test(
+  "the deb's metadata is complete: maintainer with an email, homepage, and electron-builder's dependencies " + 'kept',
+  async () => {
+    const config = await loadConfig();
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    assert.match(pkg.author.email, /^[^@\s]+@[^@\s]+$/, 'the maintainer is "author <email>"');
+    assert.ok(pkg.author.name);
+    assert.match(pkg.homepage, /^https:\/\//);
+    const FpmTarget = require('app-builder-lib/out/targets/FpmTarget.js').default;
+    const defaults: string[] = FpmTarget.prototype.getDefaultDepends.call({}, 'deb');
+    assert.ok(defaults.length > 0);
+    for (const dep of defaults) assert.ok(config.deb.depends.includes(dep), `deb depends keeps ${dep}`);
+    assert.ok(config.deb.depends.includes('libnotify-bin'), 'notify-send, for the fallback notifications');
+  },
+);
 
 test('the package holds everything the app loads, and nothing of the simulator, the demo or the CLI', async () => {
   const config = await loadConfig();

@@ -14,7 +14,7 @@ import { WINDOW_SIZE } from '../../main/desktop/windows.ts';
 import { PALETTE, rgb } from '../../main/session/palette.ts';
 import { IBKR_STOCK_CERTIFICATE } from '../../main/session/tls.ts';
 import { TrustStore } from '../../main/session/trust-store.ts';
-import { raw, ROOT } from '../helpers.ts';
+import { raw, ROOT, pattern } from '../helpers.ts';
 import { copyGateway, freePort } from '../real-gateway.ts';
 import { closeChromium, openDetailsWindow, type WindowRig } from '../renderer-harness.ts';
 
@@ -169,32 +169,35 @@ describe('details window', () => {
     assert.match(await w.page.evaluate(() => getSelection()!.toString()), /^Authenticated and connected/);
   });
 
-  test('a drop and its recovery: the state is announced (aria-live) once per change, and kept in the history', async (t) => {
-    const w = await openDetailsWindow(t);
-    await shows(w.page, 'ready');
-    assert.equal(await w.page.locator('#state-live').getAttribute('aria-live'), 'polite');
-    await w.page.evaluate(() => {
-      const said: string[] = [];
-      new MutationObserver(() =>
-        said.push(document.querySelector('#state-live')!.textContent!.replace(/\s+/g, ' ').trim()),
-      ).observe(document.querySelector('#state-live')!, { subtree: true, childList: true, characterData: true });
-      (window as unknown as { said: string[] }).said = said;
-    });
-    await w.sim.apply({ type: 'drop' });
-    await shows(w.page, 'reauthenticating');
-    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'amber');
-    await shows(w.page, 'ready');
-    await w.page.waitForTimeout(2_500); // a few more steps of the keeper, each pushing the state
-    const said = await w.page.evaluate(() => (window as unknown as { said: string[] }).said);
-    assert.ok(
-      said.some((s) => s.startsWith('Reauthenticating')) && said.at(-1)!.startsWith('Session ready'),
-      said.join(' | '),
-    );
-    for (let i = 1; i < said.length; i += 1) assert.notEqual(said[i], said[i - 1], 'nothing said twice');
-    await w.page.click('#tab-history');
-    const states = await w.page.$$eval('#history li', (l) => l.map((e) => (e as HTMLElement).dataset['state']));
-    assert.deepEqual(states.slice(0, 3), ['ready', 'reauthenticating', 'not-authenticated']);
-  });
+  test(
+    'a drop and its recovery: the state is announced ' + '(aria-live) once per change, and kept in the history',
+    async (t) => {
+      const w = await openDetailsWindow(t);
+      await shows(w.page, 'ready');
+      assert.equal(await w.page.locator('#state-live').getAttribute('aria-live'), 'polite');
+      await w.page.evaluate(() => {
+        const said: string[] = [];
+        new MutationObserver(() =>
+          said.push(document.querySelector('#state-live')!.textContent!.replace(/\s+/g, ' ').trim()),
+        ).observe(document.querySelector('#state-live')!, { subtree: true, childList: true, characterData: true });
+        (window as unknown as { said: string[] }).said = said;
+      });
+      await w.sim.apply({ type: 'drop' });
+      await shows(w.page, 'reauthenticating');
+      assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'amber');
+      await shows(w.page, 'ready');
+      await w.page.waitForTimeout(2_500); // a few more steps of the keeper, each pushing the state
+      const said = await w.page.evaluate(() => (window as unknown as { said: string[] }).said);
+      assert.ok(
+        said.some((s) => s.startsWith('Reauthenticating')) && said.at(-1)!.startsWith('Session ready'),
+        said.join(' | '),
+      );
+      for (let i = 1; i < said.length; i += 1) assert.notEqual(said[i], said[i - 1], 'nothing said twice');
+      await w.page.click('#tab-history');
+      const states = await w.page.$$eval('#history li', (l) => l.map((e) => (e as HTMLElement).dataset['state']));
+      assert.deepEqual(states.slice(0, 3), ['ready', 'reauthenticating', 'not-authenticated']);
+    },
+  );
 
   test('competing: orange, says what to do, Take over first; it reaches the simulator', async (t) => {
     const w = await openDetailsWindow(t);
@@ -211,21 +214,24 @@ describe('details window', () => {
     assert.equal(await w.page.locator('[data-action="take-over"]').isVisible(), false);
   });
 
-  test('login required: Open login page first; it opens the gateway in the browser and the login is noticed', async (t) => {
-    const w = await openDetailsWindow(t);
-    await shows(w.page, 'ready');
-    await w.sim.apply({ type: 'expire-sso' });
-    await shows(w.page, 'login-required');
-    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'red');
-    assert.match(await text(w.page, 'reason'), /Nobody is logged in to the gateway/);
-    assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Open login page');
-    await shot(w, 'window-login-required');
-    await w.page.click('[data-action="open-login-page"]');
-    await message(w.page, /Opened https:\/\/127\.0\.0\.1:\d+\/ in your browser/);
-    assert.deepEqual(w.opened, [`${w.sim.url}/`]);
-    await w.sim.apply({ type: 'login' });
-    await shows(w.page, 'ready', 10_000);
-  });
+  test(
+    'login required: Open login page first; it opens ' + 'the gateway in the browser and the login is noticed',
+    async (t) => {
+      const w = await openDetailsWindow(t);
+      await shows(w.page, 'ready');
+      await w.sim.apply({ type: 'expire-sso' });
+      await shows(w.page, 'login-required');
+      assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'red');
+      assert.match(await text(w.page, 'reason'), /Nobody is logged in to the gateway/);
+      assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Open login page');
+      await shot(w, 'window-login-required');
+      await w.page.click('[data-action="open-login-page"]');
+      await message(w.page, /Opened https:\/\/127\.0\.0\.1:\d+\/ in your browser/);
+      assert.deepEqual(w.opened, [`${w.sim.url}/`]);
+      await w.sim.apply({ type: 'login' });
+      await shows(w.page, 'ready', 10_000);
+    },
+  );
 
   test('a changed certificate: both fingerprints, what the tray disables is disabled, nothing is sent', async (t) => {
     const w = await openDetailsWindow(t);
@@ -284,143 +290,157 @@ describe('details window', () => {
     await shot(w, 'window-stock-certificate');
   });
 
-  test('the window gives the gateway its own certificate: first the folder, then one click; conf.yaml changed, the new one pinned', async (t) => {
-    const w = await openDetailsWindow(t);
-    await shows(w.page, 'ready');
-    await w.page.click('#tab-settings');
-    await w.page.click('#own-certificate');
-    assert.match(
-      await message(w.page, /gateway's folder in Settings first/),
-      /Set the gateway's folder in Settings first/,
-    );
-    await w.page.fill('#gatewayDir', '/nonexistent/clientportal.gw');
-    await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => (document.querySelector('#error-gatewayDir')?.textContent ?? '') !== '');
-    assert.equal(await w.page.getAttribute('#gatewayDir', 'aria-invalid'), 'true');
-    const port = await freePort();
-    const gateway = copyGateway(t, port);
-    await w.page.fill('#gatewayDir', gateway);
-    await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
-    await w.page.click('#own-certificate');
-    const said = await message(w.page, /certificate of its own/);
-    const fingerprint = /SHA-256 ([0-9A-F:]{95})/.exec(said)![1]!;
-    assert.match(readFileSync(path.join(gateway, 'root/conf.yaml'), 'utf8'), /^sslCert: "ibkr-keeper-.*\.jks"$/m);
-    assert.equal(new TrustStore(w.dir).get(`https://localhost:${port}`)?.fingerprint256, fingerprint);
-    assert.equal(new TrustStore(w.dir).get(`https://127.0.0.1:${port}`)?.fingerprint256, fingerprint);
-    await w.page.locator('#own-certificate').scrollIntoViewIfNeeded();
-    await shot(w, 'window-own-certificate');
-  });
+  test(
+    'the window gives the gateway its own certificate: first the folder, then one click; conf.yaml changed, ' +
+      'the new one pinned',
+    async (t) => {
+      const w = await openDetailsWindow(t);
+      await shows(w.page, 'ready');
+      await w.page.click('#tab-settings');
+      await w.page.click('#own-certificate');
+      assert.match(
+        await message(w.page, /gateway's folder in Settings first/),
+        /Set the gateway's folder in Settings first/,
+      );
+      await w.page.fill('#gatewayDir', '/nonexistent/clientportal.gw');
+      await w.page.click('#settings button[type="submit"]');
+      await w.page.waitForFunction(() => (document.querySelector('#error-gatewayDir')?.textContent ?? '') !== '');
+      assert.equal(await w.page.getAttribute('#gatewayDir', 'aria-invalid'), 'true');
+      const port = await freePort();
+      const gateway = copyGateway(t, port);
+      await w.page.fill('#gatewayDir', gateway);
+      await w.page.click('#settings button[type="submit"]');
+      await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
+      await w.page.click('#own-certificate');
+      const said = await message(w.page, /certificate of its own/);
+      const fingerprint = /SHA-256 ([0-9A-F:]{95})/.exec(said)![1]!;
+      assert.match(readFileSync(path.join(gateway, 'root/conf.yaml'), 'utf8'), /^sslCert: "ibkr-keeper-.*\.jks"$/m);
+      assert.equal(new TrustStore(w.dir).get(`https://localhost:${port}`)?.fingerprint256, fingerprint);
+      assert.equal(new TrustStore(w.dir).get(`https://127.0.0.1:${port}`)?.fingerprint256, fingerprint);
+      await w.page.locator('#own-certificate').scrollIntoViewIfNeeded();
+      await shot(w, 'window-own-certificate');
+    },
+  );
 
-  test('gateway down is grey, rate-limited purple with Reauthenticate and Log out disabled, as in the tray', async (t) => {
-    const w = await openDetailsWindow(t);
-    await shows(w.page, 'ready');
-    await w.sim.apply({ type: 'access-denied' });
-    await shows(w.page, 'gateway-down');
-    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
-    assert.match(await text(w.page, 'reason'), /Access Denied.*ips: allow:/);
-    assert.match(
-      await text(w.page, 'advice'),
-      /Check what the reason names: the gateway at this address, its allow list, its link to IBKR/,
-    );
-    await w.sim.apply({ type: 'recover' });
-    await shows(w.page, 'ready', 30_000);
-    await raw(w.sim, 'POST', '/v1/api/tickle');
-    await raw(w.sim, 'POST', '/v1/api/tickle'); // another program breaks the limit
-    await shows(w.page, 'rate-limited');
-    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'purple');
-    assert.match(await text(w.page, 'reason'), /HTTP 429.*nothing for 10 min/);
-    assert.match(await text(w.page, 'fact-next'), /^in (9|10) min/);
-    const enabled = Object.fromEntries(await buttons(w.page));
-    assert.deepEqual(
-      [enabled['Reauthenticate'], enabled['Log out…'], enabled['Open login page']],
-      [false, false, true],
-    );
-  });
+  test(
+    'gateway down is grey, rate-limited purple with ' + 'Reauthenticate and Log out disabled, as in the tray',
+    async (t) => {
+      const w = await openDetailsWindow(t);
+      await shows(w.page, 'ready');
+      await w.sim.apply({ type: 'access-denied' });
+      await shows(w.page, 'gateway-down');
+      assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'grey');
+      assert.match(await text(w.page, 'reason'), /Access Denied.*ips: allow:/);
+      assert.match(
+        await text(w.page, 'advice'),
+        /Check what the reason names: the gateway at this address, its allow list, its link to IBKR/,
+      );
+      await w.sim.apply({ type: 'recover' });
+      await shows(w.page, 'ready', 30_000);
+      await raw(w.sim, 'POST', '/v1/api/tickle');
+      await raw(w.sim, 'POST', '/v1/api/tickle'); // another program breaks the limit
+      await shows(w.page, 'rate-limited');
+      assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'purple');
+      assert.match(await text(w.page, 'reason'), /HTTP 429.*nothing for 10 min/);
+      assert.match(await text(w.page, 'fact-next'), /^in (9|10) min/);
+      const enabled = Object.fromEntries(await buttons(w.page));
+      assert.deepEqual(
+        [enabled['Reauthenticate'], enabled['Log out…'], enabled['Open login page']],
+        [false, false, true],
+      );
+    },
+  );
 
-  test('Check now, Reauthenticate, Pause and Resume reach the simulator; Log out asks first, Escape cancels', async (t) => {
-    const w = await openDetailsWindow(t, { intervalSeconds: 60 });
-    await shows(w.page, 'ready');
-    const tickles = w.sim.counts()['/v1/api/tickle'] ?? 0;
-    await w.page.click('[data-action="check"]');
-    await message(w.page, /^Checked\.$/);
-    assert.equal(w.sim.counts()['/v1/api/tickle'], tickles + 1);
-    await w.page.click('[data-action="reauthenticate"]');
-    assert.equal(await message(w.page, /^Reauthentication started\.$/), 'Reauthentication started.');
-    assert.equal(w.sim.counts()['/v1/api/iserver/reauthenticate'], 1);
-    await shows(w.page, 'ready');
-    await w.page.click('[data-action="pause"]');
-    await shows(w.page, 'paused');
-    assert.deepEqual(await buttons(w.page), [
-      ['Reauthenticate', false],
-      ['Open login page', true],
-      ['Check now', false],
-      ['Resume', true],
-      ['Log out…', false],
-    ]);
-    assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Resume');
-    await w.page.click('[data-action="resume"]');
-    await shows(w.page, 'ready');
-    await w.page.click('#logout');
-    assert.equal(
-      await w.page.evaluate(() => document.activeElement?.textContent),
-      'Cancel',
-      'the safe choice has the focus',
-    );
-    await w.page.keyboard.press('Escape');
-    assert.equal(await w.page.locator('#confirm-logout').isVisible(), false);
-    assert.equal(await w.page.evaluate(() => document.activeElement?.id), 'logout', 'the focus goes back');
-    await w.page.click('#logout');
-    assert.equal(w.sim.counts()['/v1/api/logout'], undefined, 'nothing sent before the confirmation');
-    await w.page.click('#confirm-logout [data-action="logout"]');
-    await shows(w.page, 'login-required');
-    assert.equal(w.sim.counts()['/v1/api/logout'], 1);
-  });
+  test(
+    'Check now, Reauthenticate, Pause and Resume reach ' + 'the simulator; Log out asks first, Escape cancels',
+    async (t) => {
+      const w = await openDetailsWindow(t, { intervalSeconds: 60 });
+      await shows(w.page, 'ready');
+      const tickles = w.sim.counts()['/v1/api/tickle'] ?? 0;
+      await w.page.click('[data-action="check"]');
+      await message(w.page, /^Checked\.$/);
+      assert.equal(w.sim.counts()['/v1/api/tickle'], tickles + 1);
+      await w.page.click('[data-action="reauthenticate"]');
+      assert.equal(await message(w.page, /^Reauthentication started\.$/), 'Reauthentication started.');
+      assert.equal(w.sim.counts()['/v1/api/iserver/reauthenticate'], 1);
+      await shows(w.page, 'ready');
+      await w.page.click('[data-action="pause"]');
+      await shows(w.page, 'paused');
+      assert.deepEqual(await buttons(w.page), [
+        ['Reauthenticate', false],
+        ['Open login page', true],
+        ['Check now', false],
+        ['Resume', true],
+        ['Log out…', false],
+      ]);
+      assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Resume');
+      await w.page.click('[data-action="resume"]');
+      await shows(w.page, 'ready');
+      await w.page.click('#logout');
+      assert.equal(
+        await w.page.evaluate(() => document.activeElement?.textContent),
+        'Cancel',
+        'the safe choice has the focus',
+      );
+      await w.page.keyboard.press('Escape');
+      assert.equal(await w.page.locator('#confirm-logout').isVisible(), false);
+      assert.equal(await w.page.evaluate(() => document.activeElement?.id), 'logout', 'the focus goes back');
+      await w.page.click('#logout');
+      assert.equal(w.sim.counts()['/v1/api/logout'], undefined, 'nothing sent before the confirmation');
+      await w.page.click('#confirm-logout [data-action="logout"]');
+      await shows(w.page, 'login-required');
+      assert.equal(w.sim.counts()['/v1/api/logout'], 1);
+    },
+  );
 
-  test('settings: bad values are refused next to their field (aria-describedby), not saved; good ones are saved and used', async (t) => {
-    const w = await openDetailsWindow(t, { intervalSeconds: 60 });
-    await shows(w.page, 'ready');
-    await w.page.click('#tab-settings');
-    const file = path.join(w.dir, 'settings.json');
-    const before = readFileSync(file, 'utf8');
-    await w.page.fill('#interval', '0');
-    await w.page.fill('#gateway', 'http://localhost:5000');
-    await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() =>
-      document.querySelector('#settings-message')?.textContent?.startsWith('Not saved'),
-    );
-    assert.match(await text(w.page, 'error-intervalSeconds'), /at least 1 second/);
-    assert.match(await text(w.page, 'error-gateway'), /does not use https/);
-    assert.equal(await w.page.locator('#interval').getAttribute('aria-invalid'), 'true');
-    assert.match(
-      (await w.page.locator('#interval').getAttribute('aria-describedby')) ?? '',
-      /\berror-intervalSeconds\b/,
-    );
-    assert.equal(await w.page.locator('#gateway').getAttribute('aria-describedby'), 'error-gateway');
-    assert.equal(
-      await w.page.evaluate(() => document.activeElement?.id),
-      'gateway',
-      'the focus goes to the first refused field',
-    );
-    assert.equal(readFileSync(file, 'utf8'), before, 'nothing saved');
-    await shot(w, 'window-settings-refused');
-    await w.page.fill('#interval', 'soon');
-    await w.page.fill('#gateway', w.sim.url);
-    await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() =>
-      /number/.test(document.querySelector('#error-intervalSeconds')?.textContent ?? ''),
-    );
-    assert.equal(await text(w.page, 'error-gateway'), '');
-    assert.equal(await w.page.locator('#gateway').getAttribute('aria-invalid'), 'false');
-    await w.page.fill('#interval', '30');
-    await w.page.uncheck('#notifications input[data-kind="recovery"]');
-    await w.page.click('#settings button[type="submit"]');
-    await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
-    const saved = JSON.parse(readFileSync(file, 'utf8'));
-    assert.equal(saved.intervalSeconds, 30);
-    assert.equal(saved.notifications.recovery, false);
-    assert.equal(w.core.keeper.intervalMs, 30_000);
-  });
+  test(
+    'settings: bad values are refused next to their field (aria-describedby), not saved; good ones are saved ' +
+      'and used',
+    async (t) => {
+      const w = await openDetailsWindow(t, { intervalSeconds: 60 });
+      await shows(w.page, 'ready');
+      await w.page.click('#tab-settings');
+      const file = path.join(w.dir, 'settings.json');
+      const before = readFileSync(file, 'utf8');
+      await w.page.fill('#interval', '0');
+      await w.page.fill('#gateway', 'http://localhost:5000');
+      await w.page.click('#settings button[type="submit"]');
+      await w.page.waitForFunction(() =>
+        document.querySelector('#settings-message')?.textContent?.startsWith('Not saved'),
+      );
+      assert.match(await text(w.page, 'error-intervalSeconds'), /at least 1 second/);
+      assert.match(await text(w.page, 'error-gateway'), /does not use https/);
+      assert.equal(await w.page.locator('#interval').getAttribute('aria-invalid'), 'true');
+      assert.match(
+        (await w.page.locator('#interval').getAttribute('aria-describedby')) ?? '',
+        /\berror-intervalSeconds\b/,
+      );
+      assert.equal(await w.page.locator('#gateway').getAttribute('aria-describedby'), 'error-gateway');
+      assert.equal(
+        await w.page.evaluate(() => document.activeElement?.id),
+        'gateway',
+        'the focus goes to the first refused field',
+      );
+      assert.equal(readFileSync(file, 'utf8'), before, 'nothing saved');
+      await shot(w, 'window-settings-refused');
+      await w.page.fill('#interval', 'soon');
+      await w.page.fill('#gateway', w.sim.url);
+      await w.page.click('#settings button[type="submit"]');
+      await w.page.waitForFunction(() =>
+        /number/.test(document.querySelector('#error-intervalSeconds')?.textContent ?? ''),
+      );
+      assert.equal(await text(w.page, 'error-gateway'), '');
+      assert.equal(await w.page.locator('#gateway').getAttribute('aria-invalid'), 'false');
+      await w.page.fill('#interval', '30');
+      await w.page.uncheck('#notifications input[data-kind="recovery"]');
+      await w.page.click('#settings button[type="submit"]');
+      await w.page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
+      const saved = JSON.parse(readFileSync(file, 'utf8'));
+      assert.equal(saved.intervalSeconds, 30);
+      assert.equal(saved.notifications.recovery, false);
+      assert.equal(w.core.keeper.intervalMs, 30_000);
+    },
+  );
 
   test('saving settings leaves an undecided launch at login undecided; a decision is saved', async (t) => {
     const w = await openDetailsWindow(t, { intervalSeconds: 60, loggedOut: true });
@@ -504,35 +524,42 @@ describe('details window', () => {
     await w.page.waitForSelector('#notification-problem:not([hidden])');
     assert.match(
       await text(w.page, 'notification-problem'),
-      /^Could not show the notification "Another login holds your IBKR session" \(no notification service\)\. At \d{4}-/,
+      pattern(
+        /^Could not show the notification "Another login holds /,
+        /your IBKR session" \(no notification service\)\. At \d{4}-/,
+      ),
     );
     await shot(w, 'window-notification-failed');
   });
 
-  test("the desktop's facts: launch at login as the system has it, no tray and how to get one, the log file", async (t) => {
-    const desktop = {
-      launchAtLogin: {
-        state: 'requires-approval',
-        text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.',
-      },
-      trayHint:
-        'Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension.',
-      logFile: '/home/someone/.config/IBKR Session Keeper/logs/main.log',
-    } as const;
-    const w = await openDetailsWindow(t, { desktop });
-    await shows(w.page, 'ready');
-    assert.equal(await text(w.page, 'tray-hint'), desktop.trayHint);
-    await w.page.click('#tab-settings');
-    assert.equal(await text(w.page, 'launch-system'), `System: ${desktop.launchAtLogin.text}`);
-    assert.match((await w.page.locator('#launch').getAttribute('aria-describedby'))!, /launch-system/);
-    assert.equal(await text(w.page, 'log-file'), `Log file: ${desktop.logFile}`);
-    const unpackaged = await openDetailsWindow(t);
-    await shows(unpackaged.page, 'ready');
-    assert.equal(await unpackaged.page.locator('#tray-hint').isVisible(), false);
-    await unpackaged.page.click('#tab-settings');
-    assert.equal(
-      await text(unpackaged.page, 'launch-system'),
-      'System: Launch at login works only in the installed app.',
-    );
-  });
+  test(
+    "the desktop's facts: launch at login as the system has it, no tray and how to get one, the log " + 'file',
+    async (t) => {
+      const desktop = {
+        launchAtLogin: {
+          state: 'requires-approval',
+          text: 'Waiting for your approval: allow IBKR Session Keeper in System Settings, General, Login Items.',
+        },
+        trayHint:
+          'Your desktop shows no tray icons, so this window is how you reach the app: start it again to open it. ' +
+          'On GNOME, install the "AppIndicator and KStatusNotifierItem Support" extension.',
+        logFile: '/home/someone/.config/IBKR Session Keeper/logs/main.log',
+      } as const;
+      const w = await openDetailsWindow(t, { desktop });
+      await shows(w.page, 'ready');
+      assert.equal(await text(w.page, 'tray-hint'), desktop.trayHint);
+      await w.page.click('#tab-settings');
+      assert.equal(await text(w.page, 'launch-system'), `System: ${desktop.launchAtLogin.text}`);
+      assert.match((await w.page.locator('#launch').getAttribute('aria-describedby'))!, /launch-system/);
+      assert.equal(await text(w.page, 'log-file'), `Log file: ${desktop.logFile}`);
+      const unpackaged = await openDetailsWindow(t);
+      await shows(unpackaged.page, 'ready');
+      assert.equal(await unpackaged.page.locator('#tray-hint').isVisible(), false);
+      await unpackaged.page.click('#tab-settings');
+      assert.equal(
+        await text(unpackaged.page, 'launch-system'),
+        'System: Launch at login works only in the installed app.',
+      );
+    },
+  );
 });

@@ -262,44 +262,48 @@ describe('certificate trust', () => {
     assert.equal(seen.length, 1, 'trusted once');
   });
 
-  test('a pinned certificate is accepted by its fingerprint alone: expired, not yet valid, without a SAN, for other names', async (t) => {
-    const day = 86_400_000;
-    const now = Date.now();
-    const variants = {
-      "IBKR's shape: expired since 2019, no SAN": undefined,
-      'not yet valid': await customCertificate({
-        name: 'CN=localhost',
-        notBefore: new Date(now + 30 * day),
-        notAfter: new Date(now + 400 * day),
-        altNames: [{ type: 'ip', value: '127.0.0.1' }],
-      }),
-      'no subjectAltName, valid now': await customCertificate({
-        name: 'CN=localhost',
-        notBefore: new Date(now - day),
-        notAfter: new Date(now + day),
-      }),
-      'names another host': await customCertificate({
-        name: 'CN=evil.example',
-        notBefore: new Date(now - day),
-        notAfter: new Date(now + day),
-        altNames: [{ type: 'dns', value: 'evil.example' }],
-      }),
-    };
-    for (const [name, certificate] of Object.entries(variants)) {
-      const sim = await startSim(t, certificate ? { certificate } : {});
-      const dir = tempDir(t);
-      const result = await checkSession(clientFor(t, sim, { dir, fileLedger: true }));
-      assert.equal(result.state, 'ready', `${name}: ${result.reason}`);
-      assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, sim.fingerprint256, name);
-      // A fresh client with the pin (no first use) too; the shared ledger keeps IBKR's limits.
-      assert.equal(
-        (await checkSession(clientFor(t, sim, { dir, fileLedger: true }))).state,
-        'ready',
-        `${name}, pinned`,
-      );
-      assert.equal(sim.limiter.violations, 0);
-    }
-  });
+  test(
+    'a pinned certificate is accepted by its fingerprint alone: expired, not yet valid, without a SAN, for ' +
+      'other names',
+    async (t) => {
+      const day = 86_400_000;
+      const now = Date.now();
+      const variants = {
+        "IBKR's shape: expired since 2019, no SAN": undefined,
+        'not yet valid': await customCertificate({
+          name: 'CN=localhost',
+          notBefore: new Date(now + 30 * day),
+          notAfter: new Date(now + 400 * day),
+          altNames: [{ type: 'ip', value: '127.0.0.1' }],
+        }),
+        'no subjectAltName, valid now': await customCertificate({
+          name: 'CN=localhost',
+          notBefore: new Date(now - day),
+          notAfter: new Date(now + day),
+        }),
+        'names another host': await customCertificate({
+          name: 'CN=evil.example',
+          notBefore: new Date(now - day),
+          notAfter: new Date(now + day),
+          altNames: [{ type: 'dns', value: 'evil.example' }],
+        }),
+      };
+      for (const [name, certificate] of Object.entries(variants)) {
+        const sim = await startSim(t, certificate ? { certificate } : {});
+        const dir = tempDir(t);
+        const result = await checkSession(clientFor(t, sim, { dir, fileLedger: true }));
+        assert.equal(result.state, 'ready', `${name}: ${result.reason}`);
+        assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, sim.fingerprint256, name);
+        // A fresh client with the pin (no first use) too; the shared ledger keeps IBKR's limits.
+        assert.equal(
+          (await checkSession(clientFor(t, sim, { dir, fileLedger: true }))).state,
+          'ready',
+          `${name}, pinned`,
+        );
+        assert.equal(sim.limiter.violations, 0);
+      }
+    },
+  );
 
   test('another certificate of the very same names and dates is refused before anything is sent', async (t) => {
     const sim = await startSim(t);
@@ -319,38 +323,44 @@ describe('certificate trust', () => {
     assert.equal(sim.requests().length, received, 'not one request reached it');
   });
 
-  test('a changed certificate is untrusted-certificate, names both fingerprints, and nothing is sent over it', async (t) => {
-    const sim = await startSim(t);
-    const dir = tempDir(t);
-    const client = clientFor(t, sim, { dir });
-    await checkSession(client);
-    const pinned = sim.fingerprint256;
-    await sim.apply({ type: 'rotate-certificate' });
-    const received = sim.requests().length;
-    const result = await checkSession(client);
-    assert.equal(result.state, 'untrusted-certificate');
-    assert.equal(result.facts.pinnedFingerprint, pinned);
-    assert.equal(result.facts.presentedFingerprint, sim.fingerprint256);
-    assert.match(result.reason, /Nothing was sent to it/);
-    assert.equal(sim.requests().length, received, 'no HTTP request reached the gateway');
-    assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, pinned, 'the pin is not replaced by itself');
-    // A fresh process with the same folder refuses it too.
-    assert.equal((await checkSession(clientFor(t, sim, { dir }))).state, 'untrusted-certificate');
-  });
+  test(
+    'a changed certificate is untrusted-certificate, ' + 'names both fingerprints, and nothing is sent over it',
+    async (t) => {
+      const sim = await startSim(t);
+      const dir = tempDir(t);
+      const client = clientFor(t, sim, { dir });
+      await checkSession(client);
+      const pinned = sim.fingerprint256;
+      await sim.apply({ type: 'rotate-certificate' });
+      const received = sim.requests().length;
+      const result = await checkSession(client);
+      assert.equal(result.state, 'untrusted-certificate');
+      assert.equal(result.facts.pinnedFingerprint, pinned);
+      assert.equal(result.facts.presentedFingerprint, sim.fingerprint256);
+      assert.match(result.reason, /Nothing was sent to it/);
+      assert.equal(sim.requests().length, received, 'no HTTP request reached the gateway');
+      assert.equal(new TrustStore(dir).get(sim.url)?.fingerprint256, pinned, 'the pin is not replaced by itself');
+      // A fresh process with the same folder refuses it too.
+      assert.equal((await checkSession(clientFor(t, sim, { dir }))).state, 'untrusted-certificate');
+    },
+  );
 
-  test('a fingerprint the user recorded is checked before first contact and completed with the certificate', async (t) => {
-    const sim = await startSim(t);
-    const dir = tempDir(t);
-    new TrustStore(dir).record(sim.url, { fingerprint256: '00:'.repeat(31) + '00', source: 'user' });
-    const wrong = await checkSession(clientFor(t, sim, { dir }));
-    assert.equal(wrong.state, 'untrusted-certificate');
-    assert.equal(sim.requests().length, 0);
-    new TrustStore(dir).record(sim.url, { fingerprint256: sim.fingerprint256, source: 'user' });
-    assert.equal((await checkSession(clientFor(t, sim, { dir }))).state, 'ready');
-    const pin = new TrustStore(dir).get(sim.url);
-    assert.equal(pin?.source, 'user');
-    assert.match(pin?.pem ?? '', /BEGIN CERTIFICATE/);
-  });
+  test(
+    'a fingerprint the user recorded is checked before ' + 'first contact and completed with the certificate',
+    async (t) => {
+      const sim = await startSim(t);
+      const dir = tempDir(t);
+      new TrustStore(dir).record(sim.url, { fingerprint256: '00:'.repeat(31) + '00', source: 'user' });
+      const wrong = await checkSession(clientFor(t, sim, { dir }));
+      assert.equal(wrong.state, 'untrusted-certificate');
+      assert.equal(sim.requests().length, 0);
+      new TrustStore(dir).record(sim.url, { fingerprint256: sim.fingerprint256, source: 'user' });
+      assert.equal((await checkSession(clientFor(t, sim, { dir }))).state, 'ready');
+      const pin = new TrustStore(dir).get(sim.url);
+      assert.equal(pin?.source, 'user');
+      assert.match(pin?.pem ?? '', /BEGIN CERTIFICATE/);
+    },
+  );
 
   test('a broken trust file gives a clear error naming it, and is left as it was', async (t) => {
     const dir = tempDir(t);

@@ -64,44 +64,51 @@ describe('drops and recovery', () => {
     assert.equal(rig.count('/iserver/reauthenticate'), 1);
   });
 
-  test('no tug of war: lost again soon after each of two reauthentications, the keeper stops and says another login takes it', async (t) => {
-    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
-    await rig.time.runFor(1_000);
-    // Another login takes the session back a few minutes after each time the keeper brought it back.
-    for (let round = 0; round < 3; round += 1) {
-      await rig.sim.apply({ type: 'unauthenticate' });
-      await rig.time.runFor(5 * MINUTE);
-    }
-    const tug = rig.transitions.at(-1)!;
-    assert.equal(tug.state, 'competing');
-    assert.match(tug.reason, /Another login takes the session back each time the keeper reauthenticates.*Take over/);
-    assert.equal(rig.count('/iserver/reauthenticate'), 2, 'two reauthentications, then none');
-    const seq = rig.seq();
-    await rig.time.runFor(HOUR);
-    assert.equal(
-      rig.count('/iserver/reauthenticate', seq) + rig.count('/iserver/auth/ssodh/init', seq),
-      0,
-      'it does not fight on',
-    );
-    assert.equal(rig.keeper.status().state, 'competing');
-    assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
-    // The user chooses Take over: the session comes back, and the keeper keeps it.
-    assert.equal((await rig.keeper.takeOver()).ok, true);
-    await rig.time.runFor(MINUTE);
-    assert.equal(rig.keeper.status().state, 'ready');
-  });
+  test(
+    'no tug of war: lost again soon after each of two reauthentications, the keeper stops and says another ' +
+      'login takes it',
+    async (t) => {
+      const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+      await rig.time.runFor(1_000);
+      // Another login takes the session back a few minutes after each time the keeper brought it back.
+      for (let round = 0; round < 3; round += 1) {
+        await rig.sim.apply({ type: 'unauthenticate' });
+        await rig.time.runFor(5 * MINUTE);
+      }
+      const tug = rig.transitions.at(-1)!;
+      assert.equal(tug.state, 'competing');
+      assert.match(tug.reason, /Another login takes the session back each time the keeper reauthenticates.*Take over/);
+      assert.equal(rig.count('/iserver/reauthenticate'), 2, 'two reauthentications, then none');
+      const seq = rig.seq();
+      await rig.time.runFor(HOUR);
+      assert.equal(
+        rig.count('/iserver/reauthenticate', seq) + rig.count('/iserver/auth/ssodh/init', seq),
+        0,
+        'it does not fight on',
+      );
+      assert.equal(rig.keeper.status().state, 'competing');
+      assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
+      // The user chooses Take over: the session comes back, and the keeper keeps it.
+      assert.equal((await rig.keeper.takeOver()).ok, true);
+      await rig.time.runFor(MINUTE);
+      assert.equal(rig.keeper.status().state, 'ready');
+    },
+  );
 
-  test('no tug of war with a TWS that takes the session back 45 s after each loss (the gateway shows a plain drop)', async (t) => {
-    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
-    await rig.time.runFor(1_000);
-    await rig.sim.apply({ type: 'compete', kicked: true, takeBackAfter: '45s', shows: 'not-authenticated' });
-    await rig.time.runFor(20 * MINUTE);
-    assert.equal(rig.keeper.status().state, 'competing');
-    assert.match(rig.keeper.status().reason, /takes the session back each time the keeper reauthenticates/);
-    assert.ok(rig.count('/iserver/reauthenticate') <= 3, `${rig.count('/iserver/reauthenticate')} reauthentications`);
-    assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
-    assert.equal(rig.sim.limiter.violations, 0);
-  });
+  test(
+    'no tug of war with a TWS that takes the session back ' + '45 s after each loss (the gateway shows a plain drop)',
+    async (t) => {
+      const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
+      await rig.time.runFor(1_000);
+      await rig.sim.apply({ type: 'compete', kicked: true, takeBackAfter: '45s', shows: 'not-authenticated' });
+      await rig.time.runFor(20 * MINUTE);
+      assert.equal(rig.keeper.status().state, 'competing');
+      assert.match(rig.keeper.status().reason, /takes the session back each time the keeper reauthenticates/);
+      assert.ok(rig.count('/iserver/reauthenticate') <= 3, `${rig.count('/iserver/reauthenticate')} reauthentications`);
+      assert.equal(kinds(rig).filter((k) => k === 'competing').length, 1, 'notified once');
+      assert.equal(rig.sim.limiter.violations, 0);
+    },
+  );
 
   test('a session lost long after a reauthentication is an ordinary drop, recovered each time', async (t) => {
     const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
@@ -124,33 +131,36 @@ describe('drops and recovery', () => {
     assert.ok(rig.transitions.some((x) => x.state === 'not-authenticated' && /connected to IBKR, but/.test(x.reason)));
   });
 
-  test('a stuck reauthentication: three tries with growing pauses, then it stops and says so; no login loop', async (t) => {
-    const rig = await keeperRig(t, { settings: { reauthOutcome: 'fail' } });
-    await rig.time.runFor(1_000);
-    await rig.sim.apply({ type: 'drop' });
-    await rig.time.runFor(3 * HOUR);
-    const tries = rig.sim
-      .requests()
-      .filter((r) => r.path === '/v1/api/iserver/reauthenticate')
-      .map((r) => Date.parse(r.at));
-    assert.equal(tries.length, 3);
-    // Each try is followed for 60 s; then a pause of 30 s, then 120 s (jitter is fixed in the rig).
-    assert.ok(tries[1]! - tries[0]! >= 60_000 + 30_000, `second try ${tries[1]! - tries[0]!} ms after the first`);
-    assert.ok(tries[2]! - tries[1]! >= 60_000 + 120_000, `third try ${tries[2]! - tries[1]!} ms after the second`);
-    const status = rig.keeper.status();
-    assert.equal(status.state, 'not-authenticated');
-    assert.match(
-      status.reason,
-      /stopped reauthenticating \(3 reauthentications did not bring the session back\) so as not to lock the account/,
-    );
-    assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped']);
-    await rig.sim.apply({ type: 'configure', reauthOutcome: 'succeed' });
-    const result = await rig.keeper.reauthenticate();
-    assert.equal(result.ok, true);
-    await rig.time.runFor(MINUTE);
-    assert.equal(rig.keeper.status().state, 'ready', 'a person can still reauthenticate');
-    assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped', 'recovery']);
-  });
+  test(
+    'a stuck reauthentication: three tries with growing ' + 'pauses, then it stops and says so; no login loop',
+    async (t) => {
+      const rig = await keeperRig(t, { settings: { reauthOutcome: 'fail' } });
+      await rig.time.runFor(1_000);
+      await rig.sim.apply({ type: 'drop' });
+      await rig.time.runFor(3 * HOUR);
+      const tries = rig.sim
+        .requests()
+        .filter((r) => r.path === '/v1/api/iserver/reauthenticate')
+        .map((r) => Date.parse(r.at));
+      assert.equal(tries.length, 3);
+      // Each try is followed for 60 s; then a pause of 30 s, then 120 s (jitter is fixed in the rig).
+      assert.ok(tries[1]! - tries[0]! >= 60_000 + 30_000, `second try ${tries[1]! - tries[0]!} ms after the first`);
+      assert.ok(tries[2]! - tries[1]! >= 60_000 + 120_000, `third try ${tries[2]! - tries[1]!} ms after the second`);
+      const status = rig.keeper.status();
+      assert.equal(status.state, 'not-authenticated');
+      assert.match(
+        status.reason,
+        /stopped reauthenticating \(3 reauthentications did not bring the session back\) so as not to lock the account/,
+      );
+      assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped']);
+      await rig.sim.apply({ type: 'configure', reauthOutcome: 'succeed' });
+      const result = await rig.keeper.reauthenticate();
+      assert.equal(result.ok, true);
+      await rig.time.runFor(MINUTE);
+      assert.equal(rig.keeper.status().state, 'ready', 'a person can still reauthenticate');
+      assert.deepEqual(kinds(rig), ['drop', 'recovery-stopped', 'recovery']);
+    },
+  );
 
   test('the recovery budget survives a restart of the keeper', async (t) => {
     const { tempDir } = await import('../helpers.ts');
@@ -188,28 +198,31 @@ describe('competing, login, outages', () => {
     assert.deepEqual(kinds(rig), ['competing', 'recovery']);
   });
 
-  test('login required: polls at the interval, every 5 s after "Open login page", ready soon after the login', async (t) => {
-    const rig = await keeperRig(t);
-    await rig.time.runFor(1_000);
-    await rig.sim.apply({ type: 'expire-sso' });
-    await rig.time.runFor(10 * MINUTE);
-    assert.equal(rig.keeper.status().state, 'login-required');
-    const seq = rig.seq();
-    await rig.time.runFor(10 * MINUTE);
-    assert.ok(rig.sim.requests(seq).length <= 11, `${rig.sim.requests(seq).length} requests in 10 min`);
-    assert.equal(rig.keeper.openLoginPage(), rig.sim.url);
-    await rig.time.runFor(30_000);
-    await rig.sim.apply({ type: 'login' });
-    const loggedIn = rig.time.monotonic();
-    await rig.time.runFor(MINUTE);
-    const back = rig.transitions.find((x) => x.state === 'ready' && x.mono > loggedIn)!;
-    assert.ok(back.mono - loggedIn <= POLICY.loginPollMs + 1_000, `ready ${back.mono - loggedIn} ms after the login`);
-    assert.deepEqual(kinds(rig), ['login-required', 'recovery']);
-    assert.match(
-      rig.notes[0]!.message,
-      new RegExp(`open ${rig.sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'),
-    );
-  });
+  test(
+    'login required: polls at the interval, every 5 s ' + 'after "Open login page", ready soon after the login',
+    async (t) => {
+      const rig = await keeperRig(t);
+      await rig.time.runFor(1_000);
+      await rig.sim.apply({ type: 'expire-sso' });
+      await rig.time.runFor(10 * MINUTE);
+      assert.equal(rig.keeper.status().state, 'login-required');
+      const seq = rig.seq();
+      await rig.time.runFor(10 * MINUTE);
+      assert.ok(rig.sim.requests(seq).length <= 11, `${rig.sim.requests(seq).length} requests in 10 min`);
+      assert.equal(rig.keeper.openLoginPage(), rig.sim.url);
+      await rig.time.runFor(30_000);
+      await rig.sim.apply({ type: 'login' });
+      const loggedIn = rig.time.monotonic();
+      await rig.time.runFor(MINUTE);
+      const back = rig.transitions.find((x) => x.state === 'ready' && x.mono > loggedIn)!;
+      assert.ok(back.mono - loggedIn <= POLICY.loginPollMs + 1_000, `ready ${back.mono - loggedIn} ms after the login`);
+      assert.deepEqual(kinds(rig), ['login-required', 'recovery']);
+      assert.match(
+        rig.notes[0]!.message,
+        new RegExp(`open ${rig.sim.url.replaceAll('.', '\\.')} in a browser and log in`, 'i'),
+      );
+    },
+  );
 
   test('IBKR restart: gateway-down with backoff 5, 15, 30, 60 s, notified once, then recovered', async (t) => {
     const rig = await keeperRig(t, { settings: { reauthLatencyMs: 3_000 } });
@@ -363,65 +376,73 @@ describe('sleep, clock jumps, errors, actions', () => {
 });
 
 describe('a simulated day', () => {
-  test('every fault in turn, no rule broken: no rate-limit violation, one request at a time, no takeover', async (t) => {
-    const rig = await keeperRig(t, { settings: { reauthLatencyMs: 5_000 } });
-    const day: Array<[number, () => Promise<void> | void]> = [
-      [1 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'server-error', path: '/tickle' })],
-      [2 * HOUR, () => rig.sim.apply({ type: 'drop' })],
-      [3 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'slow', delay: '3s', count: 1 })],
-      [4 * HOUR, () => rig.sim.apply({ type: 'compete', kicked: true })],
-      [5 * HOUR, () => rig.sim.apply({ type: 'login' })],
-      [6 * HOUR, () => rig.sim.apply({ type: 'restart', duration: '3m' })],
-      [7 * HOUR, () => rig.sim.apply({ type: 'no-bridge', duration: '2m' })],
-      [8 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'sso-invalid' })],
-      [9 * HOUR, () => rig.sim.apply({ type: 'expire-sso' })],
-      [10 * HOUR, () => rig.sim.apply({ type: 'login' })],
-      [11 * HOUR, () => rig.time.suspend(HOUR)],
-      [13 * HOUR, () => rig.sim.apply({ type: 'access-denied', duration: '5m' })],
-    ];
-    let elapsed = 0;
-    for (const [at, act] of day) {
-      await rig.time.runFor(at - elapsed);
-      elapsed = at;
-      await act();
-    }
-    await rig.time.runFor(24 * HOUR - elapsed);
-    assert.equal(rig.sim.limiter.violations, 0);
-    assert.equal(rig.sim.maxInFlight, 1);
-    assert.equal(rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
-    assert.equal(rig.keeper.status().state, 'ready');
-    const states = new Set(rig.transitions.map((x) => x.state));
-    for (const state of [
-      'ready',
-      'not-authenticated',
-      'reauthenticating',
-      'competing',
-      'login-required',
-      'gateway-down',
-    ])
-      assert.ok(states.has(state as never), state);
-    assert.ok(rig.count('/tickle') < 24 * 60 + 60, `${rig.count('/tickle')} tickles in a day`);
-  });
+  test(
+    'every fault in turn, no rule broken: no rate-limit ' + 'violation, one request at a time, no takeover',
+    async (t) => {
+      const rig = await keeperRig(t, { settings: { reauthLatencyMs: 5_000 } });
+      const day: Array<[number, () => Promise<void> | void]> = [
+        [1 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'server-error', path: '/tickle' })],
+        [2 * HOUR, () => rig.sim.apply({ type: 'drop' })],
+        [3 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'slow', delay: '3s', count: 1 })],
+        [4 * HOUR, () => rig.sim.apply({ type: 'compete', kicked: true })],
+        [5 * HOUR, () => rig.sim.apply({ type: 'login' })],
+        [6 * HOUR, () => rig.sim.apply({ type: 'restart', duration: '3m' })],
+        [7 * HOUR, () => rig.sim.apply({ type: 'no-bridge', duration: '2m' })],
+        [8 * HOUR, () => rig.sim.apply({ type: 'fault', fault: 'sso-invalid' })],
+        [9 * HOUR, () => rig.sim.apply({ type: 'expire-sso' })],
+        [10 * HOUR, () => rig.sim.apply({ type: 'login' })],
+        [11 * HOUR, () => rig.time.suspend(HOUR)],
+        [13 * HOUR, () => rig.sim.apply({ type: 'access-denied', duration: '5m' })],
+      ];
+      let elapsed = 0;
+      for (const [at, act] of day) {
+        await rig.time.runFor(at - elapsed);
+        elapsed = at;
+        await act();
+      }
+      await rig.time.runFor(24 * HOUR - elapsed);
+      assert.equal(rig.sim.limiter.violations, 0);
+      assert.equal(rig.sim.maxInFlight, 1);
+      assert.equal(rig.count('/iserver/auth/ssodh/init') + rig.count('/logout'), 0);
+      assert.equal(rig.keeper.status().state, 'ready');
+      const states = new Set(rig.transitions.map((x) => x.state));
+      for (const state of [
+        'ready',
+        'not-authenticated',
+        'reauthenticating',
+        'competing',
+        'login-required',
+        'gateway-down',
+      ])
+        assert.ok(states.has(state as never), state);
+      assert.ok(rig.count('/tickle') < 24 * 60 + 60, `${rig.count('/tickle')} tickles in a day`);
+    },
+  );
 });
 
 describe("keeper: the gateway supervisor's reason", () => {
-  test('gateway-down says why the supervisor gave up, and a refused connection again once that is cleared', async (t) => {
-    const rig = await keeperRig(t);
-    await rig.time.runFor(1_000);
-    await rig.sim.apply({ type: 'restart', duration: '4m' });
-    await rig.time.runFor(MINUTE + 10_000);
-    assert.equal(rig.keeper.status().state, 'gateway-down');
-    rig.keeper.setGatewayProblem(
-      "the gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config",
-    );
-    await rig.keeper.checkNow();
-    assert.equal(
-      rig.keeper.status().reason,
-      "The gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: ibgroup.web.core.clientportal.gw.Config.",
-    );
-    rig.keeper.setGatewayProblem(undefined);
-    await rig.keeper.checkNow();
-    assert.equal(rig.keeper.status().state, 'gateway-down');
-    assert.doesNotMatch(rig.keeper.status().reason, /keeps exiting/);
-  });
+  test(
+    'gateway-down says why the supervisor gave up, and ' + 'a refused connection again once that is cleared',
+    async (t) => {
+      const rig = await keeperRig(t);
+      await rig.time.runFor(1_000);
+      await rig.sim.apply({ type: 'restart', duration: '4m' });
+      await rig.time.runFor(MINUTE + 10_000);
+      assert.equal(rig.keeper.status().state, 'gateway-down');
+      rig.keeper.setGatewayProblem(
+        "the gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: " +
+          'ibgroup.web.core.clientportal.gw.Config',
+      );
+      await rig.keeper.checkNow();
+      assert.equal(
+        rig.keeper.status().reason,
+        "The gateway keeps exiting (code 1): Unable to find property 'fooBar' on class: " +
+          'ibgroup.web.core.clientportal.gw.Config.',
+      );
+      rig.keeper.setGatewayProblem(undefined);
+      await rig.keeper.checkNow();
+      assert.equal(rig.keeper.status().state, 'gateway-down');
+      assert.doesNotMatch(rig.keeper.status().reason, /keeps exiting/);
+    },
+  );
 });

@@ -43,9 +43,11 @@ describe('gateway lease', () => {
 
   test('a holder killed with SIGKILL leaves the lease free at once; its stale state file is overwritten', async (t) => {
     const dir = tempDir(t);
-    const script = `
+    const script =
+      `
       const { GatewayLease } = await import(${JSON.stringify(path.join(ROOT, 'dist/main/session/lease.js'))});
-      const lease = new GatewayLease({ configDir: ${JSON.stringify(dir)}, origin: ${JSON.stringify(ORIGIN)}, program: 'watch' });
+      const lease = new GatewayLease({ configDir: ${JSON.stringify(dir)}, ` +
+      `origin: ${JSON.stringify(ORIGIN)}, program: 'watch' });
       console.log(lease.tryAcquire() ? 'held' : 'not held');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {

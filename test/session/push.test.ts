@@ -30,34 +30,37 @@ async function heldRig(
 }
 
 describe('push', () => {
-  test('a drop pushed by the gateway is confirmed with one auth status and acted on before the next tickle', async (t) => {
-    const rig = await heldRig(t);
-    const sessions = [rig.sim.model.session];
-    const seq = rig.seq();
-    const mono = rig.time.monotonic();
-    await rig.sim.apply({ type: 'drop' });
-    await until(() => rig.keeper.status().state !== 'ready', 'the keeper heard of the drop');
-    assert.equal(rig.time.monotonic(), mono, 'no virtual time passed: heard through the socket, not the next tickle');
-    assert.equal(rig.count('/tickle', seq), 0);
-    assert.equal(rig.count('/iserver/auth/status', seq), 1, 'confirmed with one auth status');
-    assert.ok(rig.transitions.some((tr) => tr.previous === 'ready' && tr.state === 'not-authenticated'));
-    assert.match(rig.logs.join('\n'), /Push: the gateway pushed "not authenticated"/);
-    // Recovery as today, then the socket is held again with the new session, and the next drop is heard at once too.
-    await rig.time.runFor(2 * MINUTE);
-    assert.equal(rig.keeper.status().state, 'ready');
-    await until(() => rig.push!.state === 'open' && rig.push!.opened === 2, 'a new socket for the new session');
-    sessions.push(rig.sim.model.session);
-    const again = rig.time.monotonic();
-    await rig.sim.apply({ type: 'drop' });
-    await until(() => rig.keeper.status().state !== 'ready', 'the second drop heard');
-    assert.equal(rig.time.monotonic(), again);
-    assert.equal(rig.sim.limiter.violations, 0);
-    for (const session of sessions)
-      assert.ok(
-        !JSON.stringify([rig.logs, rig.transitions, rig.keeper.status()]).includes(session),
-        'the session id is never shown whole',
-      );
-  });
+  test(
+    'a drop pushed by the gateway is confirmed with ' + 'one auth status and acted on before the next tickle',
+    async (t) => {
+      const rig = await heldRig(t);
+      const sessions = [rig.sim.model.session];
+      const seq = rig.seq();
+      const mono = rig.time.monotonic();
+      await rig.sim.apply({ type: 'drop' });
+      await until(() => rig.keeper.status().state !== 'ready', 'the keeper heard of the drop');
+      assert.equal(rig.time.monotonic(), mono, 'no virtual time passed: heard through the socket, not the next tickle');
+      assert.equal(rig.count('/tickle', seq), 0);
+      assert.equal(rig.count('/iserver/auth/status', seq), 1, 'confirmed with one auth status');
+      assert.ok(rig.transitions.some((tr) => tr.previous === 'ready' && tr.state === 'not-authenticated'));
+      assert.match(rig.logs.join('\n'), /Push: the gateway pushed "not authenticated"/);
+      // Recovery as today, then the socket is held again with the new session, and the next drop is heard at once too.
+      await rig.time.runFor(2 * MINUTE);
+      assert.equal(rig.keeper.status().state, 'ready');
+      await until(() => rig.push!.state === 'open' && rig.push!.opened === 2, 'a new socket for the new session');
+      sessions.push(rig.sim.model.session);
+      const again = rig.time.monotonic();
+      await rig.sim.apply({ type: 'drop' });
+      await until(() => rig.keeper.status().state !== 'ready', 'the second drop heard');
+      assert.equal(rig.time.monotonic(), again);
+      assert.equal(rig.sim.limiter.violations, 0);
+      for (const session of sessions)
+        assert.ok(
+          !JSON.stringify([rig.logs, rig.transitions, rig.keeper.status()]).includes(session),
+          'the session id is never shown whole',
+        );
+    },
+  );
 
   test('another login competing is heard at once and shown; the keeper does not fight it', async (t) => {
     const rig = await heldRig(t);
@@ -94,48 +97,54 @@ describe('push', () => {
     assert.equal(rig.keeper.status().state, 'ready');
   });
 
-  test('a refused upgrade: polling alone, said once, drops still noticed at the next tickle; push comes back later', async (t) => {
-    const rig = await keeperRig(t, { push: true, sim: undefined });
-    await rig.sim.apply({ type: 'push', action: 'refuse-upgrades' });
-    await rig.time.runFor(1_000);
-    await until(() => rig.logs.some((l) => l.startsWith('Push is not available')), 'said in the log');
-    await rig.time.runFor(10 * MINUTE);
-    await sleep(50);
-    await rig.time.runFor(10 * MINUTE);
-    assert.equal(rig.logs.filter((l) => l.startsWith('Push is not available')).length, 1, 'said once');
-    assert.match(rig.logs.find((l) => l.startsWith('Push is not available'))!, /HTTP 503.*polling alone/);
-    await rig.sim.apply({ type: 'drop' });
-    await rig.time.runFor(MINUTE);
-    assert.ok(
-      rig.transitions.some((tr) => tr.previous === 'ready'),
-      'polling noticed the drop',
-    );
-    await rig.time.runFor(2 * MINUTE);
-    await rig.sim.apply({ type: 'push', action: 'accept-upgrades' });
-    await rig.time.runFor(6 * MINUTE);
-    await until(() => rig.push!.state === 'open', 'push back once upgrades are accepted');
-    assert.ok(rig.logs.some((l) => /WebSocket is back/.test(l)));
-    assert.equal(rig.sim.limiter.violations, 0);
-  });
+  test(
+    'a refused upgrade: polling alone, said once, drops ' + 'still noticed at the next tickle; push comes back later',
+    async (t) => {
+      const rig = await keeperRig(t, { push: true, sim: undefined });
+      await rig.sim.apply({ type: 'push', action: 'refuse-upgrades' });
+      await rig.time.runFor(1_000);
+      await until(() => rig.logs.some((l) => l.startsWith('Push is not available')), 'said in the log');
+      await rig.time.runFor(10 * MINUTE);
+      await sleep(50);
+      await rig.time.runFor(10 * MINUTE);
+      assert.equal(rig.logs.filter((l) => l.startsWith('Push is not available')).length, 1, 'said once');
+      assert.match(rig.logs.find((l) => l.startsWith('Push is not available'))!, /HTTP 503.*polling alone/);
+      await rig.sim.apply({ type: 'drop' });
+      await rig.time.runFor(MINUTE);
+      assert.ok(
+        rig.transitions.some((tr) => tr.previous === 'ready'),
+        'polling noticed the drop',
+      );
+      await rig.time.runFor(2 * MINUTE);
+      await rig.sim.apply({ type: 'push', action: 'accept-upgrades' });
+      await rig.time.runFor(6 * MINUTE);
+      await until(() => rig.push!.state === 'open', 'push back once upgrades are accepted');
+      assert.ok(rig.logs.some((l) => /WebSocket is back/.test(l)));
+      assert.equal(rig.sim.limiter.violations, 0);
+    },
+  );
 
-  test('steady state: 60 REST requests an hour with push as without, and a tic on the socket every minute', async (t) => {
-    const withPush = await heldRig(t);
-    const without = await keeperRig(t);
-    await without.time.runFor(1_000);
-    const seqs = [withPush.seq(), without.seq()];
-    const tics = withPush.sim.push.tics;
-    for (let i = 0; i < 60; i += 1) {
-      await withPush.time.runFor(MINUTE);
-      await without.time.runFor(MINUTE);
-      await sleep(5);
-    }
-    const rest = (rig: KeeperRig, since: number) =>
-      rig.sim.requests(since).filter((r) => r.path !== '/v1/api/ws').length;
-    assert.equal(rest(withPush, seqs[0]!), 60);
-    assert.equal(rest(without, seqs[1]!), 60);
-    assert.equal(withPush.count('/tickle', seqs[0]), 60);
-    assert.ok(withPush.sim.push.tics - tics >= 60, 'at least a tic a minute');
-    assert.equal(withPush.push!.opened, 1, 'one socket all along');
-    assert.equal(HOUR, 60 * MINUTE);
-  });
+  test(
+    'steady state: 60 REST requests an hour with push ' + 'as without, and a tic on the socket every minute',
+    async (t) => {
+      const withPush = await heldRig(t);
+      const without = await keeperRig(t);
+      await without.time.runFor(1_000);
+      const seqs = [withPush.seq(), without.seq()];
+      const tics = withPush.sim.push.tics;
+      for (let i = 0; i < 60; i += 1) {
+        await withPush.time.runFor(MINUTE);
+        await without.time.runFor(MINUTE);
+        await sleep(5);
+      }
+      const rest = (rig: KeeperRig, since: number) =>
+        rig.sim.requests(since).filter((r) => r.path !== '/v1/api/ws').length;
+      assert.equal(rest(withPush, seqs[0]!), 60);
+      assert.equal(rest(without, seqs[1]!), 60);
+      assert.equal(withPush.count('/tickle', seqs[0]), 60);
+      assert.ok(withPush.sim.push.tics - tics >= 60, 'at least a tic a minute');
+      assert.equal(withPush.push!.opened, 1, 'one socket all along');
+      assert.equal(HOUR, 60 * MINUTE);
+    },
+  );
 });

@@ -89,44 +89,59 @@ describe('simulated gateway, logged in', () => {
 });
 
 describe('simulated gateway, session states', () => {
-  test('connected but not authenticated: tickle {"error":"no session"}, other /iserver calls "Init session first"', async (t) => {
-    const sim = await startSim(t);
-    await sim.apply({ type: 'unauthenticate' });
-    assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
-    const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing, status.connected, status.fail], [false, false, true, '']);
-    const accounts = await raw(sim, 'GET', `${API}/iserver/accounts`);
-    assert.equal(accounts.status, 400);
-    assert.deepEqual(accounts.json, { error: 'Init session first', statusCode: 400 });
-  });
+  test(
+    'connected but not authenticated: tickle {"error":"no ' + 'session"}, other /iserver calls "Init session first"',
+    async (t) => {
+      const sim = await startSim(t);
+      await sim.apply({ type: 'unauthenticate' });
+      assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
+      const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual(
+        [status.authenticated, status.competing, status.connected, status.fail],
+        [false, false, true, ''],
+      );
+      const accounts = await raw(sim, 'GET', `${API}/iserver/accounts`);
+      assert.equal(accounts.status, 400);
+      assert.deepEqual(accounts.json, { error: 'Init session first', statusCode: 400 });
+    },
+  );
 
-  test('competing: authenticated and competing, then kicked; ssodh/init without compete leaves the real fail text', async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    await sim.apply({ type: 'compete', kicked: false });
-    let status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing, status.connected], [true, true, true]);
-    await sim.apply({ type: 'compete', kicked: true });
-    status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing], [false, true]);
-    assert.equal(
-      (await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false })).status,
-      200,
-    );
-    await sim.apply({ type: 'advance', by: '2s' });
-    status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing], [false, true]);
-    assert.equal(status.fail, 'Force compete capability must be used together with compete flag');
-  });
+  test(
+    'competing: authenticated and competing, then kicked; ' + 'ssodh/init without compete leaves the real fail text',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+      await sim.apply({ type: 'compete', kicked: false });
+      let status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual([status.authenticated, status.competing, status.connected], [true, true, true]);
+      await sim.apply({ type: 'compete', kicked: true });
+      status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual([status.authenticated, status.competing], [false, true]);
+      assert.equal(
+        (await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false })).status,
+        200,
+      );
+      await sim.apply({ type: 'advance', by: '2s' });
+      status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual([status.authenticated, status.competing], [false, true]);
+      assert.equal(status.fail, 'Force compete capability must be used together with compete flag');
+    },
+  );
 
-  test("a plain reauthenticate takes the session from another login, as the gateway's own login competes", async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    await sim.apply({ type: 'compete', kicked: true });
-    assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
-    await sim.apply({ type: 'advance', by: '2s' });
-    const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing, status.connected, status.fail], [true, false, true, '']);
-    assert.deepEqual((sim.snapshot()['otherLogin'] as any).holdsSession, false, 'the other login was kicked');
-  });
+  test(
+    "a plain reauthenticate takes the session from another login, as the gateway's own login " + 'competes',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+      await sim.apply({ type: 'compete', kicked: true });
+      assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
+      await sim.apply({ type: 'advance', by: '2s' });
+      const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual(
+        [status.authenticated, status.competing, status.connected, status.fail],
+        [true, false, true, ''],
+      );
+      assert.deepEqual((sim.snapshot()['otherLogin'] as any).holdsSession, false, 'the other login was kicked');
+    },
+  );
 
   test('a tug of war: the other login takes the session back a set time after each reauthentication', async (t) => {
     const sim = await startSim(t, { settings: { reauthLatencyMs: 5_000 } });
@@ -151,43 +166,54 @@ describe('simulated gateway, session states', () => {
     assert.deepEqual(await auth(), [true, false], 'recover ended the fight');
   });
 
-  test('a tug of war that looks like plain drops: taken, and taken back, as not authenticated, not competing', async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    await sim.apply({ type: 'compete', kicked: true, takeBackAfter: '10s', shows: 'not-authenticated' });
-    const first = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([first.authenticated, first.competing, first.connected], [false, false, true]);
-    await raw(sim, 'POST', `${API}/iserver/reauthenticate`);
-    await sim.apply({ type: 'advance', by: '1s' });
-    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
-    await sim.apply({ type: 'advance', by: '10s' });
-    const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
-    assert.deepEqual([status.authenticated, status.competing, status.connected], [false, false, true]);
-    assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
-    await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false });
-    await sim.apply({ type: 'advance', by: '2s' });
-    assert.equal(
-      ((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).fail,
-      'Force compete capability must be used together with compete flag',
-      'the other login holds it',
-    );
-  });
+  test(
+    'a tug of war that looks like plain drops: taken, ' + 'and taken back, as not authenticated, not competing',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+      await sim.apply({ type: 'compete', kicked: true, takeBackAfter: '10s', shows: 'not-authenticated' });
+      const first = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual([first.authenticated, first.competing, first.connected], [false, false, true]);
+      await raw(sim, 'POST', `${API}/iserver/reauthenticate`);
+      await sim.apply({ type: 'advance', by: '1s' });
+      assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
+      await sim.apply({ type: 'advance', by: '10s' });
+      const status = (await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any;
+      assert.deepEqual([status.authenticated, status.competing, status.connected], [false, false, true]);
+      assert.deepEqual((await raw(sim, 'POST', `${API}/tickle`)).json, { error: 'no session' });
+      await raw(sim, 'POST', `${API}/iserver/auth/ssodh/init`, { publish: true, compete: false });
+      await sim.apply({ type: 'advance', by: '2s' });
+      assert.equal(
+        ((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).fail,
+        'Force compete capability must be used together with compete flag',
+        'the other login holds it',
+      );
+    },
+  );
 
-  test('after a drop: /iserver calls answer 401 "not authenticated", while the auth status and reauthenticate still work', async (t) => {
-    const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
-    await sim.apply({ type: 'drop' });
-    for (const path of ['/iserver/accounts', '/iserver/secdef/search']) {
-      const a = await raw(sim, 'GET', `${API}${path}`);
-      assert.equal(a.status, 401, path);
-      assert.deepEqual(a.json, { error: 'not authenticated', statusCode: 401 }, path);
-    }
-    const status = await raw(sim, 'POST', `${API}/iserver/auth/status`);
-    assert.equal(status.status, 200);
-    assert.deepEqual([(status.json as any).authenticated, (status.json as any).connected], [false, false]);
-    assert.equal(((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT, true, 'the login is still valid');
-    assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
-    await sim.apply({ type: 'advance', by: '2s' });
-    assert.equal((await raw(sim, 'GET', `${API}/iserver/accounts`)).status, 200);
-  });
+  test(
+    'after a drop: /iserver calls answer 401 "not authenticated", while the auth status and reauthenticate ' +
+      'still work',
+    async (t) => {
+      const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
+      await sim.apply({ type: 'drop' });
+      for (const path of ['/iserver/accounts', '/iserver/secdef/search']) {
+        const a = await raw(sim, 'GET', `${API}${path}`);
+        assert.equal(a.status, 401, path);
+        assert.deepEqual(a.json, { error: 'not authenticated', statusCode: 401 }, path);
+      }
+      const status = await raw(sim, 'POST', `${API}/iserver/auth/status`);
+      assert.equal(status.status, 200);
+      assert.deepEqual([(status.json as any).authenticated, (status.json as any).connected], [false, false]);
+      assert.equal(
+        ((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).RESULT,
+        true,
+        'the login is still valid',
+      );
+      assert.deepEqual((await raw(sim, 'POST', `${API}/iserver/reauthenticate`)).json, { message: 'triggered' });
+      await sim.apply({ type: 'advance', by: '2s' });
+      assert.equal((await raw(sim, 'GET', `${API}/iserver/accounts`)).status, 200);
+    },
+  );
 
   test('after /logout, ssodh/init answers 410 Gone or 503; the keeper sees the login ended', async (t) => {
     const sim = await startSim(t);
@@ -247,16 +273,19 @@ describe('simulated gateway, session states', () => {
     assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
   });
 
-  test('IP not allowed: 404 "Access Denied" everywhere, the login page and redirects included, with no content type', async (t) => {
-    const sim = await startSim(t);
-    await sim.apply({ type: 'access-denied' });
-    for (const path of [`${API}/tickle`, '/', '/sso/Login', '/x']) {
-      const a = await raw(sim, 'GET', path, undefined, { keepAlive: true });
-      assert.equal(a.status, 404);
-      assert.equal(a.text, 'Access Denied');
-      assert.deepEqual(a.rawHeaders, ['Content-Length', '13']);
-    }
-  });
+  test(
+    'IP not allowed: 404 "Access Denied" everywhere, the ' + 'login page and redirects included, with no content type',
+    async (t) => {
+      const sim = await startSim(t);
+      await sim.apply({ type: 'access-denied' });
+      for (const path of [`${API}/tickle`, '/', '/sso/Login', '/x']) {
+        const a = await raw(sim, 'GET', path, undefined, { keepAlive: true });
+        assert.equal(a.status, 404);
+        assert.equal(a.text, 'Access Denied');
+        assert.deepEqual(a.rawHeaders, ['Content-Length', '13']);
+      }
+    },
+  );
 
   test('IBKR restart: 500 and 503 with empty bodies, then the brokerage session is gone', async (t) => {
     const sim = await startSim(t);
@@ -336,32 +365,38 @@ describe('simulated gateway, time', () => {
     assert.equal(sim.model.reauthenticating, false);
   });
 
-  test("the SSO window counts down between the gateway's own refreshes; the login ends at the session maximum", async (t) => {
-    const sim = await startSim(t, { settings: { maxSessionMs: 3_600_000 } });
-    await sim.apply({ type: 'advance', by: '2m' });
-    const expires = ((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).EXPIRES;
-    assert.ok(expires <= 480_000 && expires > 470_000, `EXPIRES ${expires}`);
-    await sim.apply({ type: 'advance', by: '1h' });
-    assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 401);
-  });
+  test(
+    "the SSO window counts down between the gateway's own refreshes; the login ends at the session " + 'maximum',
+    async (t) => {
+      const sim = await startSim(t, { settings: { maxSessionMs: 3_600_000 } });
+      await sim.apply({ type: 'advance', by: '2m' });
+      const expires = ((await raw(sim, 'GET', `${API}/sso/validate`)).json as any).EXPIRES;
+      assert.ok(expires <= 480_000 && expires > 470_000, `EXPIRES ${expires}`);
+      await sim.apply({ type: 'advance', by: '1h' });
+      assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 401);
+    },
+  );
 });
 
 describe('simulated gateway, rate limits', () => {
-  test('tickle 1/s: the second within a second gets 429 and opens a 10-minute penalty box for everything', async (t) => {
-    const sim = await startSim(t);
-    assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 200);
-    assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 429);
-    assert.equal(
-      (await raw(sim, 'POST', `${API}/iserver/auth/status`)).status,
-      429,
-      'everything is refused in the box',
-    );
-    await sim.apply({ type: 'advance', by: '9m' });
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 429, 'still in the box after 9 min');
-    await sim.apply({ type: 'advance', by: '61s' });
-    assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 200);
-    assert.equal(sim.limiter.violations, 1);
-  });
+  test(
+    'tickle 1/s: the second within a second gets 429 ' + 'and opens a 10-minute penalty box for everything',
+    async (t) => {
+      const sim = await startSim(t);
+      assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 200);
+      assert.equal((await raw(sim, 'POST', `${API}/tickle`)).status, 429);
+      assert.equal(
+        (await raw(sim, 'POST', `${API}/iserver/auth/status`)).status,
+        429,
+        'everything is refused in the box',
+      );
+      await sim.apply({ type: 'advance', by: '9m' });
+      assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 429, 'still in the box after 9 min');
+      await sim.apply({ type: 'advance', by: '61s' });
+      assert.equal((await raw(sim, 'POST', `${API}/iserver/auth/status`)).status, 200);
+      assert.equal(sim.limiter.violations, 1);
+    },
+  );
 
   test('/sso/validate 1/min', async (t) => {
     const sim = await startSim(t);
@@ -460,92 +495,105 @@ describe('simulated gateway, certificates', () => {
     assert.equal((await checkSession(clientFor(t, a))).state, 'ready');
   });
 
-  test('modernCertificate: valid now, for localhost and 127.0.0.1, and verifiable as a CA by an ordinary client', async (t) => {
-    const sim = await startSim(t, { modernCertificate: true });
-    const cert = new X509Certificate(sim.certificatePem);
-    assert.equal(cert.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
-    assert.ok(new Date(cert.validFrom).getTime() <= Date.now() && Date.now() < new Date(cert.validTo).getTime());
-    const https = await import('node:https');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = https.request(
-        `${sim.url}${API}/iserver/auth/status`,
-        { method: 'POST', ca: [sim.certificatePem], agent: false },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-    assert.equal(status, 200);
-    await sim.apply({ type: 'rotate-certificate' });
-    assert.ok(new X509Certificate(sim.certificatePem).subjectAltName, 'a rotation keeps the kind');
-  });
+  test(
+    'modernCertificate: valid now, for localhost and ' + '127.0.0.1, and verifiable as a CA by an ordinary client',
+    async (t) => {
+      const sim = await startSim(t, { modernCertificate: true });
+      const cert = new X509Certificate(sim.certificatePem);
+      assert.equal(cert.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
+      assert.ok(new Date(cert.validFrom).getTime() <= Date.now() && Date.now() < new Date(cert.validTo).getTime());
+      const https = await import('node:https');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.request(
+          `${sim.url}${API}/iserver/auth/status`,
+          { method: 'POST', ca: [sim.certificatePem], agent: false },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 200);
+      await sim.apply({ type: 'rotate-certificate' });
+      assert.ok(new X509Certificate(sim.certificatePem).subjectAltName, 'a rotation keeps the kind');
+    },
+  );
 
-  test('IPv4 only: [::1] is refused; https://localhost still reaches it (Node tries 127.0.0.1 after ::1)', async (t) => {
-    const sim = await startSim(t);
-    await assert.rejects(raw({ url: `https://[::1]:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'GET', '/'), {
-      code: /^(ECONNREFUSED|EADDRNOTAVAIL)$/,
-    });
-    const viaLocalhost = await raw(
-      { url: `https://localhost:${sim.port}`, fingerprint256: sim.fingerprint256 },
-      'POST',
-      `${API}/iserver/auth/status`,
-    );
-    assert.equal((viaLocalhost.json as any).authenticated, true);
-  });
+  test(
+    'IPv4 only: [::1] is refused; https://localhost ' + 'still reaches it (Node tries 127.0.0.1 after ::1)',
+    async (t) => {
+      const sim = await startSim(t);
+      await assert.rejects(raw({ url: `https://[::1]:${sim.port}`, fingerprint256: sim.fingerprint256 }, 'GET', '/'), {
+        code: /^(ECONNREFUSED|EADDRNOTAVAIL)$/,
+      });
+      const viaLocalhost = await raw(
+        { url: `https://localhost:${sim.port}`, fingerprint256: sim.fingerprint256 },
+        'POST',
+        `${API}/iserver/auth/status`,
+      );
+      assert.equal((viaLocalhost.json as any).authenticated, true);
+    },
+  );
 });
 
 describe('simulated gateway, routing', () => {
-  test('paths outside /v1/api/ and /sso/ redirect to api.ibkr.com, / to the login page; queries dropped, paths normalised', async (t) => {
-    const sim = await startSim(t);
-    const cases: Array<[string, string]> = [
-      ['/', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
-      ['/?a=b', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
-      ['/x?a=b', 'https://api.ibkr.com/x'],
-      ['/v1', 'https://api.ibkr.com/v1'],
-      ['/v1/api', 'https://api.ibkr.com/v1/api'],
-      ['/v1/portal', 'https://api.ibkr.com/v1/portal'],
-      ['/sso', 'https://api.ibkr.com/sso'],
-      ['/a/../b', 'https://api.ibkr.com/b'],
-    ];
-    for (const [path, location] of cases) {
-      const a = await raw(sim, 'POST', path, undefined, { keepAlive: true });
-      assert.equal(a.status, 302, path);
-      assert.deepEqual(a.rawHeaders, ['Location', location, 'Transfer-Encoding', 'chunked'], path);
-      assert.equal(a.text, '', path);
-    }
-    assert.equal(sim.requests().filter((r) => r.status === 302).length, cases.length, 'counted');
-  });
+  test(
+    'paths outside /v1/api/ and /sso/ redirect to api.ibkr.com, / to the login page; queries dropped, paths ' +
+      'normalised',
+    async (t) => {
+      const sim = await startSim(t);
+      const cases: Array<[string, string]> = [
+        ['/', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
+        ['/?a=b', '/sso/Login?forwardTo=22&RL=1&ip2loc=US'],
+        ['/x?a=b', 'https://api.ibkr.com/x'],
+        ['/v1', 'https://api.ibkr.com/v1'],
+        ['/v1/api', 'https://api.ibkr.com/v1/api'],
+        ['/v1/portal', 'https://api.ibkr.com/v1/portal'],
+        ['/sso', 'https://api.ibkr.com/sso'],
+        ['/a/../b', 'https://api.ibkr.com/b'],
+      ];
+      for (const [path, location] of cases) {
+        const a = await raw(sim, 'POST', path, undefined, { keepAlive: true });
+        assert.equal(a.status, 302, path);
+        assert.deepEqual(a.rawHeaders, ['Location', location, 'Transfer-Encoding', 'chunked'], path);
+        assert.equal(a.text, '', path);
+      }
+      assert.equal(sim.requests().filter((r) => r.status === 302).length, cases.length, 'counted');
+    },
+  );
 });
 
 describe('simulated gateway, IBKR unreachable', () => {
-  test('API requests and the login page are accepted and never answered; redirects still are; recover ends it', async (t) => {
-    const sim = await startSim(t);
-    await sim.apply({ type: 'unreachable' });
-    for (const path of [`${API}/tickle`, '/v1/portal/iserver/auth/status', '/sso/Login']) {
-      await assert.rejects(raw(sim, 'POST', path, undefined, { timeoutMs: 500 }), { name: 'AbortError' }, path);
-    }
-    assert.equal((await raw(sim, 'GET', '/')).status, 302);
-    assert.deepEqual(
-      sim
-        .requests()
-        .map((r) => [r.path, r.status, r.outcome])
-        .slice(0, 3),
-      [
-        ['/v1/api/tickle', null, 'unanswered'],
-        ['/v1/api/iserver/auth/status', null, 'unanswered'],
-        ['/sso/Login', null, 'unanswered'],
-      ],
-    );
-    const client = clientFor(t, sim);
-    const down = await checkSession(client);
-    assert.equal(down.state, 'gateway-down');
-    assert.match(down.reason, /did not answer/);
-    await sim.apply({ type: 'recover' });
-    assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
-  });
+  test(
+    'API requests and the login page are accepted and ' + 'never answered; redirects still are; recover ends it',
+    async (t) => {
+      const sim = await startSim(t);
+      await sim.apply({ type: 'unreachable' });
+      for (const path of [`${API}/tickle`, '/v1/portal/iserver/auth/status', '/sso/Login']) {
+        await assert.rejects(raw(sim, 'POST', path, undefined, { timeoutMs: 500 }), { name: 'AbortError' }, path);
+      }
+      assert.equal((await raw(sim, 'GET', '/')).status, 302);
+      assert.deepEqual(
+        sim
+          .requests()
+          .map((r) => [r.path, r.status, r.outcome])
+          .slice(0, 3),
+        [
+          ['/v1/api/tickle', null, 'unanswered'],
+          ['/v1/api/iserver/auth/status', null, 'unanswered'],
+          ['/sso/Login', null, 'unanswered'],
+        ],
+      );
+      const client = clientFor(t, sim);
+      const down = await checkSession(client);
+      assert.equal(down.state, 'gateway-down');
+      assert.match(down.reason, /did not answer/);
+      await sim.apply({ type: 'recover' });
+      assert.equal(((await raw(sim, 'POST', `${API}/iserver/auth/status`)).json as any).authenticated, true);
+    },
+  );
 
   test('stop closes the connections it held open', async (t) => {
     const sim = await startSim(t, { unreachable: true });

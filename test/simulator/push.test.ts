@@ -16,23 +16,27 @@ const topic = (name: string) => (f: any) => typeof f === 'object' && f?.topic ==
 const heartbeat = (f: any) => f?.topic === 'system' && typeof f.hb === 'number';
 
 describe('simulator WebSocket', () => {
-  test('the cookie authenticates: system, act, sts on connect; tic answered; a session text frame is an unknown topic', async (t) => {
-    const sim = await startSim(t);
-    const probe = openSocket(t, sim, await sessionOf(t, sim));
-    await probe.opened;
-    const sts = await probe.next(topic('sts'));
-    assert.deepEqual(
-      probe.frames.map((f: any) => f.topic),
-      ['system', 'act', 'sts'],
-    );
-    assert.equal(sts.args.authenticated, true);
-    assert.equal(sts.args.competing, false);
-    probe.ws.send('tic');
-    const tic = await probe.next(topic('tic'));
-    assert.equal(tic.alive, true);
-    probe.ws.send(JSON.stringify({ session: 'x' }));
-    assert.equal(await probe.next((f) => typeof f === 'string'), `Topic unknown '{"s'`);
-  });
+  test(
+    'the cookie authenticates: system, act, sts on connect; tic answered; a session text frame is an unknown ' +
+      'topic',
+    async (t) => {
+      const sim = await startSim(t);
+      const probe = openSocket(t, sim, await sessionOf(t, sim));
+      await probe.opened;
+      const sts = await probe.next(topic('sts'));
+      assert.deepEqual(
+        probe.frames.map((f: any) => f.topic),
+        ['system', 'act', 'sts'],
+      );
+      assert.equal(sts.args.authenticated, true);
+      assert.equal(sts.args.competing, false);
+      probe.ws.send('tic');
+      const tic = await probe.next(topic('tic'));
+      assert.equal(tic.alive, true);
+      probe.ws.send(JSON.stringify({ session: 'x' }));
+      assert.equal(await probe.next((f) => typeof f === 'string'), `Topic unknown '{"s'`);
+    },
+  );
 
   test('without the cookie: waiting for session, and closed with 1000 while unauthenticated', async (t) => {
     const sim = await startSim(t);
@@ -63,33 +67,36 @@ describe('simulator WebSocket', () => {
     assert.equal(sts.args.authenticated, true);
   });
 
-  test('a heartbeat every 10 s of the simulated clock; dropped and resumed on request; no replay after a reconnect', async (t) => {
-    const sim = await startSim(t);
-    const session = await sessionOf(t, sim);
-    const probe = openSocket(t, sim, session);
-    await probe.next(topic('sts'));
-    sim.advanceClock(10_000);
-    const hb = await probe.next(heartbeat);
-    assert.ok(Math.abs(hb.hb - sim.now()) < 60_000, 'the heartbeat carries the gateway time in ms');
-    await sim.apply({ type: 'push', action: 'drop-heartbeats' });
-    const before = probe.frames.length;
-    sim.advanceClock(30_000);
-    probe.ws.send('tic');
-    await probe.next((f) => f?.topic === 'tic');
-    assert.equal(probe.frames.slice(before).filter(heartbeat).length, 0, 'no heartbeat while dropped');
-    await sim.apply({ type: 'recover' });
-    sim.advanceClock(10_000);
-    await probe.next((f) => heartbeat(f) && f.hb >= sim.now() - 1_000);
-    await sim.apply({ type: 'push', action: 'close-sockets' });
-    assert.equal(await probe.closed, 1001);
-    const again = openSocket(t, sim, session);
-    await again.next(topic('sts'));
-    assert.deepEqual(
-      again.frames.map((f: any) => f.topic),
-      ['system', 'act', 'sts'],
-      'only the current state, nothing replayed',
-    );
-  });
+  test(
+    'a heartbeat every 10 s of the simulated clock; dropped ' + 'and resumed on request; no replay after a reconnect',
+    async (t) => {
+      const sim = await startSim(t);
+      const session = await sessionOf(t, sim);
+      const probe = openSocket(t, sim, session);
+      await probe.next(topic('sts'));
+      sim.advanceClock(10_000);
+      const hb = await probe.next(heartbeat);
+      assert.ok(Math.abs(hb.hb - sim.now()) < 60_000, 'the heartbeat carries the gateway time in ms');
+      await sim.apply({ type: 'push', action: 'drop-heartbeats' });
+      const before = probe.frames.length;
+      sim.advanceClock(30_000);
+      probe.ws.send('tic');
+      await probe.next((f) => f?.topic === 'tic');
+      assert.equal(probe.frames.slice(before).filter(heartbeat).length, 0, 'no heartbeat while dropped');
+      await sim.apply({ type: 'recover' });
+      sim.advanceClock(10_000);
+      await probe.next((f) => heartbeat(f) && f.hb >= sim.now() - 1_000);
+      await sim.apply({ type: 'push', action: 'close-sockets' });
+      assert.equal(await probe.closed, 1001);
+      const again = openSocket(t, sim, session);
+      await again.next(topic('sts'));
+      assert.deepEqual(
+        again.frames.map((f: any) => f.topic),
+        ['system', 'act', 'sts'],
+        'only the current state, nothing replayed',
+      );
+    },
+  );
 
   test('after about 5 minutes without a tickle the socket dies silently', async (t) => {
     // The brokerage session outlives it here, so what is seen is the socket's death alone.

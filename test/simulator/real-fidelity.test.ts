@@ -202,7 +202,8 @@ describe('the simulator beside the real gateway', () => {
     });
 
     await t.test(
-      'IBKR unreachable: API requests and the login page are accepted and never answered; the keeper makes the same of both',
+      'IBKR unreachable: API requests and the login page are accepted and never answered; the keeper makes the ' +
+        'same of both',
       async (st) => {
         const client = (url: string): GatewayClient => {
           const c = new GatewayClient({

@@ -127,10 +127,13 @@ export async function runDemo(options: { reauthLatency: number }): Promise<void>
     await time.runFor(24 * HOUR - elapsed);
     const sent = sim.requests().length;
     out(
-      `\n${clock()}  The day is over: ${sent} requests reached the gateway, ${sim.limiter.violations} over IBKR's limits (the flooding script's), ${sim.maxInFlight} at a time at most.`,
+      `\n${clock()}  The day is over: ${sent} requests reached the ` +
+        `gateway, ${sim.limiter.violations} over IBKR's limits (the flooding ` +
+        `script's), ${sim.maxInFlight} at a time at most.`,
     );
     out(
-      'Try it live: `npx ibkr-keeper simulate` in one terminal, `npx ibkr-keeper watch --gateway https://127.0.0.1:5050` in another.',
+      'Try it live: `npx ibkr-keeper simulate` in one terminal, `npx ibkr-keeper watch --gateway ' +
+        'https://127.0.0.1:5050` in another.',
     );
   } finally {
     await keeper.stop();

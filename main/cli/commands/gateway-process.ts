@@ -47,7 +47,8 @@ function folderOf(options: ProcessOptions, configDir: string, required: boolean)
   }
   if (setting === null && required)
     throw new UserError(
-      "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once in the app's settings (gatewayDir).",
+      "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once " +
+        "in the app's settings (gatewayDir).",
     );
   return setting ?? undefined;
 }
@@ -112,7 +113,11 @@ async function stopOnce(
     const how = await endGroup(record.pid, { graceMs: 10_000 });
     return {
       code: 0,
-      line: `Stopped the gateway (pid ${record.pid}, started ${localTimestamp(record.startedAt)})${how === 'killed' ? ': it ignored SIGTERM for 10 s and was killed' : ''}.`,
+      line:
+        `Stopped the gateway (pid ${record.pid}, ` +
+        `started ${localTimestamp(record.startedAt)})${
+          how === 'killed' ? ': it ignored SIGTERM for 10 s and was killed' : ''
+        }.`,
       json: { stopped: true, pid: record.pid, how },
     };
   }
@@ -121,7 +126,8 @@ async function stopOnce(
   const port = dir === undefined ? undefined : openGatewayFolder(dir).conf.config.listenPort;
   if (port !== undefined && (await probePort(port)) === 'tls') {
     throw new UserError(
-      `A gateway listens on port ${port}, but ibkr-keeper did not start it: stop it where it was started (Ctrl+C in its terminal).`,
+      `A gateway listens on port ${port}, but ibkr-keeper did not start it: stop it where it was started ` +
+        `(Ctrl+C in its terminal).`,
     );
   }
   return { code: 0, line: 'No gateway started by ibkr-keeper is running.', json: { stopped: false } };
@@ -208,7 +214,11 @@ export function runGatewayLogs(options: ProcessOptions): Promise<number> {
       : consoleLogFile(configDir);
     if (!existsSync(file) && !options.follow) {
       throw new UserError(
-        `${file} does not exist yet: ${options.gatewayLog ? 'the gateway has written no log today' : 'ibkr-keeper has not started the gateway with this config folder'}.`,
+        `${file} does not exist yet: ${
+          options.gatewayLog
+            ? 'the gateway has written no log today'
+            : 'ibkr-keeper has not started the gateway with this config folder'
+        }.`,
       );
     }
     const text = readFrom(file, 0);

@@ -40,8 +40,10 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
       () => false,
     );
     const restart = running
-      ? `The gateway on port ${port} is running with its old certificate, which the keeper now refuses: restart it (stop it, then bin/run.sh root/conf.yaml in ${result.gatewayDir}).`
-      : `Start the gateway (bin/run.sh root/conf.yaml in ${result.gatewayDir}): it presents the new certificate, trusted without a prompt.`;
+      ? `The gateway on port ${port} is running with its old certificate, which the keeper now refuses: restart ` +
+        `it (stop it, then bin/run.sh root/conf.yaml in ${result.gatewayDir}).`
+      : `Start the gateway (bin/run.sh root/conf.yaml ` +
+        `in ${result.gatewayDir}): it presents the new certificate, trusted without a prompt.`;
     if (options.json) {
       process.stdout.write(
         `${JSON.stringify({ time: new Date().toISOString(), changed: true, ...result, restartNeeded: running })}\n`,
@@ -52,7 +54,8 @@ export async function runGatewayCertificate(options: CertificateOptions): Promis
         [
           `The gateway in ${result.gatewayDir} has a certificate of its own: SHA-256 ${result.fingerprint256}`,
           `  keystore   ${result.keystore} (JKS, for localhost and 127.0.0.1, valid until ${result.validTo})`,
-          `  conf.yaml  sslCert and sslPwd now name it (they named ${result.previousKeystore}); the file as it was: ${result.backup}`,
+          `  conf.yaml  sslCert and sslPwd now name it (they ` +
+            `named ${result.previousKeystore}); the file as it was: ${result.backup}`,
           `  trusted    for ${result.origins[0]}${others.length > 0 ? ` and ${others.join(', ')}` : ''}`,
           restart,
           '',

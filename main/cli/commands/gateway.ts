@@ -46,7 +46,8 @@ export function registerGatewayCommands(program: Command, exit: (code: number) =
       .description(description)
       .option(
         '--dir <dir>',
-        "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the running gateway's, else the setting gatewayDir)",
+        "the gateway's folder, where bin/run.sh and root/conf.yaml are (default: the running gateway's, else " +
+          'the setting gatewayDir)',
       )
       .option(
         '--config-dir <dir>',
@@ -81,7 +82,8 @@ export function registerGatewayCommands(program: Command, exit: (code: number) =
     program
       .command('login')
       .description(
-        "print where to log in to the gateway and open it in the browser (the address from --gateway, else the gateway folder's conf.yaml, else the settings)",
+        'print where to log in to the gateway and open it in the browser (the address from --gateway, else the ' +
+          "gateway folder's conf.yaml, else the settings)",
       )
       .option('--no-open', 'only print the address'),
   ).action(async (options: LoginOptions, command: Command) =>

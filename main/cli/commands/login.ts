@@ -53,14 +53,21 @@ export async function runLogin(options: LoginOptions, gatewayGiven: boolean): Pr
   const failed = options.open ? await openUrl(url) : undefined;
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ time: new Date().toISOString(), url, opened: options.open && failed === undefined, ...(failed ? { error: failed } : {}), fingerprint256: pin?.fingerprint256 })}\n`,
+      `${JSON.stringify({
+        time: new Date().toISOString(),
+        url,
+        opened: options.open && failed === undefined,
+        ...(failed ? { error: failed } : {}),
+        fingerprint256: pin?.fingerprint256,
+      })}\n`,
     );
     return 0;
   }
   const lines = [`Log in to the gateway at ${url}`];
   if (pin)
     lines.push(
-      `The browser warns about the gateway's certificate: the one ibkr-keeper trusts for it has SHA-256 ${pin.fingerprint256}; accept it only if the browser shows the same.`,
+      `The browser warns about the gateway's certificate: the one ibkr-keeper trusts for it has ` +
+        `SHA-256 ${pin.fingerprint256}; accept it only if the browser shows the same.`,
     );
   if (options.open)
     lines.push(

@@ -79,7 +79,9 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
         const validate = await client.validate();
         if (validate.kind === 'answer') client.pacer.rememberSso(validate.body);
         if (validate.kind === 'not-sent' && validate.reason === 'too-soon') {
-          const reason = `/sso/validate was asked less than a minute ago and IBKR allows one a minute; try again in ${formatDuration(validate.retryAfterMs)}.`;
+          const reason =
+            `/sso/validate was asked less than a minute ago and IBKR allows one a minute; try ` +
+            `again in ${formatDuration(validate.retryAfterMs)}.`;
           return print(options, `not sent: ${reason}`, { sent: false, reason, retryAfterMs: validate.retryAfterMs }, 7);
         }
         const result = classify({ authStatus: await client.authStatus(), validate }, client.address.origin);
@@ -121,7 +123,9 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
           // (the user's TWS) as surely as a takeover. Only --take-over may do that.
           const before = classify({ authStatus: await client.authStatus() }, client.address.origin);
           if (before.state === 'competing') {
-            const reason = `${before.reason} Nothing was sent: reauthenticating would end that login. To take the session over, run ibkr-keeper reauth --take-over.`;
+            const reason =
+              `${before.reason} Nothing was sent: reauthenticating would end that login. To take ` +
+              `the session over, run ibkr-keeper reauth --take-over.`;
             return report({ ...before, reason }, options);
           }
         }

@@ -38,11 +38,13 @@ export function registerSimulateCommand(program: Command): void {
     .option('--reauth-latency <seconds>', 'seconds a reauthentication takes', positiveNumber('--reauth-latency', 0))
     .option(
       '--modern-certificate',
-      "a certificate valid now, for localhost and 127.0.0.1 (default: one shaped like IBKR's, expired since 2019, with no subjectAltName)",
+      "a certificate valid now, for localhost and 127.0.0.1 (default: one shaped like IBKR's, expired since " +
+        '2019, with no subjectAltName)',
     )
     .option(
       '--unreachable',
-      'start with IBKR unreachable: API requests and the login page are accepted and never answered (event "recover" ends it)',
+      'start with IBKR unreachable: API requests and the login page are accepted and never answered (event ' +
+        '"recover" ends it)',
     )
     .option('--json', 'print the addresses as one JSON line')
     .option('--verbose', 'print every request received')
@@ -85,7 +87,10 @@ export function registerSimulateCommand(program: Command): void {
         onRequest: options.verbose
           ? (r) =>
               process.stderr.write(
-                `${r.at} ${r.method} ${r.path} -> ${r.status ?? r.outcome}${r.outcome === 'answered' || r.status === null ? '' : ` (${r.outcome})`}\n`,
+                `${r.at} ${r.method} ${r.path} ` +
+                  `-> ${r.status ?? r.outcome}${
+                    r.outcome === 'answered' || r.status === null ? '' : ` (${r.outcome})`
+                  }\n`,
               )
           : undefined,
       });
@@ -106,9 +111,14 @@ export function registerSimulateCommand(program: Command): void {
             'IBKR Client Portal Gateway simulator',
             `  gateway:     ${sim.url}`,
             `  certificate: SHA-256 ${sim.fingerprint256}`,
-            `               ${options.modernCertificate ? 'valid now, for localhost and 127.0.0.1' : "shaped like IBKR's: expired since 2019, no subjectAltName (pin it by fingerprint)"}`,
+            `               ${
+              options.modernCertificate
+                ? 'valid now, for localhost and 127.0.0.1'
+                : "shaped like IBKR's: expired since 2019, no subjectAltName (pin it by fingerprint)"
+            }`,
             `  control:     ${control.url}  (GET /state, POST /events, GET /requests)`,
-            `  user:        ${SIM_USER.userName} (paper), ${options.loggedOut ? 'not logged in: open the gateway address in a browser' : 'logged in'}`,
+            `  user:        ${SIM_USER.userName} ` +
+              `(paper), ${options.loggedOut ? 'not logged in: open the gateway address in a browser' : 'logged in'}`,
             `  scenario:    ${scenario ? `${options.scenario} (${scenario.events.length} events)` : 'none'}`,
             ...(options.unreachable
               ? ['  IBKR:        unreachable: API requests are never answered (send {"type":"recover"} to end it)']

@@ -55,13 +55,16 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
     const lines = [`gateway:   ${origin}`];
     lines.push(
       pin
-        ? `trusted:   SHA-256 ${pin.fingerprint256} (${pin.source === 'first-use' ? 'on first use' : 'by you'}, ${pin.recordedAt})`
+        ? `trusted:   SHA-256 ${pin.fingerprint256} ` +
+            `(${pin.source === 'first-use' ? 'on first use' : 'by you'}, ${pin.recordedAt})`
         : 'trusted:   nothing yet',
     );
     lines.push(
       'error' in seen
         ? `presented: unknown: ${seen.error}`
-        : `presented: SHA-256 ${seen.fingerprint256}${pin ? (matches ? ' (the trusted one)' : ' (NOT the trusted one)') : ''}`,
+        : `presented: SHA-256 ${seen.fingerprint256}${
+            pin ? (matches ? ' (the trusted one)' : ' (NOT the trusted one)') : ''
+          }`,
     );
     const notice = publiclyKnownNotice(presentedFp ?? pin?.fingerprint256);
     if (notice) lines.push(`note:      ${notice}`);
@@ -71,7 +74,8 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
       lines.push(
         parseGatewayUrl(options.gateway).loopback
           ? 'It will be trusted on first use.'
-          : 'A remote gateway needs a valid chain, or `ibkr-keeper trust accept --fingerprint FP` after you checked FP.',
+          : 'A remote gateway needs a valid chain, or `ibkr-keeper trust accept --fingerprint FP` after you ' +
+              'checked FP.',
       );
     }
     out(options, lines, {
@@ -103,7 +107,8 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
       out(
         options,
         [
-          `Now trusting SHA-256 ${fingerprint256} for ${origin}${before && before !== fingerprint256 ? ` (instead of ${before})` : ''}.`,
+          `Now trusting SHA-256 ${fingerprint256} ` +
+            `for ${origin}${before && before !== fingerprint256 ? ` (instead of ${before})` : ''}.`,
         ],
         { gateway: origin, trusted: fingerprint256, previous: before ?? null },
       );
@@ -119,7 +124,9 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
     out(
       options,
       [
-        `Now trusting SHA-256 ${seen.fingerprint256} (${seen.subject.split('\n').join(', ')}) for ${origin}${before && before !== seen.fingerprint256 ? ` (instead of ${before})` : ''}.`,
+        `Now trusting SHA-256 ${seen.fingerprint256} ` +
+          `(${seen.subject.split('\n').join(', ')}) ` +
+          `for ${origin}${before && before !== seen.fingerprint256 ? ` (instead of ${before})` : ''}.`,
       ],
       {
         gateway: origin,
@@ -148,7 +155,8 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
       const pins = store.list();
       const lines = Object.entries(pins).map(
         ([origin, pin]) =>
-          `${origin}  SHA-256 ${pin.fingerprint256}  (${pin.source === 'first-use' ? 'first use' : 'by you'}, ${pin.recordedAt})`,
+          `${origin}  SHA-256 ${pin.fingerprint256}  ` +
+          `(${pin.source === 'first-use' ? 'first use' : 'by you'}, ${pin.recordedAt})`,
       );
       out(options, lines.length > 0 ? lines : [`No gateway is trusted yet (${store.path}).`], {
         pins: Object.fromEntries(

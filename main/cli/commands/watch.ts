@@ -38,12 +38,16 @@ const NEEDS_YOU = new Set(['competing', 'login-required', 'untrusted-certificate
 
 /** What a `watch` that follows another keeper says, once, on stderr. */
 export function followingLine(holder: LeaseHolder, origin: string): string {
-  return `Following ${describeHolder(holder)}, which has kept the session of ${origin} since ${localTimestamp(holder.since)}: this one sends nothing and takes over when it stops.`;
+  return (
+    `Following ${describeHolder(holder)}, which has kept the session ` +
+    `of ${origin} since ${localTimestamp(holder.since)}: this one sends nothing and takes over when it stops.`
+  );
 }
 
 /** One line a person reads: local time, state, reason. */
 export function transitionLine(t: Transition): string {
-  return `${localTimestamp(t.time)}  ${describeResult({ state: t.state, reason: t.reason, facts: t.facts }, NEEDS_YOU.has(t.state))}`;
+  const line = describeResult({ state: t.state, reason: t.reason, facts: t.facts }, NEEDS_YOU.has(t.state));
+  return `${localTimestamp(t.time)}  ${line}`;
 }
 
 export function registerWatchCommand(program: Command): void {
@@ -65,7 +69,8 @@ export function registerWatchCommand(program: Command): void {
       )
       .option(
         '--run-gateway',
-        'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it when watch ends',
+        'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it ' +
+          'when watch ends',
       )
       .option('--leave-gateway-running', 'with --run-gateway: leave the gateway running when watch ends'),
   ).action(async (options: WatchOptions, command: Command) => {
