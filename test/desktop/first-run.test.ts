@@ -15,7 +15,7 @@ import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
 import { DEFAULT_SETTINGS, SettingsFile, type Settings } from '../../main/session/settings.ts';
 import { realClock, realScheduler } from '../../main/session/time.ts';
 import { startSim, tempDir } from '../helpers.ts';
-import { copyGateway, freePort } from '../real-gateway.ts';
+import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 
 const EXPECTED = /choose the folder you unzipped clientportal\.gw\.zip into, the one with bin\/ and root\//;
 
@@ -146,6 +146,27 @@ describe('the first-run step', () => {
     const gateway = copyGateway(t, await freePort());
     assert.equal((await core.saveSettings({ gatewayDir: gateway })).ok, true);
     assert.equal(core.state().gatewaySetup, null, 'a folder is set');
+  });
+
+  test('the folder saved with "Run the gateway with the app": the save answers before the gateway is up', {
+    timeout: 150_000,
+  }, async (t) => {
+    const note = reaper(t);
+    const port = await freePort();
+    const { core } = desktop(t, { gateway: `https://localhost:${port}` });
+    core.start();
+    await until('the step', () => core.state().gatewaySetup ?? undefined);
+    const saved = await core.saveSettings({ gatewayDir: copyGateway(t, port), runGateway: true });
+    assert.equal(saved.ok, true);
+    assert.ok(['stopped', 'starting'].includes(core.state().gateway!.state), 'answered while it starts');
+    assert.equal(core.state().gatewaySetup, null);
+    const running = await until(
+      'the gateway running',
+      () => (core.state().gateway?.state === 'running' ? core.state().gateway! : undefined),
+      120_000,
+    );
+    note(running.pid);
+    await core.stop();
   });
 
   test('"I run the gateway myself" is remembered in the settings, schema-checked', async (t) => {
