@@ -76,7 +76,7 @@ export type FolderChoice =
   | {
       readonly chosen: true;
       readonly dir: string;
-      /** True when it is IBKR's gateway (bin/run.sh or bin\\run.bat, root/conf.yaml that the gateway can read). */
+      /** True when it is IBKR's gateway (bin/run.sh or bin\run.bat, root/conf.yaml that the gateway can read). */
       readonly ok: boolean;
       /** What was found, or what is wrong and which folder is expected. */
       readonly message: string;

@@ -66,7 +66,8 @@ export function renderProcess(state: DetailsState): void {
       : `${capital(g.state.replace('-', ' '))}: ${g.reason}.`,
   );
   const since = g?.startedAt === undefined ? undefined : `since ${new Date(g.startedAt).toLocaleString()}`;
-  const restarts = g === null ? undefined : g.restarts === 0 ? 'no restarts' : `${g.restarts} restart(s)`;
+  const restarts =
+    g === null ? undefined : g.restarts === 0 ? 'no restarts' : `${g.restarts} restart${g.restarts === 1 ? '' : 's'}`;
   const pid = g?.pid === undefined ? [] : [`pid ${g.pid}`, since, restarts].filter((p) => p !== undefined);
   $('process-pid').hidden = $('process-pid-label').hidden = pid.length === 0;
   setText($('process-pid'), pid.join(', '));
