@@ -22,6 +22,13 @@ export interface DetailsState {
   readonly settingsProblems: string[];
   /** IBKR's gateway process when the app runs it (setting runGateway), else null. */
   readonly gateway: GatewayFacts | null;
+  /**
+   * The first-run step (main/desktop/first-run.ts): shown while no gateway folder is set, the
+   * person did not say "I run the gateway myself", and no gateway answers at `address`; else null.
+   */
+  readonly gatewaySetup: { readonly address: string } | null;
+  /** The gateway's log that "Show gateway log" opens, or why there is none (main/desktop/gateway-folder.ts). */
+  readonly gatewayLog: GatewayLog;
   readonly trust: {
     readonly fingerprint256: string;
     readonly source: 'first-use' | 'user';
@@ -51,6 +58,29 @@ export interface DesktopInfo {
   /** The log file, where there is one. */
   readonly logFile: string | null;
 }
+
+/**
+ * The log "Show gateway log" opens: the supervisor's console log when the app runs the gateway,
+ * else the gateway folder's log of today. `file` is null, and `why` says why, while there is none.
+ * `shown` is false where the app knows no gateway folder (nothing to offer).
+ */
+export interface GatewayLog {
+  readonly shown: boolean;
+  readonly file: string | null;
+  readonly why: string | null;
+}
+
+/** The answer to "Choose…" for the gateway's folder: nothing chosen, or the folder and what its check found. */
+export type FolderChoice =
+  | { readonly chosen: false }
+  | {
+      readonly chosen: true;
+      readonly dir: string;
+      /** True when it is IBKR's gateway (bin/run.sh or bin\run.bat, root/conf.yaml that the gateway can read). */
+      readonly ok: boolean;
+      /** What was found, or what is wrong and which folder is expected. */
+      readonly message: string;
+    };
 
 /** What a core without a desktop (tests, the window's harness) reports. */
 export const NO_DESKTOP: DesktopInfo = {
@@ -120,6 +150,10 @@ export interface InvokeContract {
   'trust:accept': { request: { fingerprint256: string }; response: ActionResult };
   /** Gives the gateway in the settings' folder a certificate of its own (`ibkr-keeper gateway certificate`). */
   'gateway:certificate': { request: null; response: ActionResult };
+  /** Asks for the gateway's folder (a folder dialog over the window) and checks it; nothing is saved. */
+  'gateway:choose-folder': { request: { defaultPath: string | null }; response: FolderChoice };
+  /** Opens the gateway's log (DetailsState.gatewayLog) with the system's viewer. */
+  'gateway:show-log': { request: null; response: ActionResult };
 }
 export type InvokeChannel = keyof InvokeContract;
 export const INVOKE_CHANNELS = [
@@ -129,6 +163,8 @@ export const INVOKE_CHANNELS = [
   'trust:forget',
   'trust:accept',
   'gateway:certificate',
+  'gateway:choose-folder',
+  'gateway:show-log',
 ] as const satisfies readonly InvokeChannel[];
 
 /** Main -> renderer pushes. */

@@ -10,6 +10,7 @@ import { stateHex } from '../main/session/palette.ts';
 import { STATE_INFO, type SessionState } from '../main/session/states.ts';
 import { $, ask, closeConfirm, el, say, setText, wireConfirms, wireTabs } from './dom.ts';
 import { ago, span, timeline, timelineSummary, when, DAY_MS } from './format.ts';
+import { renderProcess, renderSetup, wireGateway } from './gateway.ts';
 import { editing, fillSettings, wireSettings } from './settings.ts';
 
 /** The button that does what a state asks for, shown first and emphasised. */
@@ -62,8 +63,10 @@ function render(state: DetailsState): void {
     setText($('reason'), status.reason);
     clampReason(true);
   }
-  if (changed('advice', info.advice)) {
-    $('advice').hidden = info.advice === '';
+  if (changed('advice', [info.advice, state.gatewaySetup])) {
+    // The first-run step says what to do: the state's general advice would only repeat it less well.
+    renderSetup(state);
+    $('advice').hidden = info.advice === '' || state.gatewaySetup !== null;
     setText($('advice'), info.advice);
   }
   if (changed('notification-problem', state.notificationProblem)) {
@@ -90,7 +93,7 @@ function render(state: DetailsState): void {
   )
     renderHistory(state);
   if (changed('trust', state.trust)) renderTrust(state);
-  if (changed('process', state.gateway)) renderProcess(state);
+  if (changed('process', [state.gateway, state.gatewayLog])) renderProcess(state);
   if (!editing() && changed('settings', state.settings)) fillSettings(state.settings);
   if (changed('problems', state.settingsProblems))
     $('settings-problems').replaceChildren(...state.settingsProblems.map((p) => el('li', { textContent: p })));
@@ -248,6 +251,7 @@ function renderTrust(state: DetailsState): void {
 function wire(): void {
   wireTabs();
   wireConfirms();
+  wireGateway();
   wireSettings((settings) => {
     shown.delete('settings');
     if (current) render({ ...current, settings, settingsProblems: [] });
@@ -294,23 +298,3 @@ async function load(): Promise<void> {
 
 wire();
 void load();
-
-/** The gateway's process, when the app runs it: state, pid, since, restarts, build, Java, its logs. */
-function renderProcess(state: DetailsState): void {
-  const g = state.gateway;
-  $('fact-process-label').hidden = g === null;
-  $('fact-process').hidden = g === null;
-  if (g === null) return;
-  const details = [
-    g.pid === undefined ? undefined : `pid ${g.pid}`,
-    g.startedAt === undefined ? undefined : `since ${new Date(g.startedAt).toLocaleString()}`,
-    g.restarts > 0 ? `${g.restarts} restart${g.restarts === 1 ? '' : 's'}` : undefined,
-    g.build === undefined ? undefined : `build ${g.build}`,
-    g.javaVersion === undefined ? undefined : `Java ${g.javaVersion}`,
-  ].filter((d) => d !== undefined);
-  setText(
-    $('fact-process'),
-    `${g.state}: ${g.reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}. ` +
-      `Console: ${g.consoleLog}; its log: ${g.gatewayLog}`,
-  );
-}

@@ -33,6 +33,36 @@ const FIELDS = {
 /** True while the person edits the form: the main process's settings do not overwrite it. */
 export const editing = (): boolean => dirty;
 
+/** A field's message (empty: none), tied to it by aria-describedby and aria-invalid. */
+export function fieldError(field: keyof typeof FIELDS, message: string): void {
+  setText($(`error-${field}`), message);
+  $(FIELDS[field]).setAttribute('aria-invalid', String(message !== ''));
+}
+
+/**
+ * "Choose…" beside the gateway folder: the folder dialog, then the folder's check, in the field
+ * (its message tied to it). Nothing is saved until the person saves the settings.
+ */
+async function chooseFolder(): Promise<void> {
+  const input = $<HTMLInputElement>('gatewayDir');
+  const defaultPath = input.value.trim() === '' ? null : input.value.trim();
+  const choice = await ask('gateway:choose-folder', { defaultPath }, "choose the gateway's folder");
+  if (choice === undefined || !choice.chosen) return;
+  input.value = choice.dir;
+  dirty = true;
+  fieldError('gatewayDir', choice.ok ? '' : choice.message);
+  setText($('note-gatewayDir'), choice.ok ? `${choice.message} Save the settings to keep it.` : '');
+  // A wrong folder: the focus on the field, whose message is read out with it.
+  if (!choice.ok) input.focus();
+}
+
+/** The gateway's folder and "Run the gateway with the app" as saved elsewhere (the first-run step). */
+export function fillGatewayFields(settings: Settings): void {
+  $<HTMLInputElement>('gatewayDir').value = settings.gatewayDir ?? '';
+  $<HTMLInputElement>('runGateway').checked = settings.runGateway;
+  fieldError('gatewayDir', '');
+}
+
 export function fillSettings(settings: Settings): void {
   $<HTMLInputElement>('gateway').value = settings.gateway;
   $<HTMLInputElement>('gatewayDir').value = settings.gatewayDir ?? '';
@@ -88,11 +118,11 @@ async function save(event: SubmitEvent, saved: (settings: Settings) => void): Pr
   let first: HTMLElement | undefined;
   for (const [field, id] of Object.entries(FIELDS)) {
     const message = result.ok ? '' : (result.errors[field as keyof Settings] ?? '');
-    setText($(`error-${field}`), message);
-    $(id).setAttribute('aria-invalid', String(message !== ''));
+    fieldError(field as keyof typeof FIELDS, message);
     if (message !== '') first ??= $(id);
   }
   setText($('settings-message'), result.ok ? 'Saved.' : 'Not saved: see the messages above.');
+  if (result.ok) setText($('note-gatewayDir'), '');
   $('settings-message').classList.toggle('bad', !result.ok);
   if (result.ok) {
     dirty = false;
@@ -108,4 +138,5 @@ export function wireSettings(saved: (settings: Settings) => void): void {
   $('settings').addEventListener('submit', (e) => void save(e as SubmitEvent, saved));
   $('settings').addEventListener('input', () => void (dirty = true));
   $('launch').addEventListener('change', () => void (launchTouched = true));
+  $('choose-gatewayDir').addEventListener('click', () => void chooseFolder());
 }

@@ -100,7 +100,12 @@ export interface WindowRig {
   sim: Simulator;
   core: DesktopCore;
   dir: string;
+  /** URLs opened in the browser; files opened with the system's viewer as `path:<file>`. */
   opened: string[];
+  /** What the folder dialog answers next, one per "Choose…" (undefined: cancelled); each asked is in `asked`. */
+  folders: Array<string | undefined>;
+  /** The folder each folder dialog opened in. */
+  asked: Array<string | undefined>;
   launchAtLogin: boolean[];
   notes: Notification[];
   /** Messages the page logged as errors (CSP violations among them). */
@@ -129,6 +134,10 @@ export interface WindowOptions {
   failNotifications?: string;
   /** What the desktop reports (launch at login read back, the tray, the log file). */
   desktop?: DesktopInfo;
+  /** Settings over the test's own (e.g. a gateway address nothing answers at, a gateway folder). */
+  settings?: Partial<Settings>;
+  /** What opening a file answers ('' for success, as shell.openPath). */
+  openPathAnswer?: string;
 }
 
 export async function openDetailsWindow(t: TestContext, options: WindowOptions = {}): Promise<WindowRig> {
@@ -168,8 +177,11 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
     gateway: sim.url,
     intervalSeconds: options.intervalSeconds ?? 2,
     launchAtLogin: options.launchAtLogin ?? null,
+    ...options.settings,
   });
   const opened: string[] = [];
+  const folders: Array<string | undefined> = [];
+  const asked: Array<string | undefined> = [];
   const launchAtLogin: boolean[] = [];
   const notes: Notification[] = [];
   const core: DesktopCore = new DesktopCore({
@@ -188,6 +200,14 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
     },
     desktop: options.desktop && (() => options.desktop!),
     openExternal: async (url) => void opened.push(url),
+    openPath: async (file) => {
+      opened.push(`path:${file}`);
+      return options.openPathAnswer ?? '';
+    },
+    chooseFolder: async (defaultPath) => {
+      asked.push(defaultPath);
+      return folders.shift();
+    },
     applyLaunchAtLogin: (enabled) => void launchAtLogin.push(enabled),
     timeoutMs: 3_000,
   });
@@ -239,5 +259,18 @@ export async function openDetailsWindow(t: TestContext, options: WindowOptions =
   if (!options.stopped) core.start();
   const fail = (channel: InvokeChannel, message: string | undefined): void =>
     void (message === undefined ? failing.delete(channel) : failing.set(channel, message));
-  return { page, sim, core, dir, opened, launchAtLogin, notes, errors, fail, push: () => push(core.state()) };
+  return {
+    page,
+    sim,
+    core,
+    dir,
+    opened,
+    folders,
+    asked,
+    launchAtLogin,
+    notes,
+    errors,
+    fail,
+    push: () => push(core.state()),
+  };
 }

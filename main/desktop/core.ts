@@ -5,7 +5,15 @@
  * of it runs and is tested in plain Node.
  */
 import { EventEmitter } from 'node:events';
-import { NO_DESKTOP, type Action, type DesktopInfo, type DetailsState, type SaveResult } from '../contract.ts';
+import {
+  NO_DESKTOP,
+  type Action,
+  type DesktopInfo,
+  type DetailsState,
+  type FolderChoice,
+  type GatewayLog,
+  type SaveResult,
+} from '../contract.ts';
 import { accessDeniedExplainer } from '../gateway/access-denied.ts';
 import { GatewayClient } from '../session/gateway-client.ts';
 import { History } from '../session/history.ts';
@@ -23,7 +31,9 @@ import { STATE_INFO } from '../session/states.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
 import { normalizeFingerprint, publiclyKnownNotice } from '../session/tls.ts';
 import { TrustStore } from '../session/trust-store.ts';
+import { FirstRunStep } from './first-run.ts';
 import { DesktopGateway, type GatewayAction } from './gateway.ts';
+import { checkChosenFolder, gatewayLogFor } from './gateway-folder.ts';
 
 export interface CoreDeps {
   readonly configDir: string;
@@ -35,6 +45,10 @@ export interface CoreDeps {
   readonly notifier: NotificationSink;
   /** Opens an https URL in the user's browser (shell.openExternal on the desktop). */
   readonly openExternal: (url: string) => Promise<void>;
+  /** Opens a file with the system's viewer; resolves '' or what went wrong (shell.openPath on the desktop). */
+  readonly openPath?: (file: string) => Promise<string>;
+  /** Asks the person for a folder (a folder dialog over the window); undefined when they cancelled. */
+  readonly chooseFolder?: (defaultPath: string | undefined) => Promise<string | undefined>;
   /** Applies the launch-at-login setting to the system. */
   readonly applyLaunchAtLogin: (enabled: boolean) => void;
   /** What only the desktop knows (launch at login read back, the tray, the log file). */
@@ -67,6 +81,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
   #notificationProblem: string | null = null;
   /** IBKR's gateway, when the app runs it (setting runGateway; main/desktop/gateway.ts). */
   readonly #gateway: DesktopGateway;
+  /** The window's first-run step: no gateway folder and no gateway answering (main/desktop/first-run.ts). */
+  readonly #firstRun: FirstRunStep;
 
   constructor(deps: CoreDeps) {
     super();
@@ -96,6 +112,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       },
       log: (line) => this.emit('log', line),
     });
+    this.#firstRun = new FirstRunStep({ now: () => deps.clock.monotonic(), onChange: () => this.#emitState() });
     this.#build();
     void this.#gateway.apply(this.#settings, false); // known (stopped) before start()
   }
@@ -147,6 +164,8 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       settings: this.#settings,
       settingsProblems: this.#settingsProblems,
       gateway: this.#gateway.facts(),
+      gatewaySetup: this.#firstRun.state(),
+      gatewayLog: this.#gatewayLog(),
       trust: pin
         ? {
             fingerprint256: pin.fingerprint256,
@@ -203,8 +222,10 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
 
   /** Checks and saves a change of settings; a bad one is refused with a message per field. */
   async saveSettings(change: unknown): Promise<SaveResult> {
+    const folder = await this.#folderProblem(change);
     const check = checkSettings(change, this.#settings);
-    if (!check.ok) return check;
+    if (!check.ok) return { ok: false, errors: { ...check.errors, ...folder } };
+    if (folder.gatewayDir !== undefined) return { ok: false, errors: folder };
     if (this.#unreadableSettings !== undefined)
       return { ok: false, errors: { gateway: `Not saved: ${this.#unreadableSettings}` } };
     const before = this.#settings;
@@ -223,8 +244,74 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       this.#keeper.setIntervalMs(next.intervalSeconds * 1_000);
     }
     if (JSON.stringify(next.notifications) !== JSON.stringify(before.notifications)) this.#policy = this.#newPolicy();
+    this.#firstRun.update(next, this.#client.address, this.#seat.status());
     this.#emitState();
     return { ok: true, settings: next };
+  }
+
+  /**
+   * A new gateway folder is checked as "Choose…" checks it (IBKR's gateway, a conf.yaml it can
+   * read), so the field's message is the same whichever way the folder came in.
+   */
+  async #folderProblem(change: unknown): Promise<{ gatewayDir?: string }> {
+    const dir = (change as { gatewayDir?: unknown } | null)?.gatewayDir;
+    if (typeof dir !== 'string' || dir === this.#settings.gatewayDir) return {};
+    const check = await checkChosenFolder(dir);
+    return check.ok ? {} : { gatewayDir: check.message };
+  }
+
+  /**
+   * "Choose…" for the gateway's folder: the person picks a folder, which is checked at once and
+   * described (the port its conf.yaml gives, the Java that would run it). Nothing is saved: the
+   * window saves it with the other settings.
+   */
+  async chooseGatewayFolder(defaultPath: string | null): Promise<FolderChoice> {
+    const choose = this.#deps.chooseFolder;
+    if (choose === undefined) throw new Error('this app has no folder dialog here: type the folder instead');
+    const dir = await choose(defaultPath ?? this.#settings.gatewayDir ?? undefined);
+    if (dir === undefined) return { chosen: false };
+    const check = await checkChosenFolder(dir);
+    if (!check.ok) return { chosen: true, dir: check.dir, ok: false, message: check.message };
+    const notes = [`IBKR's gateway: its conf.yaml has it listen on port ${check.port}.`];
+    const address = this.#client.address;
+    if (address.loopback && address.port !== check.port)
+      notes.push(`The gateway address in Settings has port ${address.port}: make the two the same.`);
+    try {
+      const { findJava, MINIMUM_JAVA } = await import('../gateway/java.ts');
+      const java = await findJava();
+      notes.push(
+        java.supported
+          ? `Java ${java.version?.text} runs it.`
+          : `The Java found (${java.version?.text ?? 'version unknown'}) is too old: ` +
+              `it needs ${MINIMUM_JAVA} or later.`,
+      );
+    } catch (error) {
+      notes.push((error as Error).message);
+    }
+    return { chosen: true, dir: check.dir, ok: true, message: notes.join(' ') };
+  }
+
+  /** "Show gateway log": opens the gateway's log (console or its own of today) with the system's viewer. */
+  async showGatewayLog(): Promise<ActionResult> {
+    const log = this.#gatewayLog();
+    if (log.file === null) return { ok: false, message: log.why ?? "Set the gateway's folder in Settings first." };
+    const open = this.#deps.openPath;
+    if (open === undefined) return { ok: false, message: `This app cannot open files here: the log is ${log.file}.` };
+    const problem = await open(log.file);
+    return problem === ''
+      ? { ok: true, message: `Opened ${log.file}.` }
+      : { ok: false, message: `Could not open ${log.file}: ${problem}` };
+  }
+
+  #gatewayLog(): GatewayLog {
+    const facts = this.#gateway.facts();
+    // A gateway someone else started (attached, not the app's): its console is not the app's file.
+    const appRunsIt = facts !== null && !(facts.state === 'attached' && !facts.owned);
+    return gatewayLogFor({
+      gatewayDir: this.#settings.gatewayDir,
+      consoleLog: appRunsIt ? facts.consoleLog : undefined,
+      now: this.#deps.clock.wall(),
+    });
   }
 
   /**
@@ -336,6 +423,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
       if (t.state === 'ready' && this.#settings.launchAtLogin === null) this.#launchAtLoginByDefault();
     });
     this.#seat.on('status', (status) => {
+      this.#firstRun.update(this.#settings, this.#client.address, status);
       for (const note of this.#policy.update(status, deps.clock.monotonic())) void this.#show(note);
       this.#emitState();
     });

@@ -83,9 +83,11 @@ export class DesktopGateway {
       this.#deps.onChange();
     }
     // Started once with the app (or once the setting is turned on); after that only by the person.
+    // Not waited for: a start takes up to 120 s, and a save of the settings answers at once (its
+    // progress shows in the facts); act() never rejects.
     if (start && this.#supervisor !== undefined && !this.#launched) {
       this.#launched = true;
-      await this.act('start');
+      void this.act('start');
     }
   }
 

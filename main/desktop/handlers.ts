@@ -12,6 +12,7 @@ export type Handlers = { [C in InvokeChannel]: (request: unknown) => Promise<Inv
 const actSchema = z.object({ action: z.enum(ACTIONS) });
 const settingsChangeSchema = z.record(z.string(), z.unknown());
 const acceptSchema = z.object({ fingerprint256: z.string() });
+const chooseFolderSchema = z.object({ defaultPath: z.nullable(z.string()) });
 
 /** A request that does not fit its channel: refused with a message, nothing done. */
 export class BadRequest extends Error {
@@ -33,6 +34,13 @@ export function createHandlers(core: DesktopCore): Handlers {
     },
     'trust:forget': async () => core.forgetCertificate(),
     'gateway:certificate': async () => core.makeGatewayCertificate(),
+    'gateway:choose-folder': async (request) => {
+      const parsed = chooseFolderSchema.safeParse(request);
+      if (!parsed.success)
+        throw new BadRequest('gateway:choose-folder needs {"defaultPath": the folder to start in, or null}.');
+      return core.chooseGatewayFolder(parsed.data.defaultPath);
+    },
+    'gateway:show-log': async () => core.showGatewayLog(),
     'trust:accept': async (request) => {
       const parsed = acceptSchema.safeParse(request);
       if (!parsed.success) throw new BadRequest('trust:accept needs {"fingerprint256": the fingerprint shown}.');

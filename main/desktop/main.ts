@@ -17,6 +17,7 @@ import {
   session,
   shell,
   Tray,
+  type OpenDialogOptions,
 } from 'electron';
 import log from 'electron-log/main';
 import { homedir } from 'node:os';
@@ -91,6 +92,8 @@ export async function main(): Promise<void> {
   const showMessageBox: MessageBox = (options) => dialog.showMessageBox(options);
   let trayIcon: Tray | undefined;
   let trayHint: string | null = null;
+  /** A folder dialog over the window is open: the window keeps its place while it has the focus. */
+  let dialogOpen = false;
   const windows = setupWindows({
     createWindow: (options) => new BrowserWindow(options),
     // No DevTools in the installed app (a development run opens them with Ctrl+Shift+I).
@@ -102,7 +105,7 @@ export async function main(): Promise<void> {
     indexPath: path.join(ROOT, 'dist/renderer/index.html'),
     icon: path.join(ROOT, 'assets/icon.png'),
     // Where the desktop shows no tray icon the window is the way in: it stays when it loses the focus.
-    hideOnBlur: () => trayHint === null,
+    hideOnBlur: () => trayHint === null && !dialogOpen,
   });
   const desktop = (): DesktopInfo => ({ launchAtLogin: loginItems.status(), trayHint, logFile });
   let core: DesktopCore;
@@ -126,6 +129,23 @@ export async function main(): Promise<void> {
     notifier,
     desktop,
     openExternal: (url) => shell.openExternal(url),
+    openPath: (file) => shell.openPath(file),
+    chooseFolder: async (defaultPath) => {
+      const options: OpenDialogOptions = {
+        title: "Choose the gateway's folder",
+        buttonLabel: 'Choose',
+        defaultPath,
+        properties: ['openDirectory'],
+      };
+      const win = windows.window();
+      dialogOpen = true;
+      try {
+        const chosen = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+        return chosen.canceled ? undefined : chosen.filePaths[0];
+      } finally {
+        dialogOpen = false;
+      }
+    },
     applyLaunchAtLogin: (enabled) => loginItems.set(enabled),
   });
   core.on('log', (line) => log.info(line));
@@ -154,13 +174,16 @@ export async function main(): Promise<void> {
       openLogs: () => void shell.openPath(logFile),
       quit: () => app.quit(),
       gatewayAction: (action) => void core.gatewayAction(action),
+      showGatewayLog: () =>
+        void core.showGatewayLog().then((result) => !result.ok && log.warn(`Show gateway log: ${result.message}`)),
     },
     state.status,
     state.settings,
     state.desktop.launchAtLogin,
+    state.gatewayLog,
   );
   core.on('state', (next) => {
-    tray.update(next.status, next.settings, next.desktop.launchAtLogin);
+    tray.update(next.status, next.settings, next.desktop.launchAtLogin, next.gatewayLog);
     windows.send(next);
   });
   setupPower(powerMonitor, () => void core.act('check'));

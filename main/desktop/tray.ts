@@ -4,7 +4,7 @@
  * when the state changes and the menu only when what it shows changes (each set can flicker).
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import { controlsFor, type Action, type LaunchAtLoginStatus } from '../contract.ts';
+import { controlsFor, type Action, type GatewayLog, type LaunchAtLoginStatus } from '../contract.ts';
 import type { GatewayAction } from './gateway.ts';
 import type { KeeperStatus } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
@@ -28,6 +28,8 @@ export interface TrayDeps {
   quit(): void;
   /** Start, Stop or Restart the gateway the app runs (items shown with the setting runGateway). */
   gatewayAction?(action: GatewayAction): void;
+  /** Opens the gateway's log (shown where the app knows the gateway's folder). */
+  showGatewayLog?(): void;
 }
 
 /** The tooltip: product, state and reason (some platforms cut it at 127 characters). */
@@ -40,8 +42,12 @@ export function tooltipFor(status: KeeperStatus): string {
 export function menuTemplate(
   status: KeeperStatus,
   settings: Settings,
-  deps: Pick<TrayDeps, 'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit' | 'gatewayAction'>,
+  deps: Pick<
+    TrayDeps,
+    'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit' | 'gatewayAction' | 'showGatewayLog'
+  >,
   launch?: LaunchAtLoginStatus,
+  gatewayLog?: GatewayLog,
 ): MenuItemConstructorOptions[] {
   const { state } = status;
   const paused = state === 'paused';
@@ -97,6 +103,15 @@ export function menuTemplate(
         click: () => deps.gatewayAction?.(a),
       }),
     ),
+    {
+      id: 'gateway-log',
+      label: 'Show gateway log',
+      visible: gatewayLog?.shown === true && deps.showGatewayLog !== undefined,
+      // Greyed out until the gateway has written one (the window says why).
+      enabled: gatewayLog?.file != null,
+      toolTip: gatewayLog?.why ?? undefined,
+      click: () => deps.showGatewayLog?.(),
+    },
     launchItem(settings, deps, launch),
     { id: 'logs', label: 'Open logs', visible: deps.openLogs !== undefined, click: () => deps.openLogs?.() },
     { type: 'separator' },
@@ -132,7 +147,7 @@ function launchItem(
 
 /** Creates the tray; `update` follows the keeper. */
 export interface TrayHandle {
-  update(status: KeeperStatus, settings: Settings, launch?: LaunchAtLoginStatus): void;
+  update(status: KeeperStatus, settings: Settings, launch?: LaunchAtLoginStatus, gatewayLog?: GatewayLog): void;
   destroy(): void;
 }
 
@@ -141,13 +156,19 @@ export function setupTray(
   status: KeeperStatus,
   settings: Settings,
   launch?: LaunchAtLoginStatus,
+  gatewayLog?: GatewayLog,
 ): TrayHandle {
   const tray = deps.createTray(deps.image(status.state));
   let shownState = status.state;
   let shownTip = '';
   let shownMenu = '';
   tray.on('click', () => (deps.toggleDetails ?? deps.showDetails)());
-  const update = (next: KeeperStatus, nextSettings: Settings, nextLaunch?: LaunchAtLoginStatus): void => {
+  const update = (
+    next: KeeperStatus,
+    nextSettings: Settings,
+    nextLaunch?: LaunchAtLoginStatus,
+    nextLog?: GatewayLog,
+  ): void => {
     if (next.state !== shownState) {
       tray.setImage(deps.image(next.state));
       shownState = next.state;
@@ -164,12 +185,14 @@ export function setupTray(
       nextSettings.launchAtLogin,
       nextLaunch?.state,
       nextSettings.runGateway,
+      nextLog?.shown,
+      nextLog?.file,
     ]);
     if (key !== shownMenu) {
-      tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps, nextLaunch)));
+      tray.setContextMenu(deps.buildMenu(menuTemplate(next, nextSettings, deps, nextLaunch, nextLog)));
       shownMenu = key;
     }
   };
-  update(status, settings, launch);
+  update(status, settings, launch, gatewayLog);
   return { update, destroy: () => tray.destroy() };
 }

@@ -110,6 +110,8 @@ export interface WindowsHandle {
   toggle(): void;
   hide(): void;
   send(state: DetailsState): void;
+  /** The window while it exists (a dialog is parented to it). */
+  window(): BrowserWindow | undefined;
   ids(): number[];
   pageUrl: string;
 }
@@ -180,6 +182,7 @@ export function setupWindows(deps: WindowDeps): WindowsHandle {
       return w ? [w.webContents.id] : [];
     },
     show,
+    window: current,
     hide: () => current()?.hide(),
     toggle: () => {
       const w = current();

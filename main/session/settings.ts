@@ -67,6 +67,11 @@ export const settingsSchema = z.object({
   runGateway: z.boolean({ message: '"Run the gateway with the app" is on or off.' }),
   /** "Leave it running when I quit": the app does not stop the gateway it started on quit. */
   leaveGatewayRunning: z.boolean({ message: '"Leave it running when I quit" is on or off.' }),
+  /**
+   * "I run the gateway myself": the desktop app's first-run step (asking for the gateway's folder
+   * while none is set and no gateway answers) was dismissed, and is not shown again.
+   */
+  gatewaySetupDismissed: z.boolean({ message: '"I run the gateway myself" is on or off.' }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsField = keyof Settings;
@@ -82,6 +87,7 @@ export const DEFAULT_SETTINGS: Settings = {
   gatewayDir: null,
   runGateway: false,
   leaveGatewayRunning: false,
+  gatewaySetupDismissed: false,
 };
 
 /** The outcome of checking settings a person changed. */

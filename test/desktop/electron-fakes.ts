@@ -166,6 +166,16 @@ export function electronFakes() {
         fakes.dialog.boxes.push(options);
         return { response: fakes.dialog.answers.shift() ?? options.cancelId };
       },
+      /** Every folder dialog asked for, with its arguments; each answered by the next of `folders` (else cancelled). */
+      opens: [] as unknown[][],
+      folders: [] as string[],
+      async showOpenDialog(...args: unknown[]) {
+        fakes.dialog.opens.push(args);
+        // The dialog takes the focus from the window it is parented to, as a real one does.
+        if (args[0] instanceof FakeBrowserWindow) args[0].emit('blur');
+        const folder = fakes.dialog.folders.shift();
+        return folder === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [folder] };
+      },
     },
     Notification: FakeNotification,
     ipcMain: {

@@ -339,4 +339,29 @@ describe('tray: the gateway the app runs', () => {
     for (const id of ['gateway-stop', 'gateway-start', 'gateway-restart']) click(menu, id);
     assert.deepEqual(asked, ['stop', 'start', 'restart']);
   });
+
+  test('Show gateway log: with a gateway folder; greyed out with the reason until there is a log; opens it', () => {
+    const r = rig();
+    let shown = 0;
+    const deps = { ...r.deps, showGatewayLog: () => void (shown += 1) };
+    const settings = { ...DEFAULT_SETTINGS, gatewayDir: '/gw' };
+    const none = { shown: false, file: null, why: null };
+    assert.equal(item(menuTemplate(status('ready'), settings, deps, undefined, none), 'gateway-log').visible, false);
+    const why = 'No log yet today: the gateway writes /gw/logs/gw.2026-11-29.log once it runs.';
+    const early = item(
+      menuTemplate(status('ready'), settings, deps, undefined, { shown: true, file: null, why }),
+      'gateway-log',
+    );
+    assert.deepEqual([early.visible, early.enabled, early.toolTip], [true, false, why]);
+    const log = { shown: true, file: '/gw/logs/gw.2026-11-29.log', why: null };
+    const menu = menuTemplate(status('ready'), settings, deps, undefined, log);
+    assert.deepEqual([item(menu, 'gateway-log').visible, item(menu, 'gateway-log').enabled], [true, true]);
+    click(menu, 'gateway-log');
+    assert.equal(shown, 1);
+    // The menu is set again when the log appears (Linux shows a menu only as it was set).
+    const tray = setupTray(deps, status('ready'), settings, undefined, { shown: true, file: null, why });
+    tray.update(status('ready'), settings, undefined, log);
+    tray.update(status('ready'), settings, undefined, log);
+    assert.equal(r.fake.calls.filter(([name]) => name === 'setContextMenu').length, 2);
+  });
 });
