@@ -102,53 +102,60 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const dirHint = options.gatewayDir ? `--dir ${options.gatewayDir}` : '--dir GATEWAY_DIR';
 
-  // The folder: Java, the folder itself, conf.yaml.
-  let java: Java | undefined;
+  // Java (JAVA_HOME, else the PATH: no folder needed), then the folder itself and its conf.yaml.
   let folder: GatewayFolder | undefined;
   let conf: GatewayConf | undefined;
+  const javaFound = await findJava({ env: options.env ?? process.env }).then(
+    (found) => ({ found, error: undefined }),
+    (error: Error) => ({ found: undefined, error: error.message.replace(/ Install .*$/, '') }),
+  );
+  const java: Java | undefined = javaFound.found;
+  const javaToInstall = `Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless)`;
+  /** The Java line; `neededHere` false: the gateway runs elsewhere, so a missing Java is no failure. */
+  const javaCheck = (neededHere: boolean): DoctorCheck => {
+    if (java === undefined) {
+      return neededHere
+        ? check(
+            'java',
+            'Java',
+            'fail',
+            javaFound.error ?? 'No Java found.',
+            `Install ${javaToInstall}, or set JAVA_HOME.`,
+          )
+        : check(
+            'java',
+            'Java',
+            'skip',
+            `${javaFound.error ?? 'No Java found.'} None is needed here while the gateway runs elsewhere; ` +
+              `to run it on this computer, install ${javaToInstall}.`,
+          );
+    }
+    const version = java.version ? `Java ${java.version.text}` : 'Java of an unknown version';
+    const where = `${java.java}, from ${java.source}`;
+    const keytool = java.keytool ? '' : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
+    if (java.supported)
+      return check(
+        'java',
+        'Java',
+        'pass',
+        `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`,
+      );
+    return check(
+      'java',
+      'Java',
+      neededHere ? 'fail' : 'skip',
+      `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
+      `Install ${javaToInstall} and put it first on the PATH, or set JAVA_HOME.`,
+    );
+  };
   if (options.gatewayDir === undefined) {
     const why =
-      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, conf.yaml, its keystore and its allow list';
-    checks.push(
-      check('java', 'Java', 'skip', why),
-      check('folder', 'folder', 'skip', why),
-      check('conf', 'conf.yaml', 'skip', why),
-    );
+      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of conf.yaml, ' +
+      'its keystore and its allow list';
+    checks.push(check('folder', 'folder', 'skip', why), check('conf', 'conf.yaml', 'skip', why));
   } else {
-    try {
-      java = await findJava({ env: options.env ?? process.env });
-      const version = java.version ? `Java ${java.version.text}` : 'Java of an unknown version';
-      const where = `${java.java}, from ${java.source}`;
-      const keytool = java.keytool
-        ? ''
-        : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
-      checks.push(
-        java.supported
-          ? check(
-              'java',
-              'Java',
-              'pass',
-              `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`,
-            )
-          : check(
-              'java',
-              'Java',
-              'fail',
-              `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
-              `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the PATH, or set JAVA_HOME.`,
-            ),
-      );
-    } catch (error) {
-      checks.push(
-        check(
-          'java',
-          'Java',
-          'fail',
-          (error as Error).message.replace(/ Install .*$/, ''),
-          `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME.`,
-        ),
-      );
-    }
+    // A folder given: the gateway is to run here, so it needs Java here.
+    checks.push(javaCheck(true));
     try {
       folder = checkGatewayFolder(options.gatewayDir);
       checks.push(check('folder', 'folder', 'pass', `${folder.dir} is a Client Portal Gateway folder.`));
@@ -174,7 +181,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             'conf.yaml',
             'fail',
             (error as Error).message,
-            "Fix that line, or restore conf.yaml from the gateway's download.",
+            "Correct that line, or restore conf.yaml from the gateway's download.",
           ),
         );
       }
@@ -252,6 +259,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
   }
   checks.push(await ipv4Check(address, target, timeoutMs));
+  // Without a folder, Java is needed here unless a gateway already answers (or lives on another computer).
+  if (options.gatewayDir === undefined) checks.unshift(javaCheck(address.loopback && !listening));
 
   // The certificate: presented (when the gateway runs) and in the keystore conf.yaml names.
   let presented: CertificateInfo | undefined;
@@ -375,7 +384,7 @@ function certificateCheck(
       'certificate',
       'fail',
       `${stored.error}: the gateway then starts but never listens, and says nothing.`,
-      `Fix sslCert/sslPwd in conf.yaml, or run ${fix}`,
+      `Correct sslCert (the keystore) and sslPwd (its password) in conf.yaml, or run ${fix}`,
     );
   }
   const cert = presented ?? stored?.certificate;

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
 import { groupAlive } from '../../main/gateway/process.ts';
-import { ROOT, runCli, tempDir } from '../helpers.ts';
+import { ROOT, runCli, startSim, tempDir } from '../helpers.ts';
 import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -96,9 +97,24 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     const broken = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config, '--json']);
     assert.equal(broken.code, 2);
     assert.match(json(broken.stdout).error, /conf\.yaml is not valid YAML \(line \d+, column \d+\)/);
+    // The one-shot commands given that folder: the conf error, exit 2, before anything is sent.
+    const sim = await startSim(t);
+    for (const command of ['status', 'tickle']) {
+      const status = await runCli([command, '--gateway', sim.url, '--gateway-dir', dir, '--config-dir', config]);
+      assert.equal(status.code, 2, status.stdout + status.stderr);
+      assert.match(status.stderr, /^ibkr-keeper: .*root\/conf\.yaml is not valid YAML \(line \d+, column \d+\)/);
+    }
+    assert.equal(sim.requests().length, 0);
+    // doctor says it as a line, and what to do, in words that do not stutter.
+    const doctor = await runCli(['doctor', '--gateway-dir', dir, '--config-dir', config, '--timeout', '1']);
+    assert.match(doctor.stdout, /\n✗ conf\.yaml: .*not valid YAML.* Fix: Correct that line/);
+    assert.doesNotMatch(doctor.stdout, /Fix: Fix/);
   });
 
-  test('watch --run-gateway: starts it, /readyz 503 until the session is ready, a login line makes it check at once, gateway stop is not a crash, SIGTERM ends it', async (t) => {
+  const RUN_GATEWAY =
+    'watch --run-gateway: /livez 200 while it starts, /readyz 503 until ready; the log: a failed login is the ' +
+    'reason until a login, a login checks at once; gateway stop is not a crash, SIGTERM ends it';
+  test(RUN_GATEWAY, async (t) => {
     const note = reaper(t);
     const port = await freePort();
     const dir = copyGateway(t, port);
@@ -120,6 +136,8 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines: any[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
     const waitFor = async (pattern: RegExp): Promise<RegExpExecArray> => {
       for (let i = 0; i < 1_200; i += 1) {
         const m = pattern.exec(stderr);
@@ -128,17 +146,65 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
       }
       throw new Error(`no ${pattern} in: ${stderr}`);
     };
+    const until = async (what: string, ok: () => boolean | Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 600; i += 1) {
+        if (await ok()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${what} never happened; stdout: ${JSON.stringify(lines)}; stderr: ${stderr}`);
+    };
+    const get = async (url: string): Promise<{ status: number; body: any }> => {
+      const response = await request(url);
+      return { status: response.statusCode, body: await response.body.json() };
+    };
     const health = (await waitFor(/Health: (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    // While the gateway starts (up to 2 minutes), the keeper is alive: an orchestrator must not kill it.
+    const livez: number[] = [];
+    while (!/Gateway running: /.test(stderr)) {
+      livez.push((await get(`${health}/livez`)).status);
+      assert.equal((await get(`${health}/readyz`)).status, 503);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (livez.length > 1_500) throw new Error(`the gateway never ran: ${stderr}`);
+    }
+    assert.ok(livez.length > 0);
+    assert.deepEqual(
+      livez.filter((s) => s !== 200),
+      [],
+      `/livez while the gateway started: ${livez.length} answers`,
+    );
     const running = await waitFor(/Gateway running: the gateway listens on https:\/\/localhost:\d+ \(pid (\d+)\)/);
     const pid = Number(running[1]);
     note(pid);
     const readyz = await request(`${health}/readyz`);
     assert.equal(readyz.statusCode, 503, 'nobody logged in: not ready');
     await readyz.body.dump();
+    assert.equal((await get(`${health}/livez`)).status, 200);
 
+    // The gateway's log says it gave up its login: the reason of the state the session is in says so
+    // (at once: a line of its own on stdout, /status), and what to do; the state stays the session's.
+    await until('a first state', () => lines.length > 0);
+    const state = lines.at(-1).state;
     mkdirSync(path.join(dir, 'logs'), { recursive: true });
+    appendFileSync(
+      gatewayLogFile(dir, Date.now()),
+      'WARN  ibgroup.web.core.clientportal.gw.sso.Reauthenticate - Reauthentication failed 5 times, stopping\n',
+    );
+    const said = new RegExp(
+      'The gateway\'s log says "Reauthentication failed 5 times, stopping": it gave up logging in to IBKR again; ' +
+        "log in again on the gateway's login page\\.$",
+    );
+    await until('a line with the reason', () => said.test(lines.at(-1).reason));
+    assert.equal(lines.at(-1).state, state, 'the same state, with a new reason');
+    assert.equal(lines.at(-1).gateway, `https://localhost:${port}`);
+    assert.match((await get(`${health}/status`)).body.reason, said);
+    await waitFor(/Gateway log: the gateway's log says "Reauthentication failed 5 times, stopping"/);
+
     appendFileSync(gatewayLogFile(dir, Date.now()), 'INFO Client login succeeds\n');
     await waitFor(/Gateway log: "Client login succeeds": checking the session now\./);
+    await until(
+      'the reason without it',
+      async () => !/Reauthentication failed/.test((await get(`${health}/status`)).body.reason),
+    );
 
     // `gateway stop` from another terminal is a stop, not a crash: watch does not restart it.
     const stop = await runCli(['gateway', 'stop', '--config-dir', config]);
