@@ -119,6 +119,7 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     const port = await freePort();
     const dir = copyGateway(t, port);
     const config = tempDir(t);
+    note.pidFileIn(config);
     const child = spawn(process.execPath, [
       path.join(ROOT, 'bin/ibkr-keeper.js'),
       'watch',
