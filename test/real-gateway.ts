@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readRecord } from '../main/gateway/process.ts';
 import { probeCertificate } from '../main/session/tls.ts';
 import { ROOT } from './helpers.ts';
 
@@ -49,10 +50,20 @@ export class Scope implements Cleanup {
   }
 }
 
-/** Kills, after the test, every process group whose pid it was given (a gateway a test had started). */
-export function reaper(t: Cleanup): (pid: number | undefined) => void {
+/**
+ * Kills, after the test, every process group whose pid it was given (a gateway a test had started),
+ * and (`note.pidFileIn(configDir)`) the one a keeper's pid file names there when the test ends: a
+ * gateway started by a spawned `watch --run-gateway`, ended even when the test failed before it
+ * learnt the pid. Call it first in the test, so that it runs before the folders are removed.
+ */
+export function reaper(t: Cleanup): ((pid: number | undefined) => void) & { pidFileIn: (configDir: string) => void } {
   const pids = new Set<number>();
+  const configDirs = new Set<string>();
   t.after(() => {
+    for (const dir of configDirs) {
+      const recorded = readRecord(dir)?.pid;
+      if (recorded !== undefined) pids.add(recorded);
+    }
     for (const pid of pids) {
       try {
         process.kill(-pid, 'SIGKILL');
@@ -61,7 +72,8 @@ export function reaper(t: Cleanup): (pid: number | undefined) => void {
       }
     }
   });
-  return (pid) => void (pid !== undefined && pids.add(pid));
+  const note = (pid: number | undefined): void => void (pid !== undefined && pids.add(pid));
+  return Object.assign(note, { pidFileIn: (configDir: string) => void configDirs.add(configDir) });
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; the gateway takes it a moment later). */

@@ -2,7 +2,7 @@
  * What every gateway command shares: its options, the client built from them, and the printing
  * of a classified result as one readable line or one JSON object.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Classification } from '../session/classify.ts';
 import { resolveConfigDir } from '../session/config-dir.ts';
 import { DEFAULT_GATEWAY, GatewayClient, parseGatewayUrl } from '../session/gateway-client.ts';
@@ -24,25 +24,49 @@ export interface GatewayOptions {
   gatewayDir?: string;
 }
 
-/** Adds `--gateway`, `--config-dir`, `--json` and `--timeout` to a command. */
-export function gatewayOptions(command: Command): Command {
-  return command
-    .option('--gateway <url>', "the gateway's address", process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY)
+/**
+ * What a command says of the shared options in its --help, where the words of the default would
+ * not be true for it; `timeout: false` and `gatewayDir: false` leave out an option the command has
+ * no use for (it sends nothing, or reads no gateway folder).
+ */
+export interface GatewayOptionWords {
+  /** Where the address comes from when --gateway is not given. */
+  readonly gatewayDefault?: string;
+  readonly gatewayDir?: string | false;
+  readonly timeout?: false;
+  /** What lives in the config folder, for this command. */
+  readonly configDir?: string;
+}
+
+/** Adds `--gateway`, `--config-dir`, `--json`, `--timeout` and `--gateway-dir` to a command. */
+export function gatewayOptions(command: Command, words: GatewayOptionWords = {}): Command {
+  command
+    .addOption(
+      new Option('--gateway <url>', "the gateway's address").default(
+        process.env['IBKR_KEEPER_GATEWAY'] ?? DEFAULT_GATEWAY,
+        words.gatewayDefault ?? `$IBKR_KEEPER_GATEWAY, else ${DEFAULT_GATEWAY}`,
+      ),
+    )
     .option(
       '--config-dir <dir>',
-      'where trust and pacing files live (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)',
+      `${words.configDir ?? 'where trust and pacing files live'} (default: the platform config folder, or ` +
+        '$IBKR_KEEPER_CONFIG_DIR)',
     )
-    .option('--json', 'print one JSON object instead of a line')
-    .option(
+    .option('--json', 'print one JSON object instead of a line');
+  if (words.timeout !== false)
+    command.option(
       '--timeout <seconds>',
       'seconds to wait for each answer (0.5 to 120)',
       boundedNumber('--timeout', TIMEOUT_RANGE.minimum, TIMEOUT_RANGE.maximum),
       10,
-    )
-    .option(
-      '--gateway-dir <dir>',
-      "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml",
     );
+  if (words.gatewayDir !== false)
+    command.option(
+      '--gateway-dir <dir>',
+      words.gatewayDir ??
+        "the gateway's folder (where bin/run.sh and root/conf.yaml are): explains Access Denied from its conf.yaml",
+    );
+  return command;
 }
 
 /** A commander parser for a positive number, with a message naming the flag. */
@@ -108,6 +132,17 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     explainAccessDenied: async (address) =>
       (await import('../gateway/access-denied.ts')).accessDeniedExplainer(options.gatewayDir)(address),
   });
+}
+
+/**
+ * With --gateway-dir, the folder's conf.yaml is read before anything is sent: one that the gateway
+ * cannot read either is its error (a UserError, exit 2), not an explanation that fails later.
+ * Loaded only then (it brings the YAML reader).
+ */
+export async function checkGatewayConf(gatewayDir: string | undefined): Promise<void> {
+  if (gatewayDir === undefined) return;
+  const { openGatewayFolder } = await import('../gateway/conf.ts');
+  openGatewayFolder(gatewayDir);
 }
 
 /** Prints a classification and returns its exit code. `extra` goes into the JSON object only. */

@@ -29,7 +29,10 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerSimulateCommand(program);
   program
     .command('demo')
-    .description('tour every session state on the built-in simulator (nothing to install, no gateway needed)')
+    .description(
+      "the keeper through a simulated day of the gateway's troubles (drops, another login, the daily reset, a " +
+        'rate limit, a new certificate...) in seconds, on the built-in simulator (no gateway or account needed)',
+    )
     .option(
       '--reauth-latency <seconds>',
       'seconds the simulated reauthentication takes',

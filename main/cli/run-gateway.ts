@@ -4,8 +4,10 @@
  * gateway is stopped when `watch` ends unless `--leave-gateway-running`. Loaded only with the flag.
  */
 import { UserError } from '../session/errors.ts';
+import type { GatewayProblem } from '../session/keeper.ts';
 import { realClock, realScheduler } from '../session/time.ts';
 import { gatewayUrl, openGatewayFolder } from '../gateway/conf.ts';
+import { linkGateway } from '../gateway/link.ts';
 import { GatewaySupervisor } from '../gateway/supervisor.ts';
 
 /** The address of the gateway in `dir`, from its conf.yaml (a UserError when the folder is not one). */
@@ -33,8 +35,8 @@ export async function superviseGateway(options: {
   configDir: string;
   warn: (line: string) => void;
   onLogin: () => void;
-  /** Why the gateway is down (it gave up or failed), or undefined once it runs: the keeper's gateway-down reason. */
-  onProblem: (reason: string | undefined) => void;
+  /** The keeper's setGatewayProblem: why the gateway is down, what its log said of its login (main/gateway/link.ts). */
+  onProblem: (problem: GatewayProblem | undefined) => void;
 }): Promise<SupervisedGateway> {
   const { warn } = options;
   const supervisor = new GatewaySupervisor({
@@ -56,15 +58,12 @@ export async function superviseGateway(options: {
         f.state === 'gave-up' ? 'gave up (gateway-down)' : f.state
       }: ${f.reason}${details ? ` (${details})` : ''}`,
     );
-    if (f.state === 'gave-up' || f.state === 'failed') options.onProblem(f.reason);
-    else if (f.state === 'running' || f.state === 'attached') options.onProblem(undefined);
   });
   supervisor.on('gatewayLog', (event) => {
-    if (event.kind === 'login') {
-      warn('Gateway log: "Client login succeeds": checking the session now.');
-      options.onLogin();
-    } else warn(`Gateway log: ${event.reason}`);
+    if (event.kind === 'login') warn('Gateway log: "Client login succeeds": checking the session now.');
+    else warn(`Gateway log: ${event.reason}`);
   });
+  linkGateway(supervisor, { problem: options.onProblem, login: options.onLogin });
   const interrupted = async (): Promise<void> => {
     await supervisor.stop('stopped: watch ended');
     process.exit(0);

@@ -5,9 +5,10 @@
  * check at once when the gateway logs a login, and on quit stops it unless "Leave it running when
  * I quit" (`leaveGatewayRunning`) is on.
  */
-import type { ActionResult } from '../session/keeper.ts';
+import type { ActionResult, GatewayProblem } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
+import { linkGateway } from '../gateway/link.ts';
 import { GatewaySupervisor, type GatewayFacts } from '../gateway/supervisor.ts';
 
 /** What the tray and the window can ask of the gateway. */
@@ -22,8 +23,11 @@ export interface DesktopGatewayDeps {
   /** The gateway logged a login: check the session now. */
   readonly onLogin: () => void;
   readonly log: (line: string) => void;
-  /** Why the gateway is down (it gave up or failed), or undefined once it runs: the keeper's gateway-down reason. */
-  readonly onProblem: (reason: string | undefined) => void;
+  /**
+   * The keeper's setGatewayProblem: why the gateway is down (it gave up or failed), what its log
+   * said of its login to IBKR, or undefined once it runs or logged a login (main/gateway/link.ts).
+   */
+  readonly onProblem: (problem: GatewayProblem | undefined) => void;
 }
 
 export class DesktopGateway {
@@ -68,15 +72,11 @@ export class DesktopGateway {
           scheduler: this.#deps.scheduler,
           keepAlive: true,
         });
-        supervisor.on('state', (f) => {
-          if (f.state === 'gave-up' || f.state === 'failed') this.#deps.onProblem(f.reason);
-          else if (f.state === 'running' || f.state === 'attached') this.#deps.onProblem(undefined);
-          this.#deps.onChange();
-        });
+        linkGateway(supervisor, { problem: (p) => this.#deps.onProblem(p), login: () => this.#deps.onLogin() });
+        supervisor.on('state', () => this.#deps.onChange());
         supervisor.on('log', this.#deps.log);
         supervisor.on('gatewayLog', (event) => {
-          if (event.kind === 'login') this.#deps.onLogin();
-          else this.#deps.log(`Gateway log: ${event.reason}`);
+          if (event.kind !== 'login') this.#deps.log(`Gateway log: ${event.reason}`);
         });
         this.#supervisor = supervisor;
       }

@@ -102,56 +102,60 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const dirHint = options.gatewayDir ? `--dir ${options.gatewayDir}` : '--dir GATEWAY_DIR';
 
-  // The folder: Java, the folder itself, conf.yaml.
-  let java: Java | undefined;
+  // Java (JAVA_HOME, else the PATH: no folder needed), then the folder itself and its conf.yaml.
   let folder: GatewayFolder | undefined;
   let conf: GatewayConf | undefined;
+  const javaFound = await findJava({ env: options.env ?? process.env }).then(
+    (found) => ({ found, error: undefined }),
+    (error: Error) => ({ found: undefined, error: error.message.replace(/ Install .*$/, '') }),
+  );
+  const java: Java | undefined = javaFound.found;
+  const javaToInstall = `Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless)`;
+  /** The Java line; `neededHere` false: the gateway runs elsewhere, so a missing Java is no failure. */
+  const javaCheck = (neededHere: boolean): DoctorCheck => {
+    if (java === undefined) {
+      return neededHere
+        ? check(
+            'java',
+            'Java',
+            'fail',
+            javaFound.error ?? 'No Java found.',
+            `Install ${javaToInstall}, or set JAVA_HOME.`,
+          )
+        : check(
+            'java',
+            'Java',
+            'skip',
+            `${javaFound.error ?? 'No Java found.'} None is needed here while the gateway runs elsewhere; ` +
+              `to run it on this computer, install ${javaToInstall}.`,
+          );
+    }
+    const version = java.version ? `Java ${java.version.text}` : 'Java of an unknown version';
+    const where = `${java.java}, from ${java.source}`;
+    const keytool = java.keytool ? '' : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
+    if (java.supported)
+      return check(
+        'java',
+        'Java',
+        'pass',
+        `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`,
+      );
+    return check(
+      'java',
+      'Java',
+      neededHere ? 'fail' : 'skip',
+      `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
+      `Install ${javaToInstall} and put it first on the PATH, or set JAVA_HOME.`,
+    );
+  };
   if (options.gatewayDir === undefined) {
     const why =
-      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of Java, ' +
-      'conf.yaml, its keystore and its allow list';
-    checks.push(
-      check('java', 'Java', 'skip', why),
-      check('folder', 'folder', 'skip', why),
-      check('conf', 'conf.yaml', 'skip', why),
-    );
+      'no gateway folder given: --gateway-dir DIR (or the setting gatewayDir) adds the checks of conf.yaml, ' +
+      'its keystore and its allow list';
+    checks.push(check('folder', 'folder', 'skip', why), check('conf', 'conf.yaml', 'skip', why));
   } else {
-    try {
-      java = await findJava({ env: options.env ?? process.env });
-      const version = java.version ? `Java ${java.version.text}` : 'Java of an unknown version';
-      const where = `${java.java}, from ${java.source}`;
-      const keytool = java.keytool
-        ? ''
-        : ' It has no keytool beside it, which `ibkr-keeper gateway certificate` needs.';
-      checks.push(
-        java.supported
-          ? check(
-              'java',
-              'Java',
-              'pass',
-              `${version} (${where}): ${MINIMUM_JAVA} or later, as the gateway needs.${keytool}`,
-            )
-          : check(
-              'java',
-              'Java',
-              'fail',
-              `${version} (${where}) is older than the ${MINIMUM_JAVA} the gateway needs.`,
-              `Install Java ${MINIMUM_JAVA} or later (e.g. openjdk-17-jre-headless) and put it first on the ` +
-                `PATH, or set JAVA_HOME.`,
-            ),
-      );
-    } catch (error) {
-      checks.push(
-        check(
-          'java',
-          'Java',
-          'fail',
-          (error as Error).message.replace(/ Install .*$/, ''),
-          `Install Java ${MINIMUM_JAVA} or later (e.g. Debian: apt-get install openjdk-17-jre-headless), or set ` +
-            `JAVA_HOME.`,
-        ),
-      );
-    }
+    // A folder given: the gateway is to run here, so it needs Java here.
+    checks.push(javaCheck(true));
     try {
       folder = checkGatewayFolder(options.gatewayDir);
       checks.push(check('folder', 'folder', 'pass', `${folder.dir} is a Client Portal Gateway folder.`));
@@ -177,7 +181,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             'conf.yaml',
             'fail',
             (error as Error).message,
-            "Fix that line, or restore conf.yaml from the gateway's download.",
+            "Correct that line, or restore conf.yaml from the gateway's download.",
           ),
         );
       }
@@ -258,6 +262,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
   }
   checks.push(await ipv4Check(address, target, timeoutMs));
+  // Without a folder, Java is needed here unless a gateway already answers (or lives on another computer).
+  if (options.gatewayDir === undefined) checks.unshift(javaCheck(address.loopback && !listening));
 
   // The certificate: presented (when the gateway runs) and in the keystore conf.yaml names.
   let presented: CertificateInfo | undefined;
@@ -365,9 +371,9 @@ async function ipv4Check(address: GatewayAddress, target: Target, timeoutMs: num
     'ipv4',
     'IPv4',
     'pass',
-    `${address.hostname} is ${target.all.join(' and ')} here; the gateway listens on IPv4 only ` +
-      `(${v6[0]}: ${v6State}). The keeper falls back ` +
-      `to ${target.ipv4}; a program that tries ${v6[0]} alone fails: give it ${fixed}.`,
+    `${address.hostname} is ${target.all.join(' and ')} here; the gateway ` +
+      `listens on IPv4 only (${v6[0]}: ${v6State}). The keeper ` +
+      `falls back to ${target.ipv4}; a program that tries ${v6[0]} alone fails: give it ${fixed}.`,
   );
 }
 
@@ -383,7 +389,7 @@ function certificateCheck(
       'certificate',
       'fail',
       `${stored.error}: the gateway then starts but never listens, and says nothing.`,
-      `Fix sslCert/sslPwd in conf.yaml, or run ${fix}`,
+      `Correct sslCert (the keystore) and sslPwd (its password) in conf.yaml, or run ${fix}`,
     );
   }
   const cert = presented ?? stored?.certificate;
@@ -392,8 +398,8 @@ function certificateCheck(
       'certificate',
       'certificate',
       'skip',
-      'not checked: no TLS handshake with the gateway, and its keystore was not read (that needs --gateway-dir ' +
-        "and Java's keytool).",
+      'not checked: no TLS handshake with the gateway, and its keystore ' +
+        "was not read (that needs --gateway-dir and Java's keytool).",
     );
   const source = presented ? 'the gateway presents' : `its keystore (${stored!.file}) holds`;
   if (cert.fingerprint256 === STOCK_CERTIFICATE_FINGERPRINT) {
@@ -401,9 +407,9 @@ function certificateCheck(
       'certificate',
       'certificate',
       'fail',
-      `${source} IBKR's stock certificate ` +
-        `(SHA-256 ${cert.fingerprint256}), which is publicly known: its private key is in every download of the ` +
-        `gateway, so it proves nothing against another program on this computer.`,
+      `${source} IBKR's stock certificate (SHA-256 ${cert.fingerprint256}), which is publicly known: its ` +
+        `private key is in every download of the gateway, so it ` +
+        `proves nothing against another program on this computer.`,
       `Give the gateway a certificate of its own: ${fix}`,
     );
   }
@@ -412,9 +418,9 @@ function certificateCheck(
       'certificate',
       'certificate',
       'fail',
-      `the gateway presents SHA-256 ${presented.fingerprint256}, not the certificate of its ` +
-        `keystore ${stored.file} (SHA-256 ${stored.certificate.fingerprint256}): it has not been restarted ` +
-        `since conf.yaml changed, or runs from another folder.`,
+      `the gateway presents SHA-256 ${presented.fingerprint256}, not the certificate ` +
+        `of its keystore ${stored.file} (SHA-256 ${stored.certificate.fingerprint256}): it has not been ` +
+        `restarted since conf.yaml changed, or runs from another folder.`,
       'Restart the gateway.',
     );
   }
@@ -440,15 +446,15 @@ function pinCheck(
         'pin',
         'pin',
         'skip',
-        `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, or \`ibkr-keeper ` +
-          `trust accept --fingerprint FP\`.`,
+        `nothing pinned for ${origin}: a gateway on another computer needs a valid chain, ` +
+          `or \`ibkr-keeper trust accept --fingerprint FP\`.`,
       );
     return check(
       'pin',
       'pin',
       'pass',
-      `nothing pinned for ${origin} yet: the keeper ` +
-        `trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`,
+      `nothing pinned for ${origin} yet: the ` +
+        `keeper trusts ${cert ? `SHA-256 ${cert.fingerprint256}` : 'the certificate it presents'} on first use.`,
     );
   }
   const by = pin.source === 'user' ? 'by you' : 'on first use';
@@ -468,8 +474,10 @@ function pinCheck(
     'fail',
     `${origin} has SHA-256 ${pin.fingerprint256} pinned, ` +
       `but ${now} SHA-256 ${cert.fingerprint256}: the keeper refuses it (untrusted-certificate) and sends nothing.`,
-    `If you changed the certificate (ibkr-keeper gateway certificate, a reinstall), trust it: ibkr-keeper trust ` +
-      `accept --gateway ${origin}${running ? '' : ' once the gateway runs'}; otherwise do not.`,
+    `If you changed the certificate (ibkr-keeper gateway certificate, ` +
+      `a reinstall), trust it: ibkr-keeper trust accept --gateway ${origin}${
+        running ? '' : ' once the gateway runs'
+      }; otherwise do not.`,
   );
 }
 
@@ -515,9 +523,10 @@ function allowListCheck(
         'allowList',
         'allow list',
         'fail',
-        `${conf.path} admits ${seen}, but ` +
-          `"${trap.pattern}" (${trap.list}) is a pattern the gateway cannot ` +
-          `use: ${trap.why}; in deny, the gateway's code reuses the pattern before it and can refuse ${seen}.`,
+        `${conf.path} admits ${seen}, but "${trap.pattern}" ` +
+          `(${trap.list}) is a pattern the ` +
+          `gateway cannot use: ${trap.why}; in deny, the gateway's code reuses ` +
+          `the pattern before it and can refuse ${seen}.`,
         `Remove "${trap.pattern}" from ips ${trap.list} and restart the gateway.`,
       );
     }
@@ -564,10 +573,10 @@ function answersCheck(first: Observation | undefined, listening: boolean, timeou
           'answers',
           'answers',
           'fail',
-          `the gateway accepted POST /v1/api/iserver/auth/status but did not answer ` +
-            `within ${timeoutMs / 1000} s: it may not reach IBKR (is this computer online?).`,
-          "Check this computer's internet connection and the gateway's logs/gw.*.log; a longer --timeout shows " +
-            'a slow answer.',
+          `the gateway accepted POST /v1/api/iserver/auth/status but did not answer within ${timeoutMs / 1000} ` +
+            `s: it may not reach IBKR (is this computer online?).`,
+          "Check this computer's internet connection and the gateway's " +
+            'logs/gw.*.log; a longer --timeout shows a slow answer.',
         );
       }
       return check(
@@ -607,8 +616,8 @@ function answersCheck(first: Observation | undefined, listening: boolean, timeou
             'answers',
             'answers',
             'pass',
-            `the gateway answered POST /v1/api/iserver/auth/status ` +
-              `in ${first.latencyMs} ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`,
+            `the gateway answered POST /v1/api/iserver/auth/status in ${first.latencyMs} ` +
+              `ms${'status' in first ? ` (HTTP ${first.status})` : ''}.`,
           );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Follows the gateway's own log, `logs/gw.YYYY-MM-DD.log` in its folder (a new file each local
- * day), for the lines a keeper can act on (docs/gateway.md, "Running the gateway"): a login that
- * succeeded (check the session at once instead of at the next interval) and a login that failed.
+ * day), for the lines a keeper can act on (docs/gateway.md, "Its log"): a login that succeeded
+ * (check the session at once instead of at the next interval) and a login that failed (said in the
+ * reason of the session's state, main/gateway/link.ts).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,8 +21,8 @@ export function classifyLogLine(line: string): GatewayLogEvent | undefined {
       kind: 'reauth-stopped',
       line,
       reason:
-        'the gateway gave up logging in to IBKR again after 5 tries ("Reauthentication failed 5 times, ' +
-        'stopping"): log in again in the browser.',
+        'the gateway\'s log says "Reauthentication failed 5 times, stopping": it gave up logging in to IBKR ' +
+        "again; log in again on the gateway's login page.",
     };
   }
   if (/authentication to cp failed/i.test(line)) {
@@ -29,8 +30,8 @@ export function classifyLogLine(line: string): GatewayLogEvent | undefined {
       kind: 'auth-failed',
       line,
       reason:
-        'the gateway could not log in to IBKR ("authentication to cp failed"): it retries; if it keeps failing, ' +
-        'log in again in the browser.',
+        'the gateway\'s log says "authentication to cp failed": it could not log in to IBKR and tries again; ' +
+        "if this stays, log in again on the gateway's login page.",
     };
   }
   return undefined;

@@ -28,6 +28,7 @@ const transitionSchema = z.object({
   previous: z.nullable(z.enum(SESSION_STATES)),
   reason: z.string(),
   facts: z.record(z.string(), z.unknown()),
+  gateway: z.optional(z.string()),
 });
 
 export class History {

@@ -37,7 +37,16 @@ export interface Transition {
   readonly previous: SessionState | null;
   readonly reason: string;
   readonly facts: Facts;
+  /** The gateway's origin (history lines written before it was kept lack it). */
+  readonly gateway?: string;
 }
+
+/**
+ * What the gateway's supervisor tells the keeper (main/gateway/link.ts): why the gateway is down
+ * (a sentence: the reason of `gateway-down`), or what the gateway's own log said of its login to
+ * IBKR (`{ log }`: added to the reason of the state the session is in, docs/gateway.md, "Its log").
+ */
+export type GatewayProblem = string | { readonly log: string };
 
 /** The outcome of an action a person asked for. */
 export interface ActionResult {
@@ -68,6 +77,15 @@ const TUG_OF_WAR_REASON =
   'Another login takes the session back each time the keeper reauthenticates (TWS, mobile or another gateway): ' +
   'the keeper stopped reauthenticating so as not to kick it out again. Choose "Take over" to use the session ' +
   'here, or log in there.';
+
+/** States whose reason carries what the gateway's log said of its login (a state the log can explain). */
+const LOG_NOTED = new Set<SessionState>([
+  'not-authenticated',
+  'reauthenticating',
+  'competing',
+  'login-required',
+  'gateway-down',
+]);
 
 const STICKY_FACTS = ['userName', 'userId', 'account', 'serverName', 'serverVersion'] as const;
 const NEVER_CONFIRMED = new Set<SessionState>(['rate-limited', 'untrusted-certificate']);
@@ -107,6 +125,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   #faultingSinceMono: number | undefined;
   /** Why the gateway is down, from its supervisor (issue 9: "the gateway keeps exiting ..."), while it is. */
   #gatewayProblem: string | undefined;
+  /** What the gateway's log said of its login to IBKR, until a login succeeds or the gateway restarts. */
+  #gatewayLogNote: string | undefined;
   readonly #push: PushLink | undefined;
   /** The session id of the last ready tickle: the cookie of push's socket. */
   #session: string | undefined;
@@ -151,7 +171,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       gateway: this.#client.address.origin,
       state: this.#state,
       previous: this.#previous,
-      reason: this.#reason,
+      reason: this.#shownReason(),
       facts: { ...this.#sticky, ...this.#facts },
       since: new Date(this.#sinceWall).toISOString(),
       lastTickleAt: iso(this.#lastTickleWall),
@@ -189,15 +209,35 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   // ---- actions for the front ends ------------------------------------------------------------
 
   /**
-   * What the gateway's supervisor knows of a gateway that is down (it keeps exiting, it could not
-   * listen): the reason of `gateway-down` from the next check on, instead of a refused connection.
-   * Undefined once the gateway runs again.
+   * What the gateway's supervisor knows and polling cannot. A sentence: the gateway is down (it
+   * keeps exiting, it could not listen), the reason of `gateway-down` from the next check on
+   * instead of a refused connection. `{ log }`: the gateway's log said its login to IBKR failed,
+   * added at once to the reason of the state the session is in (which stays what the session
+   * says) until the session is ready. Undefined: nothing is wrong that the supervisor knows of
+   * (the gateway runs again, or its log said a login succeeded): both are forgotten.
    */
-  setGatewayProblem(reason: string | undefined): void {
-    this.#gatewayProblem =
-      reason === undefined
-        ? undefined
-        : `${reason[0]!.toUpperCase()}${reason.slice(1)}${reason.endsWith('.') ? '' : '.'}`;
+  setGatewayProblem(problem: GatewayProblem | undefined): void {
+    const sentence = (text: string): string =>
+      `${text[0]!.toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
+    const before = this.#shownReason();
+    if (problem === undefined) {
+      this.#gatewayProblem = undefined;
+      this.#gatewayLogNote = undefined;
+    } else if (typeof problem === 'string') {
+      this.#gatewayProblem = sentence(problem);
+      this.#gatewayLogNote = undefined; // that gateway's process is gone
+    } else {
+      this.#gatewayLogNote = sentence(problem.log);
+    }
+    // Said at once (the window, /status, watch's line), without a request: the state is the session's.
+    if (this.#shownReason() !== before) this.emit('status', this.status());
+  }
+
+  /** The reason shown: the session's, and what the gateway's log said where that can explain it. */
+  #shownReason(): string {
+    return this.#gatewayLogNote !== undefined && LOG_NOTED.has(this.#state)
+      ? `${this.#reason} ${this.#gatewayLogNote}`
+      : this.#reason;
   }
 
   /** Checks now (resume from sleep, screen unlock, a person's click, a certificate trusted anew). */
@@ -522,12 +562,21 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       this.#session = undefined;
       this.#push.release();
     }
+    // A login that succeeded ends what the gateway's log said of a failed one.
+    if (state === 'ready') this.#gatewayLogNote = undefined;
     if (state !== this.#state) {
       this.#previous = this.#state;
       this.#state = state;
       this.#sinceWall = this.#clock.wall();
       const status = this.status();
-      this.emit('transition', { time: status.since, state, previous: this.#previous, reason, facts: status.facts });
+      this.emit('transition', {
+        time: status.since,
+        state,
+        previous: this.#previous,
+        reason: status.reason,
+        facts: status.facts,
+        gateway: status.gateway,
+      });
     }
     this.emit('status', this.status());
   }

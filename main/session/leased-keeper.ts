@@ -178,6 +178,7 @@ export class LeasedKeeper extends EventEmitter<LeasedKeeperEvents> {
         previous: before?.state ?? status.previous,
         reason: status.reason,
         facts: status.facts,
+        gateway: status.gateway,
       };
       this.emit('transition', transition);
     }

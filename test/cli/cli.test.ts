@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { STATE_INFO, type SessionState } from '../../main/session/states.ts';
 import type { SimEventInput } from '../../main/simulator/events.ts';
-import { ROOT, runCli, startSim, tempDir, pattern } from '../helpers.ts';
+import { pattern, ROOT, runCli, startSim, tempDir } from '../helpers.ts';
+import { freePort } from '../real-gateway.ts';
 
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
@@ -26,6 +27,40 @@ describe('usage', () => {
     assert.match(status.stdout, /--gateway <url>/);
     assert.match(status.stdout, /--config-dir <dir>/);
     assert.match(status.stdout, /--json/);
+  });
+
+  test('--help offers each command only the options it uses, each with one default that is true for it', async () => {
+    const help = async (...command: string[]): Promise<string> => {
+      const result = await runCli([...command, '--help']);
+      assert.equal(result.code, 0, command.join(' '));
+      return result.stdout.replace(/\s+/g, ' ');
+    };
+    const options = (text: string): string[] => [...text.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]!);
+    const watch = await help('watch');
+    assert.match(
+      watch,
+      /--interval <seconds> seconds between tickles \(1 to 240; default: the settings' intervalSeconds, else 60\) --/,
+    );
+    assert.match(
+      watch,
+      new RegExp(
+        "--gateway <url> the gateway's address \\(default: \\$IBKR_KEEPER_GATEWAY, else \\(with --run-gateway\\) " +
+          "the gateway folder's conf\\.yaml, else the settings' gateway",
+      ),
+    );
+    for (const text of [watch, await help('status'), await help('doctor')])
+      for (const option of text.split(/ (?=--[a-z])/))
+        assert.ok((option.match(/\(default:/g) ?? []).length <= 1, `one default: ${option}`);
+    assert.deepEqual(new Set(options(await help('trust', 'list'))), new Set(['--config-dir', '--json', '--help']));
+    assert.deepEqual(
+      new Set(options(await help('trust', 'forget'))),
+      new Set(['--gateway', '--config-dir', '--json', '--help']),
+    );
+    assert.doesNotMatch(await help('trust', 'show'), /--gateway-dir/);
+    assert.doesNotMatch(await help('login'), /--timeout/, 'login sends nothing');
+    const demo = await help('demo');
+    assert.doesNotMatch(demo, /every (session )?state/, 'the day shows 8 of the 11 states');
+    assert.match(demo, /simulated day/);
   });
 
   test('a bad flag, URL or number exits 2 with a message that says what to give', async (t) => {
@@ -339,10 +374,10 @@ describe('trust', () => {
     assert.equal(accept.code, 0);
     assert.match(accept.stdout, new RegExp(`Now trusting SHA-256 ${sim.fingerprint256} .* \\(instead of ${old}\\)`));
     assert.equal((await runCli(['status', ...args])).code, 0);
-    const list = await runCli(['trust', 'list', '--json', ...args]);
+    const list = await runCli(['trust', 'list', '--json', '--config-dir', dir]);
     assert.equal(json(list.stdout).pins[sim.url].source, 'user');
     assert.match((await runCli(['trust', 'forget', ...args])).stdout, /^Forgot the trusted certificate/);
-    assert.match((await runCli(['trust', 'list', ...args])).stdout, /No gateway is trusted yet/);
+    assert.match((await runCli(['trust', 'list', '--config-dir', dir])).stdout, /No gateway is trusted yet/);
   });
 
   test('accept --fingerprint checks the form and pins it for a gateway not seen yet', async (t) => {
@@ -370,6 +405,35 @@ describe('trust', () => {
       0,
     );
     assert.equal((await runCli(['status', ...args])).code, 0);
+  });
+});
+
+describe('doctor without a gateway folder', () => {
+  test('checks Java from the PATH; no Java is a failure only where the gateway must run here', async (t) => {
+    const sim = await startSim(t);
+    const dir = tempDir(t);
+    const good = await runCli(['doctor', '--gateway', sim.url, '--config-dir', dir, '--timeout', '2']);
+    assert.equal(good.code, 0, good.stdout);
+    assert.match(good.stdout, /\n✓ Java: Java \d+.* \(.*java, from (PATH|JAVA_HOME)\): 8u192 or later/);
+    assert.match(good.stdout, /\nEvery check passed\.\n$/);
+
+    const noJava = { PATH: '/nonexistent', JAVA_HOME: '' };
+    const elsewhere = await runCli(['doctor', '--gateway', sim.url, '--config-dir', dir, '--timeout', '2'], {
+      env: noJava,
+    });
+    assert.equal(elsewhere.code, 0, 'a gateway that answers runs with a Java of its own');
+    assert.match(elsewhere.stdout, /\n- Java: No Java found: .* None is needed here while the gateway runs elsewhere/);
+
+    const nothing = `https://127.0.0.1:${await freePort()}`;
+    const one = await runCli(['doctor', '--gateway', nothing, '--config-dir', dir, '--timeout', '2']);
+    assert.equal(one.code, 10);
+    assert.match(one.stdout, /\n✗ port: /);
+    assert.match(one.stdout, /\n1 check failed: fix it, then run ibkr-keeper doctor again\.\n$/);
+    const two = await runCli(['doctor', '--gateway', nothing, '--config-dir', dir, '--timeout', '2'], {
+      env: noJava,
+    });
+    assert.match(two.stdout, /\n✗ Java: No Java found: .* Fix: Install Java 8u192 or later/);
+    assert.match(two.stdout, /\n2 checks failed: fix them from the top/);
   });
 });
 

@@ -147,6 +147,29 @@ describe('watch with a bad state file', () => {
     assert.equal(readFileSync(path.join(dir, 'settings.json'), 'utf8'), 'null');
   });
 
+  test('a broken settings.json: doctor, gateway certificate, start and status name it and exit 2', async (t) => {
+    const dir = folderWith(t, 'settings.json', '{"gatewayDir": ');
+    const settings = path.join(dir, 'settings.json').replace(/\./g, '\\.');
+    for (const command of [
+      ['doctor', '--timeout', '1', '--gateway', 'https://127.0.0.1:9'],
+      ['doctor', '--timeout', '1', '--json'],
+      ['gateway', 'certificate'],
+      ['gateway', 'certificate', '--json'],
+      ['gateway', 'start'],
+      ['gateway', 'status', '--json'],
+    ]) {
+      const result = await runCli([...command, '--config-dir', dir]);
+      const what = command.join(' ');
+      assert.equal(result.code, 2, `${what}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^ibkr-keeper: Could not read ${settings} \\(`), what);
+      assert.match(result.stderr, /fix or delete the file, or choose another --config-dir\.\n$/, what);
+      // With --json, whatever is printed on stdout is JSON naming the file too (never a line of text).
+      if (command.includes('--json') && result.stdout !== '')
+        assert.match(JSON.parse(result.stdout).error, /settings\.json/, what);
+    }
+    assert.equal(readFileSync(path.join(dir, 'settings.json'), 'utf8'), '{"gatewayDir": ', 'left as it was');
+  });
+
   test('watch writes no settings.json of its own', async (t) => {
     const sim = await startSim(t);
     const dir = tempDir(t);

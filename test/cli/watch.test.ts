@@ -295,6 +295,32 @@ describe('watch', () => {
     },
   );
 
+  test('history: each line names its gateway once the config folder keeps more than one', async (t) => {
+    const dir = tempDir(t);
+    const paper = await startSim(t);
+    const first = watch(t, ['--json', '--interval', '1', '--gateway', paper.url, '--config-dir', dir]);
+    await first.next('ready');
+    first.child.kill('SIGTERM');
+    await once(first.child, 'exit');
+    const one = await runCli(['history', '--config-dir', dir]);
+    assert.match(one.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}ready: /, 'one gateway: no need to name it');
+
+    const live = await startSim(t);
+    const second = watch(t, ['--json', '--interval', '1', '--gateway', live.url, '--config-dir', dir]);
+    await second.next('ready');
+    second.child.kill('SIGTERM');
+    await once(second.child, 'exit');
+    const both = (await runCli(['history', '--config-dir', dir])).stdout.trim().split('\n');
+    assert.equal(both.length, 2, both.join('\n'));
+    assert.match(both[0]!, new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]{8} {2}${paper.url} {2}ready: `));
+    assert.match(both[1]!, new RegExp(`^\\d{4}-\\d{2}-\\d{2} [\\d:]{8} {2}${live.url} {2}ready: `));
+    const lines = (await runCli(['history', '--json', '--config-dir', dir])).stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).gateway),
+      [paper.url, live.url],
+    );
+  });
+
   test('bad flags: an interval under 1 s, a taken health port, a bad --since', async (t) => {
     const dir = tempDir(t);
     const interval = await runCli(['watch', '--interval', '0.5', '--config-dir', dir]);

@@ -5,9 +5,12 @@
  * group after the test, whatever happened.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DesktopCore } from '../../main/desktop/core.ts';
 import type { GatewayFacts } from '../../main/gateway/supervisor.ts';
+import { gatewayLogFile } from '../../main/gateway/log-watch.ts';
 import { groupAlive } from '../../main/gateway/process.ts';
 import { DEFAULT_SETTINGS, SettingsFile, type Settings } from '../../main/session/settings.ts';
 import { realClock, realScheduler } from '../../main/session/time.ts';
@@ -34,6 +37,14 @@ function desktop(
   core.on('state', (s) => s.gateway?.owned && note(s.gateway.pid));
   t.after(() => core.stop());
   return core;
+}
+
+async function until(what: string, ok: () => boolean, core?: DesktopCore): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    if (ok()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} never happened: ${JSON.stringify(core?.state().status)}`);
 }
 
 /** The gateway's facts once they are in one of `states`. */
@@ -63,6 +74,17 @@ describe('the desktop app runs the gateway', { timeout: 300_000 }, () => {
     assert.equal(running.build, 'a27ed42');
     assert.equal(running.url, `https://localhost:${port}`);
     assert.ok(running.pid !== undefined && groupAlive(running.pid));
+
+    // The gateway's log says its login failed: the window's reason says so (the state the session's),
+    // until the log says a login succeeded.
+    await until('a first state', () => core.state().status.state !== 'starting', core);
+    mkdirSync(path.join(dir, 'logs'), { recursive: true });
+    appendFileSync(gatewayLogFile(dir, Date.now()), 'WARN authentication to cp failed, retry 3\n');
+    const said = /The gateway's log says "authentication to cp failed": it could not log in to IBKR and tries again/;
+    await until('the reason', () => said.test(core.state().status.reason), core);
+    assert.equal(core.state().status.state, 'gateway-down', 'IBKR cannot be reached here: the requests hang');
+    appendFileSync(gatewayLogFile(dir, Date.now()), 'INFO Client login succeeds\n');
+    await until('the reason without it', () => !said.test(core.state().status.reason), core);
 
     const restarted = await core.gatewayAction('restart');
     assert.equal(restarted.ok, true, restarted.message);

@@ -446,3 +446,59 @@ describe("keeper: the gateway supervisor's reason", () => {
     },
   );
 });
+
+describe("keeper: what the gateway's log says of its login", () => {
+  const GAVE_UP =
+    'the gateway\'s log says "Reauthentication failed 5 times, stopping": it gave up logging in to IBKR again; ' +
+    "log in again on the gateway's login page.";
+
+  test("said at once in the reason of the session's state (the state unchanged), gone after a login", async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'expire-sso' });
+    await rig.time.runFor(2 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'login-required');
+    const before = rig.keeper.status().reason;
+    const statuses: string[] = [];
+    rig.keeper.on('status', (s) => statuses.push(`${s.state}: ${s.reason}`));
+    const seq = rig.seq();
+    rig.keeper.setGatewayProblem({ log: GAVE_UP });
+    const said = `${before} The gateway's log says "Reauthentication failed 5 times, stopping"`;
+    assert.ok(rig.keeper.status().reason.startsWith(said), rig.keeper.status().reason);
+    assert.equal(rig.keeper.status().state, 'login-required', "the state stays the session's");
+    assert.ok(statuses.at(-1)?.startsWith(`login-required: ${said}`), 'said at once, without a check');
+    assert.equal(rig.sim.requests(seq).length, 0, 'nothing was sent to say it');
+    await rig.time.runFor(2 * MINUTE);
+    assert.match(rig.keeper.status().reason, /Reauthentication failed 5 times/, 'it stays over the next checks');
+
+    await rig.sim.apply({ type: 'login' });
+    await rig.time.runFor(2 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'ready');
+    assert.doesNotMatch(rig.keeper.status().reason, /Reauthentication failed/);
+    await rig.sim.apply({ type: 'expire-sso' });
+    await rig.time.runFor(2 * MINUTE);
+    assert.equal(rig.keeper.status().state, 'login-required');
+    assert.equal(rig.keeper.status().reason, before, 'a later drop does not bring back what the log said before');
+  });
+
+  test('"Client login succeeds" (or the gateway running again) forgets it before the session is ready', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    await rig.sim.apply({ type: 'expire-sso' });
+    await rig.time.runFor(2 * MINUTE);
+    rig.keeper.setGatewayProblem({ log: GAVE_UP });
+    assert.match(rig.keeper.status().reason, /Reauthentication failed/);
+    rig.keeper.setGatewayProblem(undefined);
+    assert.doesNotMatch(rig.keeper.status().reason, /Reauthentication failed/);
+    assert.equal(rig.keeper.status().state, 'login-required');
+  });
+
+  test('every change of state names its gateway (several in one history can be told apart)', async (t) => {
+    const rig = await keeperRig(t);
+    await rig.time.runFor(1_000);
+    assert.deepEqual(
+      rig.transitions.map((x) => x.gateway),
+      [rig.sim.url],
+    );
+  });
+});

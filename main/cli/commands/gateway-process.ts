@@ -39,12 +39,8 @@ function folderOf(options: ProcessOptions, configDir: string, required: boolean)
   if (options.dir !== undefined) return options.dir;
   const record = readRecord(configDir);
   if (record !== undefined) return record.dir;
-  let setting: string | null = null;
-  try {
-    setting = SettingsFile.open(configDir).read().settings.gatewayDir;
-  } catch {
-    setting = null;
-  }
+  // A settings.json that cannot be read is named (exit 2), not taken for "no folder set".
+  const setting = SettingsFile.open(configDir).read().settings.gatewayDir;
   if (setting === null && required)
     throw new UserError(
       "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once " +

@@ -5,7 +5,7 @@
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { UserError } from '../../session/errors.ts';
 import { parseGatewayUrl } from '../../session/gateway-client.ts';
-import { SettingsFile } from '../../session/settings.ts';
+import { SettingsFile, type Settings } from '../../session/settings.ts';
 import { probeCertificate } from '../../session/tls.ts';
 import { TrustStore } from '../../session/trust-store.ts';
 import { makeGatewayCertificate } from '../../gateway/certificate.ts';
@@ -17,19 +17,18 @@ import type { CertificateOptions } from './gateway.ts';
 /** `doctor`'s exit code when a check failed (0 when none did). */
 export const DOCTOR_FAILED = 10;
 
-/** The setting gatewayDir, or undefined (a broken settings file is no reason to stop here). */
-function gatewayDirSetting(configDir: string): string | undefined {
-  try {
-    return SettingsFile.open(configDir).read().settings.gatewayDir ?? undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The settings the app saves: a settings.json that cannot be read is a UserError naming it (exit 2),
+ * as for every command that reads it, rather than settings quietly ignored.
+ */
+function readSettings(configDir: string): Settings {
+  return SettingsFile.open(configDir).read().settings;
 }
 
 export async function runGatewayCertificate(options: CertificateOptions): Promise<number> {
   const configDir = resolveConfigDir(options.configDir);
-  const dir = options.dir ?? gatewayDirSetting(configDir);
   try {
+    const dir = options.dir ?? readSettings(configDir).gatewayDir ?? undefined;
     if (dir === undefined)
       throw new UserError("Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are).");
     const result = await makeGatewayCertificate({ dir, trust: new TrustStore(configDir) });
@@ -91,14 +90,16 @@ const MARK: Record<DoctorCheck['status'], string> = { pass: '✓', fail: '✗', 
  */
 export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: boolean): Promise<number> {
   const configDir = resolveConfigDir(options.configDir);
-  const gatewayDir = options.gatewayDir ?? gatewayDirSetting(configDir);
+  // Read whatever the flags give: a broken settings.json breaks the app and watch, so doctor says so (exit 2).
+  const settings = readSettings(configDir);
+  const gatewayDir = options.gatewayDir ?? settings.gatewayDir ?? undefined;
   let gateway = options.gateway;
   if (!gatewayGiven && !process.env['IBKR_KEEPER_GATEWAY']) {
+    gateway = settings.gateway;
     try {
       if (gatewayDir !== undefined) gateway = gatewayUrl(openGatewayFolder(gatewayDir).conf.config);
-      else gateway = SettingsFile.open(configDir).read().settings.gateway;
     } catch {
-      // The folder's own check says what is wrong with it; the default address stands meanwhile.
+      // The folder's own check says what is wrong with it; the settings' address stands meanwhile.
     }
   }
   const address = parseGatewayUrl(gateway);
@@ -125,7 +126,9 @@ export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: bo
     lines.push(
       failed === 0
         ? 'Every check passed.'
-        : `${failed} check${failed === 1 ? '' : 's'} failed: fix them from the top, then run ibkr-keeper doctor again.`,
+        : failed === 1
+          ? '1 check failed: fix it, then run ibkr-keeper doctor again.'
+          : `${failed} checks failed: fix them from the top, then run ibkr-keeper doctor again.`,
     );
     process.stdout.write(`${lines.join('\n')}\n`);
   }

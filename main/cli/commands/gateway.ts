@@ -86,6 +86,12 @@ export function registerGatewayCommands(program: Command, exit: (code: number) =
           "gateway folder's conf.yaml, else the settings)",
       )
       .option('--no-open', 'only print the address'),
+    {
+      gatewayDefault: "$IBKR_KEEPER_GATEWAY, else the gateway folder's conf.yaml, else the settings' gateway",
+      gatewayDir: "the gateway's folder (where bin/run.sh and root/conf.yaml are): its conf.yaml gives the address",
+      timeout: false,
+      configDir: 'where the settings and the trust file live',
+    },
   ).action(async (options: LoginOptions, command: Command) =>
     exit(await (await import('./login.ts')).runLogin(options, command.getOptionValueSource('gateway') === 'cli')),
   );
@@ -96,6 +102,13 @@ export function registerGatewayCommands(program: Command, exit: (code: number) =
       .description(
         'check the setup one line at a time, from Java to the session, and say what to do (exit 0 only when all pass)',
       ),
+    {
+      gatewayDefault: "$IBKR_KEEPER_GATEWAY, else the gateway folder's conf.yaml, else the settings' gateway",
+      gatewayDir:
+        "the gateway's folder (where bin/run.sh and root/conf.yaml are): adds the checks of its conf.yaml, " +
+        'keystore and allow list (default: the setting gatewayDir)',
+      configDir: 'where the settings, trust and pacing files live',
+    },
   ).action(async (options: GatewayOptions, command: Command) =>
     exit(
       await (await import('./gateway-tools.ts')).runDoctorCommand(

@@ -31,7 +31,10 @@ export function registerHistoryCommand(program: Command, exit: (code: number) =>
     .action((options: { since?: number; configDir?: string; json?: boolean }) => {
       const history = new History(resolveConfigDir(options.configDir));
       const { transitions, skipped } = history.read(options.since);
-      for (const t of transitions) process.stdout.write(`${options.json ? JSON.stringify(t) : transitionLine(t)}\n`);
+      // One config folder may keep several gateways (paper and live): then each line names its own.
+      const several = new Set(transitions.map((t) => t.gateway).filter((g) => g !== undefined)).size > 1;
+      for (const t of transitions)
+        process.stdout.write(`${options.json ? JSON.stringify(t) : transitionLine(t, several)}\n`);
       if (transitions.length === 0 && !options.json)
         process.stdout.write(
           `No changes of state recorded${options.since ? ' in that time' : ''} (${history.file}).\n`,

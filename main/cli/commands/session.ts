@@ -12,7 +12,15 @@ import { POLICY } from '../../session/policy.ts';
 import { redactBody } from '../../session/redact.ts';
 import { STATE_INFO } from '../../session/states.ts';
 import { publiclyKnownNotice } from '../../session/tls.ts';
-import { describe, formatDuration, gatewayOptions, makeClient, report, type GatewayOptions } from '../context.ts';
+import {
+  checkGatewayConf,
+  describe,
+  formatDuration,
+  gatewayOptions,
+  makeClient,
+  report,
+  type GatewayOptions,
+} from '../context.ts';
 
 type Run = (options: GatewayOptions & Record<string, unknown>) => Promise<number>;
 
@@ -23,6 +31,7 @@ function withClient(
   return async (options) => {
     const client = makeClient(options);
     try {
+      await checkGatewayConf(options.gatewayDir);
       return await body(client, options);
     } finally {
       await client.close();

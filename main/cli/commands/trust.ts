@@ -22,6 +22,9 @@ interface TrustContext {
   presented(): Promise<CertificateInfo | { error: string }>;
 }
 
+/** What `trust` says of the shared options: it sends nothing but a TLS handshake, and reads no gateway folder. */
+const TRUST_WORDS = { gatewayDir: false, configDir: 'where the trust file lives' } as const;
+
 function context(options: GatewayOptions): TrustContext {
   const address = parseGatewayUrl(options.gateway);
   const store = new TrustStore(resolveConfigDir(options.configDir));
@@ -37,7 +40,7 @@ function context(options: GatewayOptions): TrustContext {
   };
 }
 
-function out(options: GatewayOptions, lines: string[], json: Record<string, unknown>): void {
+function out(options: Pick<GatewayOptions, 'json'>, lines: string[], json: Record<string, unknown>): void {
   process.stdout.write(options.json ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
 }
 
@@ -91,6 +94,7 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
 
   gatewayOptions(
     trust.command('show', { isDefault: true }).description('the trusted and the presented fingerprint (default)'),
+    { ...TRUST_WORDS },
   ).action(async (options: GatewayOptions) => exit(await show(options)));
 
   gatewayOptions(
@@ -98,6 +102,7 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
       .command('accept')
       .description('trust the certificate the gateway presents now, or the one with --fingerprint')
       .option('--fingerprint <sha256>', 'trust this SHA-256 fingerprint (64 hex digits, colons allowed)'),
+    { ...TRUST_WORDS },
   ).action(async (options: GatewayOptions & { fingerprint?: string }) => {
     const { origin, store, presented } = context(options);
     const before = store.get(origin)?.fingerprint256;
@@ -137,21 +142,29 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
     return exit(0);
   });
 
-  gatewayOptions(trust.command('forget').description("forget the gateway's trusted fingerprint")).action(
-    (options: GatewayOptions) => {
-      const { origin, store } = context(options);
-      const had = store.forget(origin);
-      out(options, [had ? `Forgot the trusted certificate of ${origin}.` : `Nothing was trusted for ${origin}.`], {
-        gateway: origin,
-        forgotten: had,
-      });
-      exit(0);
-    },
-  );
+  gatewayOptions(trust.command('forget').description("forget the gateway's trusted fingerprint"), {
+    ...TRUST_WORDS,
+    timeout: false,
+  }).action((options: GatewayOptions) => {
+    const { origin, store } = context(options);
+    const had = store.forget(origin);
+    out(options, [had ? `Forgot the trusted certificate of ${origin}.` : `Nothing was trusted for ${origin}.`], {
+      gateway: origin,
+      forgotten: had,
+    });
+    exit(0);
+  });
 
-  gatewayOptions(trust.command('list').description('every trusted gateway and fingerprint')).action(
-    (options: GatewayOptions) => {
-      const { store } = context(options);
+  trust
+    .command('list')
+    .description('every trusted gateway and fingerprint')
+    .option(
+      '--config-dir <dir>',
+      'where the trust file lives (default: the platform config folder, or $IBKR_KEEPER_CONFIG_DIR)',
+    )
+    .option('--json', 'print one JSON object instead of lines')
+    .action((options: Pick<GatewayOptions, 'configDir' | 'json'>) => {
+      const store = new TrustStore(resolveConfigDir(options.configDir));
       const pins = store.list();
       const lines = Object.entries(pins).map(
         ([origin, pin]) =>
@@ -167,6 +180,5 @@ export function registerTrustCommands(program: Command, exit: (code: number) => 
         ),
       });
       exit(0);
-    },
-  );
+    });
 }

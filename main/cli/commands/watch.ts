@@ -23,10 +23,11 @@ import {
   port,
   type GatewayOptions,
 } from '../context.ts';
-import { HealthServer, transitionJson } from '../health-server.ts';
+import { HealthServer, transitionJson, type HealthSource } from '../health-server.ts';
+import { ReasonLines } from '../reason-lines.ts';
 
 interface WatchOptions extends GatewayOptions {
-  interval: number;
+  interval?: number;
   notify?: boolean;
   healthPort?: number;
   runGateway?: boolean;
@@ -39,15 +40,17 @@ const NEEDS_YOU = new Set(['competing', 'login-required', 'untrusted-certificate
 /** What a `watch` that follows another keeper says, once, on stderr. */
 export function followingLine(holder: LeaseHolder, origin: string): string {
   return (
-    `Following ${describeHolder(holder)}, which has kept the session ` +
-    `of ${origin} since ${localTimestamp(holder.since)}: this one sends nothing and takes over when it stops.`
+    `Following ${describeHolder(holder)}, which has kept ` +
+    `the session of ${origin} since ${localTimestamp(holder.since)}: this one sends nothing ` +
+    `and takes over when it stops.`
   );
 }
 
-/** One line a person reads: local time, state, reason. */
-export function transitionLine(t: Transition): string {
-  const line = describeResult({ state: t.state, reason: t.reason, facts: t.facts }, NEEDS_YOU.has(t.state));
-  return `${localTimestamp(t.time)}  ${line}`;
+/** One line a person reads: local time, (`withGateway`: the gateway,) state, reason. */
+export function transitionLine(t: Transition, withGateway = false): string {
+  const where = withGateway ? `${t.gateway ?? '(gateway not recorded)'}  ` : '';
+  const what = describeResult({ state: t.state, reason: t.reason, facts: t.facts }, NEEDS_YOU.has(t.state));
+  return `${localTimestamp(t.time)}  ${where}${what}`;
 }
 
 export function registerWatchCommand(program: Command): void {
@@ -59,7 +62,6 @@ export function registerWatchCommand(program: Command): void {
         '--interval <seconds>',
         `seconds between tickles (1 to ${MAX_INTERVAL_SECONDS}; default: the settings' intervalSeconds, else 60)`,
         boundedNumber('--interval', 1, MAX_INTERVAL_SECONDS, ': the gateway ends a session idle for about 5 minutes'),
-        60,
       )
       .option('--notify', 'show desktop notifications when the session drops, comes back or needs you')
       .option(
@@ -69,10 +71,19 @@ export function registerWatchCommand(program: Command): void {
       )
       .option(
         '--run-gateway',
-        'start the gateway from --gateway-dir (or the setting gatewayDir), restart it when it exits, stop it ' +
-          'when watch ends',
+        'start the gateway from --gateway-dir (or the setting ' +
+          'gatewayDir), restart it when it exits, stop it when watch ends',
       )
       .option('--leave-gateway-running', 'with --run-gateway: leave the gateway running when watch ends'),
+    {
+      gatewayDefault:
+        "$IBKR_KEEPER_GATEWAY, else (with --run-gateway) the gateway folder's conf.yaml, else the settings' " +
+        'gateway, else https://localhost:5000',
+      gatewayDir:
+        "the gateway's folder (where bin/run.sh and root/conf.yaml are): the one --run-gateway runs, and " +
+        'where Access Denied is explained from (default: the setting gatewayDir)',
+      configDir: 'where the settings, trust, pacing, history and leases live',
+    },
   ).action(async (options: WatchOptions, command: Command) => {
     const configDir = resolveConfigDir(options.configDir);
     const warn = (line: string): boolean => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -82,7 +93,7 @@ export function registerWatchCommand(program: Command): void {
     problems.forEach(warn);
     const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
     if (!given('gateway') && !process.env['IBKR_KEEPER_GATEWAY']) options.gateway = settings.gateway;
-    if (!given('interval')) options.interval = settings.intervalSeconds;
+    const interval = options.interval ?? settings.intervalSeconds;
     if (!given('gatewayDir') && settings.gatewayDir !== null) options.gatewayDir = settings.gatewayDir;
     // --run-gateway: the gateway's address comes from its folder's conf.yaml unless one was given (run-gateway.ts).
     const runGateway = options.runGateway ? await import('../run-gateway.ts') : undefined;
@@ -98,7 +109,7 @@ export function registerWatchCommand(program: Command): void {
         clock: realClock,
         scheduler: realScheduler,
         budget: new RecoveryBudget(fileBudget(configDir)),
-        intervalMs: options.interval * 1_000,
+        intervalMs: interval * 1_000,
         // The gateway's WebSocket, held while ready: a drop is heard at once (main/session/push.ts).
         push: pushFor(client, realClock, realScheduler),
       }),
@@ -125,9 +136,19 @@ export function registerWatchCommand(program: Command): void {
         role.role === 'following' && role.holder ? { following: role.holder } : {},
       );
     };
+    const print = (t: Transition): void => {
+      process.stdout.write(options.json ? `${json(t)}\n` : `${transitionLine(t)}\n`);
+    };
+    // A new reason within a state is a line too, at most one a minute (reason-lines.ts).
+    const reasons = new ReasonLines();
+    keeper.on('status', (status) => {
+      const line = reasons.update(status, realClock.wall(), realClock.monotonic());
+      if (line) print(line);
+    });
     keeper.on('transition', (t) => {
       const role = keeper.role();
-      process.stdout.write(options.json ? `${json(t)}\n` : `${transitionLine(t)}\n`);
+      reasons.printed(t);
+      print(t);
       if (role.role !== 'keeping') return; // the holder writes the history
       try {
         history.append(t);
@@ -155,8 +176,17 @@ export function registerWatchCommand(program: Command): void {
         for (const note of policy.update(status, realClock.monotonic())) void notifier.show(note);
       });
     }
+    // /livez is the process's: alive while the gateway starts (up to 2 minutes, before the loop
+    // starts), then while the loop is; /readyz stays 503 until the session is ready.
+    let looping = false;
+    const source: HealthSource = {
+      status: () => keeper.status(),
+      alive: () => !looping || keeper.alive(),
+      on: (event, listener) => keeper.on(event, listener),
+      off: (event, listener) => keeper.off(event, listener),
+    };
     const health =
-      options.healthPort === undefined ? undefined : await HealthServer.start(keeper, options.healthPort, json);
+      options.healthPort === undefined ? undefined : await HealthServer.start(source, options.healthPort, json);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status, /events`);
     const gateway =
       runGateway &&
@@ -165,12 +195,13 @@ export function registerWatchCommand(program: Command): void {
         configDir,
         warn,
         onLogin: () => void keeper.keeper.checkNow(),
-        onProblem: (reason) => {
-          keeper.keeper.setGatewayProblem(reason);
-          if (reason !== undefined) void keeper.keeper.checkNow();
+        onProblem: (problem) => {
+          keeper.keeper.setGatewayProblem(problem);
+          if (problem !== undefined) void keeper.keeper.checkNow();
         },
       }));
     keeper.start();
+    looping = true;
     // SIGUSR1 would open Node's debugger (the command starts with --disable-sigusr1) or end the process:
     // neither, in a keeper that runs for months.
     process.on('SIGUSR1', () => warn('SIGUSR1 ignored: the keeper has no debugger to open.'));
