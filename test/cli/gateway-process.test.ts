@@ -18,70 +18,73 @@ import { copyGateway, freePort, reaper } from '../real-gateway.ts';
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 describe('the gateway from the command line, with the real gateway', { timeout: 300_000 }, () => {
-  test('gateway start, status, logs, start again (kept), restart, stop: exit codes, --json facts, no process left', async (t) => {
-    const note = reaper(t);
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const config = tempDir(t);
-    const base = ['--config-dir', config];
+  test(
+    'gateway start, status, logs, start again (kept), ' + 'restart, stop: exit codes, --json facts, no process left',
+    async (t) => {
+      const note = reaper(t);
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const config = tempDir(t);
+      const base = ['--config-dir', config];
 
-    const started = await runCli(['gateway', 'start', '--dir', dir, ...base, '--json'], { timeoutMs: 120_000 });
-    const facts = json(started.stdout);
-    note(facts.pid);
-    assert.equal(started.code, 0, started.stderr);
-    assert.equal(facts.state, 'running');
-    assert.equal(facts.url, `https://localhost:${port}`);
-    assert.equal(facts.build, 'a27ed42');
-    assert.ok(groupAlive(facts.pid), 'it runs on after the command ended');
+      const started = await runCli(['gateway', 'start', '--dir', dir, ...base, '--json'], { timeoutMs: 120_000 });
+      const facts = json(started.stdout);
+      note(facts.pid);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(facts.state, 'running');
+      assert.equal(facts.url, `https://localhost:${port}`);
+      assert.equal(facts.build, 'a27ed42');
+      assert.ok(groupAlive(facts.pid), 'it runs on after the command ended');
 
-    const status = await runCli(['gateway', 'status', ...base, '--json']);
-    assert.equal(status.code, 0, status.stderr);
-    assert.deepEqual(
-      (({ state, pid, owned, build, dir: d }) => ({ state, pid, owned, build, dir: d }))(json(status.stdout)),
-      { state: 'running', pid: facts.pid, owned: true, build: 'a27ed42', dir },
-      'the folder comes from the running gateway when --dir is not given',
-    );
-    const plain = await runCli(['gateway', 'status', ...base]);
-    assert.match(
-      plain.stdout,
-      new RegExp(
-        `^running: the gateway ibkr-keeper ` +
-          `started listens on port ${port} \\(pid ${facts.pid}, since .*, build a27ed42, Java .*\\)\n`,
-      ),
-    );
+      const status = await runCli(['gateway', 'status', ...base, '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual(
+        (({ state, pid, owned, build, dir: d }) => ({ state, pid, owned, build, dir: d }))(json(status.stdout)),
+        { state: 'running', pid: facts.pid, owned: true, build: 'a27ed42', dir },
+        'the folder comes from the running gateway when --dir is not given',
+      );
+      const plain = await runCli(['gateway', 'status', ...base]);
+      assert.match(
+        plain.stdout,
+        new RegExp(
+          `^running: the gateway ibkr-keeper ` +
+            `started listens on port ${port} \\(pid ${facts.pid}, since .*, build a27ed42, Java .*\\)\n`,
+        ),
+      );
 
-    const logs = await runCli(['gateway', 'logs', ...base, '--lines', '5']);
-    assert.equal(logs.code, 0, logs.stderr);
-    assert.match(logs.stdout, new RegExp(`Open https://localhost:${port} to login`));
+      const logs = await runCli(['gateway', 'logs', ...base, '--lines', '5']);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, new RegExp(`Open https://localhost:${port} to login`));
 
-    const again = await runCli(['gateway', 'start', '--dir', dir, ...base]);
-    assert.equal(again.code, 0, again.stderr);
-    assert.match(
-      again.stdout,
-      new RegExp(`^attached: the gateway this keeper started earlier \\(pid ${facts.pid}, `),
-      'never a second one',
-    );
+      const again = await runCli(['gateway', 'start', '--dir', dir, ...base]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(
+        again.stdout,
+        new RegExp(`^attached: the gateway this keeper started earlier \\(pid ${facts.pid}, `),
+        'never a second one',
+      );
 
-    const restarted = await runCli(['gateway', 'restart', ...base, '--json'], { timeoutMs: 120_000 });
-    const second = json(restarted.stdout);
-    note(second.pid);
-    assert.equal(restarted.code, 0, restarted.stderr);
-    assert.match(restarted.stderr, new RegExp(`Stopped the gateway \\(pid ${facts.pid}, `));
-    assert.notEqual(second.pid, facts.pid);
-    assert.ok(!groupAlive(facts.pid));
+      const restarted = await runCli(['gateway', 'restart', ...base, '--json'], { timeoutMs: 120_000 });
+      const second = json(restarted.stdout);
+      note(second.pid);
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.match(restarted.stderr, new RegExp(`Stopped the gateway \\(pid ${facts.pid}, `));
+      assert.notEqual(second.pid, facts.pid);
+      assert.ok(!groupAlive(facts.pid));
 
-    const stopped = await runCli(['gateway', 'stop', ...base]);
-    assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stdout, new RegExp(`^Stopped the gateway \\(pid ${second.pid}, `));
-    assert.ok(!groupAlive(second.pid), 'no process of its group is left');
-    const after = await runCli(['gateway', 'status', '--dir', dir, ...base, '--json']);
-    assert.equal(after.code, 6);
-    assert.equal(json(after.stdout).state, 'stopped');
-    assert.equal(
-      (await runCli(['gateway', 'stop', ...base])).stdout,
-      'No gateway started by ibkr-keeper is running.\n',
-    );
-  });
+      const stopped = await runCli(['gateway', 'stop', ...base]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stdout, new RegExp(`^Stopped the gateway \\(pid ${second.pid}, `));
+      assert.ok(!groupAlive(second.pid), 'no process of its group is left');
+      const after = await runCli(['gateway', 'status', '--dir', dir, ...base, '--json']);
+      assert.equal(after.code, 6);
+      assert.equal(json(after.stdout).state, 'stopped');
+      assert.equal(
+        (await runCli(['gateway', 'stop', ...base])).stdout,
+        'No gateway started by ibkr-keeper is running.\n',
+      );
+    },
+  );
 
   test('gateway start: no Java, no folder, a broken conf.yaml: one clear line, exit 2, nothing started', async (t) => {
     const dir = copyGateway(t, await freePort());
@@ -221,34 +224,37 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     assert.doesNotMatch(stderr, /Gateway starting: .*\n(?:.*\n)*.*Gateway starting/, 'started once');
   });
 
-  test('login prints the address from the folder and opens it with the browser program; --no-open only prints', async (t) => {
-    const port = await freePort();
-    const dir = copyGateway(t, port);
-    const config = tempDir(t);
-    const opened = path.join(config, 'opened.txt');
-    const browser = path.join(config, 'browser.sh');
-    writeFileSync(browser, `#!/bin/sh\necho "$1" > "${opened}"\n`);
-    chmodSync(browser, 0o755);
-    const result = await runCli(['login', '--gateway-dir', dir, '--config-dir', config], {
-      env: { IBKR_KEEPER_BROWSER: browser },
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(
-      result.stdout,
-      new RegExp(`^Log in to the gateway at https://localhost:${port}/\nOpened it in your browser\\.\n$`),
-    );
-    for (let i = 0; i < 50 && !readFileSync(opened, { flag: 'a+' }).length; i += 1)
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(readFileSync(opened, 'utf8'), `https://localhost:${port}/\n`);
+  test(
+    'login prints the address from the folder and opens ' + 'it with the browser program; --no-open only prints',
+    async (t) => {
+      const port = await freePort();
+      const dir = copyGateway(t, port);
+      const config = tempDir(t);
+      const opened = path.join(config, 'opened.txt');
+      const browser = path.join(config, 'browser.sh');
+      writeFileSync(browser, `#!/bin/sh\necho "$1" > "${opened}"\n`);
+      chmodSync(browser, 0o755);
+      const result = await runCli(['login', '--gateway-dir', dir, '--config-dir', config], {
+        env: { IBKR_KEEPER_BROWSER: browser },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stdout,
+        new RegExp(`^Log in to the gateway at https://localhost:${port}/\nOpened it in your browser\\.\n$`),
+      );
+      for (let i = 0; i < 50 && !readFileSync(opened, { flag: 'a+' }).length; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(readFileSync(opened, 'utf8'), `https://localhost:${port}/\n`);
 
-    const printed = await runCli(
-      ['login', '--gateway', 'https://localhost:5999', '--config-dir', config, '--no-open', '--json'],
-      { env: { IBKR_KEEPER_BROWSER: '/nonexistent' } },
-    );
-    assert.equal(printed.code, 0, printed.stderr);
-    assert.deepEqual((({ url, opened: o }) => ({ url, opened: o }))(json(printed.stdout)), {
-      url: 'https://localhost:5999/',
-      opened: false,
-    });
-  });
+      const printed = await runCli(
+        ['login', '--gateway', 'https://localhost:5999', '--config-dir', config, '--no-open', '--json'],
+        { env: { IBKR_KEEPER_BROWSER: '/nonexistent' } },
+      );
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.deepEqual((({ url, opened: o }) => ({ url, opened: o }))(json(printed.stdout)), {
+        url: 'https://localhost:5999/',
+        opened: false,
+      });
+    },
+  );
 });
