@@ -200,6 +200,8 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     );
     await until('a line with the reason', () => said.test(lines.at(-1).reason));
     assert.equal(lines.at(-1).state, state, 'the same state, with a new reason');
+    assert.equal(lines.at(-1).change, 'reason', 'a JSON reader can tell it from a change of state');
+    assert.equal(lines[0].change, 'state');
     assert.equal(lines.at(-1).gateway, `https://localhost:${port}`);
     assert.match((await get(`${health}/status`)).body.reason, said);
     await waitFor(/Gateway log: the gateway's log says "Reauthentication failed 5 times, stopping"/);

@@ -127,28 +127,28 @@ export function registerWatchCommand(program: Command): void {
       if (role.role === 'following' && role.holder !== undefined)
         warn(followingLine(role.holder, client.address.origin));
     });
-    // One JSON for `--json` lines and the health server's /events.
-    const json = (t: Transition): string => {
+    // One JSON for `--json` lines and the health server's /events; `change` tells a change of state
+    // from a new reason within the same state.
+    const json = (t: Transition, change: 'state' | 'reason' = 'state'): string => {
       const role = keeper.role();
-      return transitionJson(
-        t,
-        client.address.origin,
-        role.role === 'following' && role.holder ? { following: role.holder } : {},
-      );
+      return transitionJson(t, client.address.origin, {
+        change,
+        ...(role.role === 'following' && role.holder ? { following: role.holder } : {}),
+      });
     };
-    const print = (t: Transition): void => {
-      process.stdout.write(options.json ? `${json(t)}\n` : `${transitionLine(t)}\n`);
+    const print = (t: Transition, change: 'state' | 'reason'): void => {
+      process.stdout.write(options.json ? `${json(t, change)}\n` : `${transitionLine(t)}\n`);
     };
     // A new reason within a state is a line too, at most one a minute (reason-lines.ts).
     const reasons = new ReasonLines();
     keeper.on('status', (status) => {
       const line = reasons.update(status, realClock.wall(), realClock.monotonic());
-      if (line) print(line);
+      if (line) print(line, 'reason');
     });
     keeper.on('transition', (t) => {
       const role = keeper.role();
       reasons.printed(t);
-      print(t);
+      print(t, 'state');
       if (role.role !== 'keeping') return; // the holder writes the history
       try {
         history.append(t);
