@@ -454,6 +454,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     switch (result.state) {
       case 'ready':
         if (this.#session !== undefined) this.#push?.hold(this.#session);
+        // Ready by the auth status (after a reauthentication): the session id that push needs comes
+        // with a tickle, so tickle soon rather than a whole interval later, when a drop would again
+        // be heard only at the next tickle.
+        else if (this.#push !== undefined) return this.#schedule(POLICY.reauthPollMs);
         return this.#schedule(this.#intervalMs);
       case 'not-authenticated':
         return this.#recover();

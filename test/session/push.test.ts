@@ -44,8 +44,11 @@ describe('push', () => {
       assert.equal(rig.count('/iserver/auth/status', seq), 1, 'confirmed with one auth status');
       assert.ok(rig.transitions.some((tr) => tr.previous === 'ready' && tr.state === 'not-authenticated'));
       assert.match(rig.logs.join('\n'), /Push: the gateway pushed "not authenticated"/);
-      // Recovery as today, then the socket is held again with the new session, and the next drop is heard at once too.
-      await rig.time.runFor(2 * MINUTE);
+      // Recovery as today (its reauthentication is under way before the virtual clock moves on), then the
+      // socket is held again with the new session, a tickle after the comeback, and the next drop is heard
+      // at once too.
+      await until(() => rig.keeper.status().state === 'reauthenticating', 'reauthenticating');
+      await rig.time.runFor(15_000);
       assert.equal(rig.keeper.status().state, 'ready');
       await until(() => rig.push!.state === 'open' && rig.push!.opened === 2, 'a new socket for the new session');
       sessions.push(rig.sim.model.session);
