@@ -36,7 +36,10 @@ async function coreRig(
     notifier: { show: async (n) => void notes.push(n) },
     openExternal: async (url) => void opened.push(url),
     openLoginWindow: options.loginWindow
-      ? (target) => (loginTargets.push(target), { ok: true, message: 'Opened the login window.' })
+      ? (target) => {
+          loginTargets.push(target);
+          return { ok: true, message: 'Opened the login window.' };
+        }
       : undefined,
     applyLaunchAtLogin: (enabled) => void launch.push(enabled),
   });
