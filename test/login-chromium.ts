@@ -124,6 +124,7 @@ export class ChromiumWindow extends EventEmitter {
       executablePath: CHROMIUM,
       headless: true,
       args,
+      viewport: { width: this.options.width ?? 800, height: this.options.height ?? 600 },
       env: {
         ...process.env,
         HOME: home,

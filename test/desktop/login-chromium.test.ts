@@ -6,6 +6,8 @@
  * pages elsewhere refused, each with what the window then says.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DesktopCore } from '../../main/desktop/core.ts';
 import { setupLoginWindow } from '../../main/desktop/login-window.ts';
@@ -14,8 +16,14 @@ import { realClock, realScheduler } from '../../main/session/time.ts';
 import { probeCertificate } from '../../main/session/tls.ts';
 import { TrustStore } from '../../main/session/trust-store.ts';
 import type { Simulator } from '../../main/simulator/server.ts';
-import { startSim, tempDir } from '../helpers.ts';
+import { ROOT, startSim, tempDir } from '../helpers.ts';
 import { chromiumElectron, type ChromiumWindow } from '../login-chromium.ts';
+
+// `npm run screenshots` writes them to docs/screenshots; `npm test` to dist/screenshots.
+const SHOTS = path.resolve(ROOT, process.env['SCREENSHOTS_DIR'] ?? 'dist/screenshots');
+mkdirSync(SHOTS, { recursive: true });
+const shot = async (w: ChromiumWindow, name: string): Promise<void> =>
+  void (await (await w.ready).screenshot({ path: path.join(SHOTS, `${name}.png`) }));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -84,6 +92,7 @@ describe('the login window in Chromium', () => {
     const page = await win.ready;
     assert.equal(await page.title(), 'Client Portal Gateway (simulator): log in');
     assert.equal(page.url(), `${sim.url}/sso/Login?forwardTo=22&RL=1&ip2loc=US`);
+    await shot(win, 'login-window');
     await page.fill('#password', 'anything');
     await page.click('button[type="submit"]');
     // The keeper checks every 5 s while the window is open: ready, and the window closes by itself.
@@ -170,6 +179,7 @@ describe('the login window in Chromium', () => {
       win.requests.filter((r) => r.url.startsWith('https://api.ibkr.com/')).some((r) => r.allowed),
       false,
     );
+    await shot(win, 'login-window-refused');
     // Its link goes back to the login page.
     await page.click('text=Try again');
     await until('the login page again', onLoginPage(win));
