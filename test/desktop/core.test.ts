@@ -103,7 +103,7 @@ describe('desktop core', () => {
     assert.deepEqual(r.opened, [`${r.sim.url}/`]);
   });
 
-  test("Log in opens the app's login window with the pin of the gateway's origin, trusted first if unseen", async (t) => {
+  test("Log in opens the app's login window with the pin of the gateway's origin, trusted first", async (t) => {
     const r = await coreRig(t, { loginWindow: true });
     // Before the keeper's first check: the core checks once, which trusts the loopback gateway on first use.
     const first = r.core.act('open-login-page');
@@ -123,7 +123,7 @@ describe('desktop core', () => {
     assert.equal(r.loginTargets.length, 1);
   });
 
-  test('Log in with no gateway answering: the window is asked with no pin, and refuses (login-window.ts)', async (t) => {
+  test('Log in with no gateway answering: the window is asked with no pin (and refuses)', async (t) => {
     const url = `https://127.0.0.1:${await freePort()}`;
     const r = await coreRig(t, { loginWindow: true, settings: { gateway: url } });
     const result = r.core.act('open-login-page');

@@ -53,7 +53,7 @@ const pagesAsked = (sim: Simulator): string[] =>
     .filter((r) => !r.includes(' /v1/api/'));
 
 describe('the login window in Chromium', () => {
-  test('Log in: the login page trusted by its pinned certificate, the form logs in, the keeper gets ready, the window closes', async (t) => {
+  test('Log in: the page trusted by its pin, the form logs in, the keeper gets ready, the window closes', async (t) => {
     const sim = await startSim(t, { loggedOut: true });
     const dir = tempDir(t);
     const settings = SettingsFile.open(dir);

@@ -42,7 +42,7 @@ describe('the login window trusts exactly the pinned certificate of its origin',
     assert.deepEqual(policy.certificate({ hostname: '127.0.0.1' }, { fingerprint: cert.fingerprint }), { ok: true });
   });
 
-  test('the same certificate for another port or host, and another certificate with the same names, are refused', async (t) => {
+  test('the certificate for another port or host, another one with the same names: refused', async (t) => {
     const sim = await startSim(t, { loggedOut: true });
     const other = await startSim(t, { loggedOut: true });
     const cert = await presented(sim);

@@ -82,7 +82,7 @@ describe('the desktop app', () => {
     assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) > before, 'the keeper goes on with every window closed');
   });
 
-  test('Log in opens the login window on the gateway, trusting its pinned certificate; it closes when ready', async (t) => {
+  test('Log in opens the login window, trusting the pinned certificate; it closes when ready', async (t) => {
     const sim = await startSim(t, { loggedOut: true });
     const dir = tempDir(t);
     SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 60 });

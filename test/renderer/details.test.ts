@@ -211,7 +211,7 @@ describe('details window', () => {
     assert.equal(await w.page.locator('[data-action="take-over"]').isVisible(), false);
   });
 
-  test('login required: Log in first (here, without Electron, it opens the browser); the login is noticed', async (t) => {
+  test('login required: Log in first (without Electron: the browser); the login is noticed', async (t) => {
     const w = await openDetailsWindow(t);
     await shows(w.page, 'ready');
     await w.sim.apply({ type: 'expire-sso' });
