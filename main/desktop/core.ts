@@ -34,6 +34,7 @@ import { TrustStore } from '../session/trust-store.ts';
 import { FirstRunStep } from './first-run.ts';
 import { DesktopGateway, type GatewayAction } from './gateway.ts';
 import { checkChosenFolder, gatewayLogFor } from './gateway-folder.ts';
+import type { LoginTarget } from './login-policy.ts';
 
 export interface CoreDeps {
   readonly configDir: string;
@@ -49,6 +50,11 @@ export interface CoreDeps {
   readonly openPath?: (file: string) => Promise<string>;
   /** Asks the person for a folder (a folder dialog over the window); undefined when they cancelled. */
   readonly chooseFolder?: (defaultPath: string | undefined) => Promise<string | undefined>;
+  /**
+   * Opens the app's own login window on the gateway's login page (main/desktop/login-window.ts).
+   * Without it, "Log in" opens the login page in the browser.
+   */
+  readonly openLoginWindow?: (target: LoginTarget) => ActionResult | Promise<ActionResult>;
   /** Applies the launch-at-login setting to the system. */
   readonly applyLaunchAtLogin: (enabled: boolean) => void;
   /** What only the desktop knows (launch at login read back, the tray, the log file). */
@@ -211,13 +217,46 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     }
   }
 
-  /** Opens the configured gateway's login page in the browser, and checks every 5 s meanwhile. */
+  /**
+   * "Log in": the app's login window on the gateway's login page, trusting exactly the pinned
+   * certificate (the browser where there is no window); the keeper checks every 5 s meanwhile.
+   */
   async openLoginPage(): Promise<ActionResult> {
+    const openWindow = this.#deps.openLoginWindow;
+    if (openWindow === undefined) return this.openLoginPageInBrowser();
+    const origin = this.#keeper.openLoginPage();
+    let pin = this.#pin(origin);
+    // Not seen yet: one check trusts a gateway on this computer on first use, as the keeper does.
+    if (pin === undefined && this.#seat.role().role === 'keeping') {
+      await this.#keeper.checkNow();
+      pin = this.#pin(origin);
+    }
+    const state = this.#seat.status().state;
+    if (state === 'untrusted-certificate')
+      return {
+        ok: false,
+        message:
+          'Not opened: the gateway presents a certificate that is not the trusted one. Compare both fingerprints ' +
+          'in the Status view and trust the new one only if you know why it changed, then log in.',
+      };
+    return openWindow({ origin, fingerprint256: pin?.fingerprint256, state });
+  }
+
+  /** Opens the configured gateway's login page in the browser, and checks every 5 s meanwhile. */
+  async openLoginPageInBrowser(): Promise<ActionResult> {
     const origin = this.#keeper.openLoginPage();
     const url = `${origin}/`;
     if (!/^https:\/\//.test(url)) return { ok: false, message: `Not opened: ${url} is not an https address.` };
     await this.#deps.openExternal(url);
     return { ok: true, message: `Opened ${url} in your browser: log in there (the keeper checks every 5 s).` };
+  }
+
+  #pin(origin: string): { fingerprint256: string } | undefined {
+    try {
+      return this.#trust.get(origin);
+    } catch {
+      return undefined; // a broken trust.json: the keeper's state names it
+    }
   }
 
   /** Checks and saves a change of settings; a bad one is refused with a message per field. */

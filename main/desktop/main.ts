@@ -36,6 +36,7 @@ import { DesktopCore } from './core.ts';
 import { createHandlers } from './handlers.ts';
 import { trayIconFile } from './icons.ts';
 import { ownWindowsOnly, setupIpc } from './ipc.ts';
+import { setupLoginWindow } from './login-window.ts';
 import { NOT_PACKAGED, setupLaunchAtLogin } from './login-items.ts';
 import { AppNotifier } from './notifications.ts';
 import { setupPower } from './power.ts';
@@ -109,8 +110,32 @@ export async function main(): Promise<void> {
   });
   const desktop = (): DesktopInfo => ({ launchAtLogin: loginItems.status(), trayHint, logFile });
   let core: DesktopCore;
-  const onClick = (note: { kind: string }): void =>
-    note.kind === 'login-required' ? void core.act('open-login-page') : windows.show();
+  // "Log in": the gateway's login page in a window of the app, trusting exactly the pinned certificate.
+  const loginWindow = setupLoginWindow({
+    createWindow: (options) => new BrowserWindow(options),
+    // In memory only (no "persist:"), without an HTTP cache: nothing of the login reaches the disk.
+    sessionFor: (partition) => session.fromPartition(partition, { cache: false }),
+    devTools: !app.isPackaged,
+    icon: path.join(ROOT, 'assets/icon.png'),
+    log: (line) => log.info(line),
+    onActive: () => void core.keeper.openLoginPage(),
+  });
+  // From the tray or a notification nothing shows an action's answer: a login window that does not
+  // open (no certificate trusted yet, a changed one) says why in a box, which blocks nothing.
+  const logIn = async (): Promise<void> => {
+    const result = await core.act('open-login-page');
+    if (result.ok) return;
+    log.warn(result.message);
+    await showMessageBox({
+      type: 'warning',
+      message: 'The login window did not open',
+      detail: result.message,
+      buttons: ['OK'],
+      defaultId: 0,
+      cancelId: 0,
+    });
+  };
+  const onClick = (note: { kind: string }): void => (note.kind === 'login-required' ? void logIn() : windows.show());
   const onError = (message: string): void => core.notificationFailed(message);
   // Electron's notifications, credited to the app; node-notifier where Electron has none.
   const notifier = new AppNotifier({
@@ -146,6 +171,7 @@ export async function main(): Promise<void> {
         dialogOpen = false;
       }
     },
+    openLoginWindow: (target) => loginWindow.open(target),
     applyLaunchAtLogin: (enabled) => loginItems.set(enabled),
   });
   core.on('log', (line) => log.info(line));
@@ -167,7 +193,8 @@ export async function main(): Promise<void> {
       buildMenu: (template) => Menu.buildFromTemplate(template),
       image: (s) => nativeImage.createFromPath(path.join(ROOT, 'assets/tray', trayIconFile(s, process.platform))),
       confirm: (message, detail) => confirmLogout(showMessageBox, message, detail),
-      act: (action) => void core.act(action),
+      act: (action) => void (action === 'open-login-page' ? logIn() : core.act(action)),
+      openLoginInBrowser: () => void core.openLoginPageInBrowser(),
       showDetails: () => windows.show(),
       toggleDetails: () => windows.toggle(),
       setLaunchAtLogin: (enabled) => void core.saveSettings({ launchAtLogin: enabled }),
@@ -185,6 +212,7 @@ export async function main(): Promise<void> {
   core.on('state', (next) => {
     tray.update(next.status, next.settings, next.desktop.launchAtLogin, next.gatewayLog);
     windows.send(next);
+    loginWindow.sessionState(next.status.state);
   });
   setupPower(powerMonitor, () => void core.act('check'));
 
@@ -198,6 +226,7 @@ export async function main(): Promise<void> {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
+    loginWindow.close();
     // Whatever is in flight (a request to a gateway that never answers), the app quits in time.
     void stopWithin(() => core.stop()).then((how) => {
       if (how === 'gave-up') log.warn('Quit without waiting for a request under way to end.');

@@ -19,6 +19,8 @@ export interface TrayDeps {
   /** Asks before something that cannot be undone; resolves true to go ahead (never blocks the main process). */
   confirm(message: string, detail: string): boolean | Promise<boolean>;
   act(action: Action): void;
+  /** Opens the gateway's login page in the system browser, for those who prefer it to the login window. */
+  openLoginInBrowser?(): void;
   showDetails(): void;
   /** A click on the icon: shows the window, or hides it when it is open (showDetails without it). */
   toggleDetails?(): void;
@@ -44,7 +46,15 @@ export function menuTemplate(
   settings: Settings,
   deps: Pick<
     TrayDeps,
-    'confirm' | 'act' | 'showDetails' | 'setLaunchAtLogin' | 'openLogs' | 'quit' | 'gatewayAction' | 'showGatewayLog'
+    | 'confirm'
+    | 'act'
+    | 'showDetails'
+    | 'setLaunchAtLogin'
+    | 'openLogs'
+    | 'quit'
+    | 'gatewayAction'
+    | 'showGatewayLog'
+    | 'openLoginInBrowser'
   >,
   launch?: LaunchAtLoginStatus,
   gatewayLog?: GatewayLog,
@@ -61,7 +71,13 @@ export function menuTemplate(
     },
     { type: 'separator' },
     { id: 'details', label: 'Show details', click: () => deps.showDetails() },
-    { id: 'login', label: 'Open login page', click: () => deps.act('open-login-page') },
+    { id: 'login', label: 'Log in', click: () => deps.act('open-login-page') },
+    {
+      id: 'login-browser',
+      label: 'Open login page in browser',
+      visible: deps.openLoginInBrowser !== undefined,
+      click: () => deps.openLoginInBrowser?.(),
+    },
     {
       id: 'reauthenticate',
       label: 'Reauthenticate',

@@ -61,7 +61,7 @@ export const STATE_INFO: Readonly<Record<SessionState, StateInfo>> = {
   'login-required': {
     colour: 'red',
     title: 'Login required',
-    advice: "Open the gateway's login page in a browser and log in.",
+    advice: "Log in on the gateway's login page (Log in in the app; ibkr-keeper login opens it in a browser).",
     exitCode: 5,
   },
   'gateway-down': {

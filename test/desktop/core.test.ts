@@ -6,15 +6,17 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DesktopCore } from '../../main/desktop/core.ts';
 import { BadRequest, createHandlers } from '../../main/desktop/handlers.ts';
+import type { LoginTarget } from '../../main/desktop/login-policy.ts';
 import type { Notification } from '../../main/session/notifications.ts';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
 import { VirtualTime } from '../../main/simulator/virtual-time.ts';
 import type { Simulator } from '../../main/simulator/server.ts';
-import { startSim, tempDir, pattern } from '../helpers.ts';
+import { pattern, startSim, tempDir } from '../helpers.ts';
+import { freePort } from '../real-gateway.ts';
 
 async function coreRig(
   t: TestContext,
-  options: { sim?: Simulator; settings?: Partial<typeof DEFAULT_SETTINGS>; dir?: string } = {},
+  options: { sim?: Simulator; settings?: Partial<typeof DEFAULT_SETTINGS>; dir?: string; loginWindow?: boolean } = {},
 ) {
   const sim = options.sim ?? (await startSim(t, { settings: { reauthLatencyMs: 3_000 } }));
   const dir = options.dir ?? tempDir(t);
@@ -24,6 +26,7 @@ async function coreRig(
   const notes: Notification[] = [];
   const launch: boolean[] = [];
   const opened: string[] = [];
+  const loginTargets: LoginTarget[] = [];
   const core = new DesktopCore({
     configDir: dir,
     settings: file,
@@ -33,11 +36,17 @@ async function coreRig(
     timeoutMs: 2_000,
     notifier: { show: async (n) => void notes.push(n) },
     openExternal: async (url) => void opened.push(url),
+    openLoginWindow: options.loginWindow
+      ? (target) => {
+          loginTargets.push(target);
+          return { ok: true, message: 'Opened the login window.' };
+        }
+      : undefined,
     applyLaunchAtLogin: (enabled) => void launch.push(enabled),
   });
   t.after(() => core.stop());
   core.start();
-  return { sim, dir, time, core, notes, launch, opened, file };
+  return { sim, dir, time, core, notes, launch, opened, file, loginTargets };
 }
 
 describe('desktop core', () => {
@@ -93,6 +102,36 @@ describe('desktop core', () => {
     const result = await r.core.act('open-login-page');
     assert.equal(result.ok, true);
     assert.deepEqual(r.opened, [`${r.sim.url}/`]);
+  });
+
+  test("Log in opens the app's login window with the pin of the gateway's origin, trusted first", async (t) => {
+    const r = await coreRig(t, { loginWindow: true });
+    // Before the keeper's first check: the core checks once, which trusts the loopback gateway on first use.
+    const first = r.core.act('open-login-page');
+    await r.time.runFor(1_000);
+    assert.deepEqual(await first, { ok: true, message: 'Opened the login window.' });
+    assert.deepEqual(r.loginTargets, [{ origin: r.sim.url, fingerprint256: r.sim.fingerprint256, state: 'ready' }]);
+    assert.deepEqual(r.opened, [], 'not the browser');
+    assert.match((await r.core.openLoginPageInBrowser()).message, /in your browser/);
+    assert.deepEqual(r.opened, [`${r.sim.url}/`]);
+    // A changed certificate: no window until the user trusted the new one.
+    await r.sim.apply({ type: 'rotate-certificate' });
+    await r.time.runFor(61_000);
+    assert.equal(r.core.state().status.state, 'untrusted-certificate');
+    const refused = await r.core.act('open-login-page');
+    assert.equal(refused.ok, false);
+    assert.match(refused.message, /^Not opened: the gateway presents a certificate that is not the trusted one/);
+    assert.equal(r.loginTargets.length, 1);
+  });
+
+  test('Log in with no gateway answering: the window is asked with no pin (and refuses)', async (t) => {
+    const url = `https://127.0.0.1:${await freePort()}`;
+    const r = await coreRig(t, { loginWindow: true, settings: { gateway: url } });
+    const result = r.core.act('open-login-page');
+    await r.time.runFor(5_000);
+    await result;
+    assert.equal(r.loginTargets[0]!.fingerprint256, undefined);
+    assert.equal(r.loginTargets[0]!.origin, url);
   });
 
   test('a new certificate is trusted only by the fingerprint the user was shown', async (t) => {

@@ -11,9 +11,19 @@ export class FakeWebContents extends EventEmitter {
   static next = 100;
   readonly id = FakeWebContents.next++;
   readonly sent: Array<[string, unknown]> = [];
-  openHandler: (() => { action: string }) | undefined;
-  setWindowOpenHandler(handler: () => { action: string }): void {
+  openHandler: ((details: { url: string }) => { action: string }) | undefined;
+  stopped = 0;
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.openHandler = handler;
+  }
+  stop(): void {
+    this.stopped += 1;
+  }
+  /** A navigation event (`will-navigate`, `will-redirect`) as Electron 45 gives it; true when prevented. */
+  navigate(event: 'will-navigate' | 'will-redirect', url: string): boolean {
+    let prevented = false;
+    this.emit(event, { url, preventDefault: () => void (prevented = true) }, url);
+    return prevented;
   }
   send(channel: string, payload: unknown): void {
     this.sent.push([channel, payload]);
@@ -31,10 +41,15 @@ export class FakeBrowserWindow extends EventEmitter {
   bounds: { x: number; y: number; width: number; height: number } | undefined;
   destroyed = false;
   readonly options: Record<string, unknown>;
+  focused = 0;
+  menuRemoved = false;
   constructor(options: Record<string, unknown>) {
     super();
     this.options = options;
     FakeBrowserWindow.all.push(this);
+  }
+  removeMenu(): void {
+    this.menuRemoved = true;
   }
   async loadURL(url: string): Promise<void> {
     this.url = url;
@@ -52,13 +67,66 @@ export class FakeBrowserWindow extends EventEmitter {
   setBounds(bounds: { x: number; y: number; width: number; height: number }): void {
     this.bounds = bounds;
   }
-  focus(): void {}
+  focus(): void {
+    this.focused += 1;
+  }
   isDestroyed(): boolean {
     return this.destroyed;
   }
   close(): void {
     this.destroyed = true;
     this.emit('closed');
+  }
+}
+
+/** A session of `session.fromPartition`: records the handlers the login window installs, and calls them. */
+export class FakeSession extends EventEmitter {
+  static all = new Map<string, FakeSession>();
+  verifyProc: ((request: unknown, callback: (result: number) => void) => void) | undefined;
+  beforeRequest: ((details: unknown, callback: (response: { cancel?: boolean }) => void) => void) | undefined;
+  permissionRequest: ((wc: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined;
+  permissionCheck: (() => boolean) | undefined;
+  cleared = 0;
+  readonly webRequest = {
+    onBeforeRequest: (listener: NonNullable<FakeSession['beforeRequest']>) => void (this.beforeRequest = listener),
+  };
+  readonly partition: string;
+  readonly options: unknown;
+  constructor(partition: string, options: unknown) {
+    super();
+    this.partition = partition;
+    this.options = options;
+  }
+  static fromPartition(partition: string, options?: unknown): FakeSession {
+    const existing = FakeSession.all.get(partition);
+    if (existing) return existing;
+    const made = new FakeSession(partition, options);
+    FakeSession.all.set(partition, made);
+    return made;
+  }
+  setCertificateVerifyProc(proc: NonNullable<FakeSession['verifyProc']>): void {
+    this.verifyProc = proc;
+  }
+  setPermissionRequestHandler(handler: NonNullable<FakeSession['permissionRequest']>): void {
+    this.permissionRequest = handler;
+  }
+  setPermissionCheckHandler(handler: () => boolean): void {
+    this.permissionCheck = handler;
+  }
+  async clearStorageData(): Promise<void> {
+    this.cleared += 1;
+  }
+  /** Chromium's certificate check through the installed proc: 0 accepted, -2 refused. */
+  verify(hostname: string, certificate: { data?: string; fingerprint?: string }): number {
+    let result = Number.NaN;
+    this.verifyProc!({ hostname, certificate }, (r) => (result = r));
+    return result;
+  }
+  /** A request through the installed listener: true when it may go ahead. */
+  request(url: string, resourceType = 'mainFrame'): boolean {
+    let cancel: boolean | undefined;
+    this.beforeRequest!({ url, resourceType }, (response) => (cancel = response.cancel === true));
+    return cancel === false;
   }
 }
 
@@ -189,7 +257,10 @@ export function electronFakes() {
       getCursorScreenPoint: () => ({ x: 1800, y: 16 }),
       getDisplayNearestPoint: () => ({ workArea: { x: 0, y: 32, width: 1920, height: 1048 } }),
     },
-    session: { defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) } },
+    session: {
+      defaultSession: { setCertificateVerifyProc: (proc: unknown) => void verifyProcs.push(proc) },
+      fromPartition: (partition: string, options?: unknown) => FakeSession.fromPartition(partition, options),
+    },
     shell: {
       openExternal: async (url: string) => void opened.push(url),
       openPath: async (file: string) => void opened.push(`path:${file}`),

@@ -10,6 +10,7 @@ import { mock, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { MenuItemConstructorOptions } from 'electron';
 import { DEFAULT_SETTINGS, SettingsFile } from '../../main/session/settings.ts';
+import { probeCertificate } from '../../main/session/tls.ts';
 import { ROOT, startSim, tempDir } from '../helpers.ts';
 import {
   electronFakes,
@@ -17,6 +18,7 @@ import {
   fakeGdbus,
   FakeBrowserWindow,
   FakeNotification,
+  FakeSession,
   FakeTray,
 } from './electron-fakes.ts';
 
@@ -71,7 +73,7 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   const win = FakeBrowserWindow.all[0]!;
   assert.equal(win.url, pathToFileURL(path.join(ROOT, 'dist/renderer/index.html')).href);
   assert.deepEqual((win.options['webPreferences'] as Record<string, unknown>)['sandbox'], true);
-  assert.deepEqual(win.webContents.openHandler!(), { action: 'deny' });
+  assert.deepEqual(win.webContents.openHandler!({ url: 'https://evil.example/' }), { action: 'deny' });
   // Below the panel at the top, under the pointer (Linux gives the tray no bounds), inside the screen.
   assert.deepEqual(win.bounds, { x: 1920 - 380, y: 32 + 6, width: 380, height: 560 });
 
@@ -136,9 +138,29 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
     lines.some((line) => /^info Could not show the notification "IBKR login needed"/.test(line)),
     'and in the log',
   );
+  // Log in (the tray's item, as a click on the login notification): the app's own login window, on an
+  // in-memory session of its own with the pinned certificate's check; it closes once the session is ready.
+  tray.menu.find((item) => item.id === 'login')!.click!({} as never, undefined as never, undefined as never);
+  await until('the login window', () => FakeBrowserWindow.all.length === 2);
+  const login = FakeBrowserWindow.all[1]!;
+  assert.equal(login.options['title'], `Log in to the gateway (${sim.url})`);
+  assert.equal(login.url, `${sim.url}/`);
+  const loginPrefs = login.options['webPreferences'] as Record<string, unknown>;
+  assert.deepEqual(
+    [loginPrefs['sandbox'], loginPrefs['nodeIntegration'], loginPrefs['preload']],
+    [true, false, undefined],
+  );
+  const loginSession = FakeSession.all.get(String(loginPrefs['partition']))!;
+  assert.match(loginSession.partition, /^login-/);
+  assert.deepEqual(loginSession.options, { cache: false });
+  const { port } = new URL(sim.url);
+  const pem = (await probeCertificate('127.0.0.1', Number(port), 3_000)).pem;
+  assert.equal(loginSession.verify('127.0.0.1', { data: pem }), 0, 'the pinned certificate');
+  assert.equal(loginSession.request('https://api.ibkr.com/'), false);
   await sim.apply({ type: 'login' });
-  await fakes.powerMonitor.emit('resume');
-  await until('the session back', () => JSON.stringify(tray.images.at(-1)) === JSON.stringify(image('ready')));
+  await until('the login window to close by itself', () => login.isDestroyed());
+  assert.equal(JSON.stringify(tray.images.at(-1)), JSON.stringify(image('ready')));
+  assert.ok(lines.includes('info Login window: the session is ready; closing the window.'));
 
   // Launch at login as the system has it: unpackaged, only in the installed app; the menu opens the log file.
   const launch = tray.menu.find((item) => item.id === 'launch')!;
@@ -147,8 +169,8 @@ test('the entry wires tray, window, IPC, power events and a clean quit to the ke
   assert.ok(opened.includes(`path:${logFile}`));
   opened.length = 0;
 
-  // Open login page opens the configured gateway in the browser.
-  tray.menu.find((item) => item.id === 'login')!.click!({} as never, undefined as never, undefined as never);
+  // Open login page in browser opens the configured gateway in the browser, for who prefers it.
+  tray.menu.find((item) => item.id === 'login-browser')!.click!({} as never, undefined as never, undefined as never);
   await until('the login page to open', () => opened.length === 1);
   assert.deepEqual(opened, [`${sim.url}/`]);
 

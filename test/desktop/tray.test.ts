@@ -169,6 +169,7 @@ function rig(confirmAnswer = true) {
     image: (state) => `icon:${state}` as unknown as NativeImage,
     confirm: () => confirmAnswer,
     act: (action) => void acted.push(action),
+    openLoginInBrowser: () => void acted.push('open-login-page-in-browser' as Action),
     showDetails: () => void (details += 1),
     setLaunchAtLogin: (enabled) => void launch.push(enabled),
     quit: () => undefined,
@@ -209,7 +210,8 @@ describe('tray', () => {
     assert.deepEqual(labels('ready'), [
       'Session ready (simuser1)',
       'Show details',
-      'Open login page',
+      'Log in',
+      'Open login page in browser',
       'Reauthenticate',
       'Log out…',
       'Pause keeping alive',
@@ -256,11 +258,18 @@ describe('tray', () => {
     assert.deepEqual(refuse.acted, [], 'nothing without confirmation');
     const r = rig(true);
     const menu = menuTemplate(status('competing'), { ...DEFAULT_SETTINGS, launchAtLogin: true }, r.deps);
-    for (const id of ['logout', 'take-over', 'reauthenticate', 'login', 'pause']) {
+    for (const id of ['logout', 'take-over', 'reauthenticate', 'login', 'login-browser', 'pause']) {
       click(menu, id);
       await new Promise((resolve) => setImmediate(resolve)); // the confirmation is asynchronous
     }
-    assert.deepEqual(r.acted, ['logout', 'take-over', 'reauthenticate', 'open-login-page', 'pause']);
+    assert.deepEqual(r.acted, [
+      'logout',
+      'take-over',
+      'reauthenticate',
+      'open-login-page',
+      'open-login-page-in-browser',
+      'pause',
+    ]);
     click(menu, 'details');
     assert.equal(r.details(), 1);
     assert.equal(item(menu, 'launch').checked, true);

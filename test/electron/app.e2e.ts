@@ -30,7 +30,8 @@ for (const name of ['setToolTip', 'setContextMenu']) {
 }
 `;
 let app: ElectronApplication | undefined;
-after(() => app?.close());
+let loginApp: ElectronApplication | undefined;
+after(() => Promise.all([app?.close(), loginApp?.close()]));
 
 describe('the desktop app', () => {
   test('starts in the tray, follows the simulator, and its window acts on it', async (t) => {
@@ -79,5 +80,48 @@ describe('the desktop app', () => {
     const before = sim.counts()['/v1/api/tickle'] ?? 0;
     await new Promise((r) => setTimeout(r, 5_000));
     assert.ok((sim.counts()['/v1/api/tickle'] ?? 0) > before, 'the keeper goes on with every window closed');
+  });
+
+  test('Log in opens the login window, trusting the pinned certificate; it closes when ready', async (t) => {
+    const sim = await startSim(t, { loggedOut: true });
+    const dir = tempDir(t);
+    SettingsFile.open(dir).write({ ...DEFAULT_SETTINGS, gateway: sim.url, intervalSeconds: 60 });
+    const probe = path.join(tempDir(t), 'tray-probe.cjs');
+    writeFileSync(probe, TRAY_PROBE);
+    const home = tempDir(t);
+    const env = {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      IBKR_KEEPER_CONFIG_DIR: dir,
+      IBKR_KEEPER_SHOW_DETAILS: '1',
+    };
+    loginApp = await electron.launch({ executablePath, args: ['--require', probe, ROOT], env });
+    const details = await loginApp.firstWindow();
+    await details.waitForSelector('header[data-state="login-required"]', { timeout: 20_000 });
+    const opened = loginApp.waitForEvent('window');
+    await details.click('[data-action="open-login-page"]');
+    const login = await opened;
+    // The simulator's certificate is expired and names no host: only the pin lets the page load.
+    await login.waitForSelector('#password', { timeout: 20_000 });
+    assert.equal(await login.title(), 'Client Portal Gateway (simulator): log in');
+    assert.equal(login.url(), `${sim.url}/sso/Login?forwardTo=22&RL=1&ip2loc=US`);
+    const facts = await loginApp.evaluate(({ BrowserWindow, session }, origin) => {
+      const win = BrowserWindow.getAllWindows().find((w) => w.getTitle().includes(origin))!;
+      const own = win.webContents.session;
+      return { title: win.getTitle(), persistent: own.isPersistent(), shared: own === session.defaultSession };
+    }, sim.url);
+    assert.deepEqual(facts, { title: `Log in to the gateway (${sim.url})`, persistent: false, shared: false });
+    // No Node in the page.
+    assert.equal(await login.evaluate(() => typeof (globalThis as Record<string, unknown>)['require']), 'undefined');
+    assert.equal(await login.evaluate(() => typeof (globalThis as Record<string, unknown>)['process']), 'undefined');
+    // A page elsewhere is refused: the window stays on the gateway.
+    await login.evaluate(() => void (location.href = 'https://example.com/'));
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(new URL(login.url()).origin, sim.url);
+    const closed = login.waitForEvent('close', { timeout: 20_000 });
+    await login.click('button[type="submit"]');
+    await closed;
+    await details.waitForSelector('header[data-state="ready"]', { timeout: 20_000 });
   });
 });

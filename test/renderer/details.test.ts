@@ -214,24 +214,21 @@ describe('details window', () => {
     assert.equal(await w.page.locator('[data-action="take-over"]').isVisible(), false);
   });
 
-  test(
-    'login required: Open login page first; it opens ' + 'the gateway in the browser and the login is noticed',
-    async (t) => {
-      const w = await openDetailsWindow(t);
-      await shows(w.page, 'ready');
-      await w.sim.apply({ type: 'expire-sso' });
-      await shows(w.page, 'login-required');
-      assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'red');
-      assert.match(await text(w.page, 'reason'), /Nobody is logged in to the gateway/);
-      assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Open login page');
-      await shot(w, 'window-login-required');
-      await w.page.click('[data-action="open-login-page"]');
-      await message(w.page, /Opened https:\/\/127\.0\.0\.1:\d+\/ in your browser/);
-      assert.deepEqual(w.opened, [`${w.sim.url}/`]);
-      await w.sim.apply({ type: 'login' });
-      await shows(w.page, 'ready', 10_000);
-    },
-  );
+  test('login required: Log in first (without Electron: the browser); the login is noticed', async (t) => {
+    const w = await openDetailsWindow(t);
+    await shows(w.page, 'ready');
+    await w.sim.apply({ type: 'expire-sso' });
+    await shows(w.page, 'login-required');
+    assert.equal(await w.page.locator('header').getAttribute('data-colour'), 'red');
+    assert.match(await text(w.page, 'reason'), /Nobody is logged in to the gateway/);
+    assert.equal(await w.page.locator('#actions button.primary').innerText(), 'Log in');
+    await shot(w, 'window-login-required');
+    await w.page.click('[data-action="open-login-page"]');
+    await message(w.page, /Opened https:\/\/127\.0\.0\.1:\d+\/ in your browser/);
+    assert.deepEqual(w.opened, [`${w.sim.url}/`]);
+    await w.sim.apply({ type: 'login' });
+    await shows(w.page, 'ready', 10_000);
+  });
 
   test('a changed certificate: both fingerprints, what the tray disables is disabled, nothing is sent', async (t) => {
     const w = await openDetailsWindow(t);
@@ -243,7 +240,7 @@ describe('details window', () => {
     const can = controlsFor('untrusted-certificate');
     assert.deepEqual(await buttons(w.page), [
       ['Reauthenticate', can.reauthenticate.enabled],
-      ['Open login page', true],
+      ['Log in', true],
       ['Check now', true],
       ['Pause', true],
       ['Log out…', can.logout.enabled],
@@ -344,10 +341,7 @@ describe('details window', () => {
       assert.match(await text(w.page, 'reason'), /HTTP 429.*nothing for 10 min/);
       assert.match(await text(w.page, 'fact-next'), /^in (9|10) min/);
       const enabled = Object.fromEntries(await buttons(w.page));
-      assert.deepEqual(
-        [enabled['Reauthenticate'], enabled['Log out…'], enabled['Open login page']],
-        [false, false, true],
-      );
+      assert.deepEqual([enabled['Reauthenticate'], enabled['Log out…'], enabled['Log in']], [false, false, true]);
     },
   );
 
@@ -368,7 +362,7 @@ describe('details window', () => {
       await shows(w.page, 'paused');
       assert.deepEqual(await buttons(w.page), [
         ['Reauthenticate', false],
-        ['Open login page', true],
+        ['Log in', true],
         ['Check now', false],
         ['Resume', true],
         ['Log out…', false],
