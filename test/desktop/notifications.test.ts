@@ -34,7 +34,7 @@ function rig(supported = true) {
 }
 
 test(
-  "Electron's notification, credited to the app: a problem stays until dismissed, a recovery goes by " + 'itself',
+  "Electron's notification, credited to the app: a " + 'problem stays until dismissed, a recovery goes by itself',
   async () => {
     const r = rig();
     await r.notifier.show(note('login-required'));

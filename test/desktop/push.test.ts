@@ -19,7 +19,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 describe('desktop core with push', () => {
   test(
-    'a drop pushed by the gateway changes the state the ' + 'tray shows, and notifies, before the next tickle',
+    'a drop pushed by the gateway changes the state ' + 'the tray shows, and notifies, before the next tickle',
     async (t) => {
       const sim = await startSim(t, { settings: { reauthLatencyMs: 3_000 } });
       const dir = tempDir(t);

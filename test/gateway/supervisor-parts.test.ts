@@ -59,7 +59,7 @@ describe('supervisor parts', () => {
   });
 
   test(
-    "the log watcher reports only new lines that matter, and follows the next day's file from its " + 'start',
+    'the log watcher reports only new lines that matter, ' + "and follows the next day's file from its start",
     async (t) => {
       const dir = tempDir(t);
       mkdirSync(path.join(dir, 'logs'));

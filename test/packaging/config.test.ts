@@ -23,9 +23,15 @@ interface BuilderConfig {
   mac: { identity?: string | null; notarize?: boolean };
 }
 
+/** What electron-builder logged while loading the configuration. */
+const builderLog: string[] = [];
+
 async function loadConfig(): Promise<BuilderConfig> {
   const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js');
-  const { DebugLogger } = require('builder-util');
+  const { DebugLogger, log } = require('builder-util');
+  // electron-builder writes its log to stdout in pieces, and the test runner reads this process's
+  // stdout: a piece between two of the runner's messages broke it ("Unable to deserialize cloned data").
+  log.stream = { write: (piece: string) => builderLog.push(piece) };
   const config = await getConfig(ROOT, null, null);
   await validateConfiguration(config, new DebugLogger(false));
   return config as BuilderConfig;
@@ -40,7 +46,7 @@ test("electron-builder loads and validates the configuration; the app id is the 
 });
 
 test(
-  "the deb's metadata is complete: maintainer with an email, homepage, and electron-builder's dependencies " + 'kept',
+  "the deb's metadata is complete: maintainer with an " + "email, homepage, and electron-builder's dependencies kept",
   async () => {
     const config = await loadConfig();
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

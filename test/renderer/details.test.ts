@@ -527,7 +527,7 @@ describe('details window', () => {
   });
 
   test(
-    "the desktop's facts: launch at login as the system has it, no tray and how to get one, the log " + 'file',
+    "the desktop's facts: launch at login as the system " + 'has it, no tray and how to get one, the log file',
     async (t) => {
       const desktop = {
         launchAtLogin: {

@@ -422,7 +422,7 @@ describe('a simulated day', () => {
 
 describe("keeper: the gateway supervisor's reason", () => {
   test(
-    'gateway-down says why the supervisor gave up, and ' + 'a refused connection again once that is cleared',
+    'gateway-down says why the supervisor gave up, ' + 'and a refused connection again once that is cleared',
     async (t) => {
       const rig = await keeperRig(t);
       await rig.time.runFor(1_000);

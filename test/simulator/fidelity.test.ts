@@ -128,7 +128,7 @@ describe('simulated gateway, session states', () => {
   );
 
   test(
-    "a plain reauthenticate takes the session from another login, as the gateway's own login " + 'competes',
+    'a plain reauthenticate takes the session from ' + "another login, as the gateway's own login competes",
     async (t) => {
       const sim = await startSim(t, { settings: { reauthLatencyMs: 1_000 } });
       await sim.apply({ type: 'compete', kicked: true });
@@ -366,7 +366,7 @@ describe('simulated gateway, time', () => {
   });
 
   test(
-    "the SSO window counts down between the gateway's own refreshes; the login ends at the session " + 'maximum',
+    "the SSO window counts down between the gateway's " + 'own refreshes; the login ends at the session maximum',
     async (t) => {
       const sim = await startSim(t, { settings: { maxSessionMs: 3_600_000 } });
       await sim.apply({ type: 'advance', by: '2m' });
