@@ -67,6 +67,11 @@ export interface DoctorOptions {
   readonly pin: Pin | undefined;
   readonly timeoutMs: number;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Why the gateway's address is not known (its folder's conf.yaml cannot be read and no address
+   * was given): then nothing is sent anywhere, and the checks that need the gateway say why.
+   */
+  readonly addressUnknown?: string | undefined;
 }
 
 type Connect = 'open' | 'refused' | 'timeout' | string;
@@ -206,6 +211,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             ),
       );
     }
+  }
+
+  if (options.addressUnknown !== undefined) {
+    const why = `not checked: ${options.addressUnknown}`;
+    const unasked: Array<[DoctorCheck['id'], string]> = [
+      ['port', 'port'],
+      ['ipv4', 'IPv4'],
+      ['certificate', 'certificate'],
+      ['pin', 'pin'],
+      ['allowList', 'allow list'],
+      ['answers', 'answers'],
+      ['session', 'session'],
+    ];
+    checks.push(...unasked.map(([id, title]) => check(id, title, 'skip', why)));
+    return { gateway: address.origin, gatewayDir: folder?.dir ?? options.gatewayDir, checks, ok: false };
   }
 
   // The port, and IPv4.

@@ -5,11 +5,11 @@
  * never answered, so even a good setup cannot log in, and `doctor` says so (exit 10).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { probeCertificate } from '../../main/session/tls.ts';
-import { runCli, tempDir, pattern } from '../helpers.ts';
+import { pattern, runCli, startSim, tempDir } from '../helpers.ts';
 import { copyGateway, editConf, freePort, startGateway, STOCK_FINGERPRINT } from '../real-gateway.ts';
 
 const json = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -251,17 +251,29 @@ describe('the gateway tools, against the real gateway', { timeout: 240_000 }, ()
       );
       assert.match(doctor.stdout, /\n- answers: not asked/);
       editConf(dir, (text) => `${text}\nlistenSsl: "maybe"\n`.replace(/^listenSsl: true\n/m, ''));
+      // The settings name another gateway (a simulator here): with its folder's conf.yaml broken, the
+      // gateway's address is unknown, and doctor sends nothing to the settings' one.
+      const other = await startSim(t);
+      writeFileSync(path.join(config, 'settings.json'), JSON.stringify({ gateway: other.url }));
       const broken = await runCli(['doctor', '--config-dir', config, '--timeout', '2', '--gateway-dir', dir, '--json']);
       assert.equal(broken.code, 10);
-      const conf = json(broken.stdout).checks.find((c: { id: string }) => c.id === 'conf');
+      const checks = json(broken.stdout).checks as Array<{ id: string; status: string; detail: string }>;
+      const conf = checks.find((c) => c.id === 'conf')!;
       assert.equal(conf.status, 'fail');
       assert.match(conf.detail, /conf\.yaml: "listenSsl" must be true or false \(found "maybe"\)/);
+      const port = checks.find((c) => c.id === 'port')!;
+      assert.equal(port.status, 'skip');
+      assert.match(port.detail, /^not checked: the gateway's address comes from its folder's conf\.yaml/);
+      assert.deepEqual(other.requests(), [], 'nothing sent to the gateway of the settings');
+      rmSync(path.join(config, 'settings.json'));
+      // A free port, not 5000: a gateway or simulator of the user's may listen there.
+      const v6Port = await freePort();
       const v6 = json(
         (
           await runCli([
             'doctor',
             '--gateway',
-            'https://[::1]:5000',
+            `https://[::1]:${v6Port}`,
             '--config-dir',
             config,
             '--timeout',
@@ -273,7 +285,7 @@ describe('the gateway tools, against the real gateway', { timeout: 240_000 }, ()
       const ipv4 = v6.checks.find((c: { id: string }) => c.id === 'ipv4');
       assert.equal(ipv4.status, 'fail');
       assert.match(ipv4.detail, /IPv6, and the gateway listens on IPv4 only/);
-      assert.match(ipv4.fix, /Use --gateway https:\/\/127\.0\.0\.1:5000/);
+      assert.match(ipv4.fix, new RegExp(`Use --gateway https://127\\.0\\.0\\.1:${v6Port}`));
       const notFolder = await runCli(['status', '--config-dir', config, '--gateway-dir', config]);
       assert.equal(notFolder.code, 2, "a --gateway-dir that is not the gateway's folder is bad input");
       assert.match(notFolder.stderr, /is not a Client Portal Gateway folder/);

@@ -94,12 +94,17 @@ export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: bo
   const settings = readSettings(configDir);
   const gatewayDir = options.gatewayDir ?? settings.gatewayDir ?? undefined;
   let gateway = options.gateway;
+  let addressUnknown: string | undefined;
   if (!gatewayGiven && !process.env['IBKR_KEEPER_GATEWAY']) {
     gateway = settings.gateway;
     try {
       if (gatewayDir !== undefined) gateway = gatewayUrl(openGatewayFolder(gatewayDir).conf.config);
     } catch {
-      // The folder's own check says what is wrong with it; the settings' address stands meanwhile.
+      // The folder's own checks say what is wrong with it. Its gateway's address is then unknown:
+      // the settings' one may be another gateway (or another program), so nothing is sent to it.
+      addressUnknown =
+        "the gateway's address comes from its folder's conf.yaml, which cannot be read (see above); " +
+        'fix it, or give the address with --gateway';
     }
   }
   const address = parseGatewayUrl(gateway);
@@ -110,7 +115,7 @@ export async function runDoctorCommand(options: GatewayOptions, gatewayGiven: bo
   const client = makeClient({ ...options, gateway, gatewayDir: folderOk ? gatewayDir : undefined });
   let report;
   try {
-    report = await runDoctor({ client, pin, gatewayDir, timeoutMs: options.timeout * 1_000 });
+    report = await runDoctor({ client, pin, gatewayDir, timeoutMs: options.timeout * 1_000, addressUnknown });
   } finally {
     await client.close();
   }
