@@ -57,7 +57,7 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
       withClient(async (client, options) => {
         const result = await checkSession(client);
         const fingerprint256 = client.trustedFingerprint();
-        const notice = publiclyKnownNotice(fingerprint256);
+        const notice = publiclyKnownNotice(fingerprint256, options.gatewayDir);
         const certificate =
           fingerprint256 === undefined
             ? null

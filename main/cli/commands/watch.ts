@@ -165,7 +165,7 @@ export function registerWatchCommand(program: Command): void {
     } catch {
       // A damaged trust.json: the keeper's first step shows it as keeper-error.
     }
-    const stockNotice = publiclyKnownNotice(pinned);
+    const stockNotice = publiclyKnownNotice(pinned, options.gatewayDir);
     if (stockNotice) keeper.once('status', () => warn(`Note: ${stockNotice}`));
     if (options.notify) {
       const { DesktopNotifier } = await import('../../session/notifier.ts');
