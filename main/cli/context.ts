@@ -122,7 +122,7 @@ export function makeClient(options: GatewayOptions): GatewayClient {
     pacing: fileLedger(configDir),
     timeoutMs: options.timeout * 1_000,
     onFirstUseTrust: ({ origin, fingerprint256 }) => {
-      const notice = publiclyKnownNotice(fingerprint256);
+      const notice = publiclyKnownNotice(fingerprint256, options.gatewayDir);
       process.stderr.write(
         `Trusted the certificate of ${origin} on first use: ` +
           `SHA-256 ${fingerprint256}\n${notice ? `Note: ${notice}\n` : ''}`,

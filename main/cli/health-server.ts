@@ -45,7 +45,11 @@ export class HealthServer {
   #ping: NodeJS.Timeout | undefined;
   #eventId = 0;
 
-  private constructor(keeper: HealthSource, toJson?: (t: Transition) => string) {
+  private constructor(
+    keeper: HealthSource,
+    toJson?: (t: Transition) => string,
+    statusExtra?: () => Record<string, unknown>,
+  ) {
     this.#source = keeper;
     const json = toJson ?? ((t: Transition) => transitionJson(t, keeper.status().gateway));
     this.#onTransition = (t) => this.#broadcast(`id: ${++this.#eventId}\ndata: ${json(t)}\n\n`);
@@ -79,7 +83,7 @@ export class HealthServer {
             reason: status.reason,
           });
         case '/status':
-          return send(200, redactBody(status));
+          return send(200, redactBody({ ...status, ...statusExtra?.() }));
         case '/events':
           return this.#subscribe(req, res, send);
         default:
@@ -90,9 +94,17 @@ export class HealthServer {
     this.#server.setTimeout(10_000, (socket) => socket.destroy());
   }
 
-  /** `toJson`: the JSON of a change of state (default: `transitionJson` with the keeper's gateway). */
-  static async start(keeper: HealthSource, port: number, toJson?: (t: Transition) => string): Promise<HealthServer> {
-    const health = new HealthServer(keeper, toJson);
+  /**
+   * `toJson`: the JSON of a change of state (default: `transitionJson` with the keeper's gateway);
+   * `statusExtra`: more fields for `/status` (`gatewayProcess` with `--run-gateway`).
+   */
+  static async start(
+    keeper: HealthSource,
+    port: number,
+    toJson?: (t: Transition) => string,
+    statusExtra?: () => Record<string, unknown>,
+  ): Promise<HealthServer> {
+    const health = new HealthServer(keeper, toJson, statusExtra);
     await new Promise<void>((resolve, reject) => {
       health.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(

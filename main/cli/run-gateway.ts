@@ -8,6 +8,7 @@ import type { GatewayProblem } from '../session/keeper.ts';
 import { realClock, realScheduler } from '../session/time.ts';
 import { gatewayUrl, openGatewayFolder } from '../gateway/conf.ts';
 import { linkGateway } from '../gateway/link.ts';
+import { publishSupervision, supervisorFacts, type GatewayProcessFacts } from '../gateway/process-facts.ts';
 import { GatewaySupervisor } from '../gateway/supervisor.ts';
 
 /** The address of the gateway in `dir`, from its conf.yaml (a UserError when the folder is not one). */
@@ -22,6 +23,8 @@ export function gatewayUrlOf(dir: string | undefined): string {
 
 export interface SupervisedGateway {
   readonly supervisor: GatewaySupervisor;
+  /** `gatewayProcess` of `/status`: pid, since, restarts, Java, build, logs. */
+  facts(): GatewayProcessFacts;
   /** Stops the gateway, or leaves it running (the next start attaches to it). */
   end(leaveRunning: boolean): Promise<void>;
 }
@@ -37,6 +40,8 @@ export async function superviseGateway(options: {
   onLogin: () => void;
   /** The keeper's setGatewayProblem: why the gateway is down, what its log said of its login (main/gateway/link.ts). */
   onProblem: (problem: GatewayProblem | undefined) => void;
+  /** The supervisor exists (before the gateway listens): `/status` can show its facts from now on. */
+  onSupervisor?: (facts: () => GatewayProcessFacts) => void;
 }): Promise<SupervisedGateway> {
   const { warn } = options;
   const supervisor = new GatewaySupervisor({
@@ -64,8 +69,13 @@ export async function superviseGateway(options: {
     else warn(`Gateway log: ${event.reason}`);
   });
   linkGateway(supervisor, { problem: options.onProblem, login: options.onLogin });
+  // For `status --json` in another process (main/gateway/process-facts.ts); removed when watch ends.
+  const unpublish = publishSupervision(supervisor, { configDir: options.configDir, program: 'watch', warn });
+  const facts = (): GatewayProcessFacts => supervisorFacts(supervisor, 'watch');
+  options.onSupervisor?.(facts);
   const interrupted = async (): Promise<void> => {
     await supervisor.stop('stopped: watch ended');
+    unpublish();
     process.exit(0);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -77,9 +87,11 @@ export async function superviseGateway(options: {
   }
   return {
     supervisor,
+    facts,
     async end(leaveRunning) {
       if (leaveRunning) supervisor.release();
       else await supervisor.stop('stopped: watch ended');
+      unpublish();
     },
   };
 }

@@ -177,7 +177,7 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
             fingerprint256: pin.fingerprint256,
             source: pin.source,
             recordedAt: pin.recordedAt,
-            notice: publiclyKnownNotice(pin.fingerprint256),
+            notice: publiclyKnownNotice(pin.fingerprint256, this.#settings.gatewayDir),
           }
         : null,
       notificationProblem: this.#notificationProblem,

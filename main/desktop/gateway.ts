@@ -9,6 +9,7 @@ import type { ActionResult, GatewayProblem } from '../session/keeper.ts';
 import type { Settings } from '../session/settings.ts';
 import type { Clock, Scheduler } from '../session/time.ts';
 import { linkGateway } from '../gateway/link.ts';
+import { publishSupervision } from '../gateway/process-facts.ts';
 import { GatewaySupervisor, type GatewayFacts } from '../gateway/supervisor.ts';
 
 /** What the tray and the window can ask of the gateway. */
@@ -38,6 +39,8 @@ export class DesktopGateway {
   #problem: string | undefined;
   /** The app started the supervised gateway once already (a stopped one is not started again by itself). */
   #launched = false;
+  /** Removes supervised.json (what `ibkr-keeper status --json` reads of the app's gateway). */
+  #unpublish: (() => void) | undefined;
 
   constructor(deps: DesktopGatewayDeps) {
     this.#deps = deps;
@@ -60,6 +63,8 @@ export class DesktopGateway {
     const dir = settings.runGateway && settings.gatewayDir !== null ? settings.gatewayDir : undefined;
     if (dir !== this.#dir) {
       if (this.#supervisor) await this.#supervisor.stop('stopped: the settings changed');
+      this.#unpublish?.();
+      this.#unpublish = undefined;
       this.#supervisor = undefined;
       this.#problem = undefined;
       this.#launched = false;
@@ -77,6 +82,11 @@ export class DesktopGateway {
         supervisor.on('log', this.#deps.log);
         supervisor.on('gatewayLog', (event) => {
           if (event.kind !== 'login') this.#deps.log(`Gateway log: ${event.reason}`);
+        });
+        this.#unpublish = publishSupervision(supervisor, {
+          configDir: this.#deps.configDir,
+          program: 'app',
+          warn: this.#deps.log,
         });
         this.#supervisor = supervisor;
       }
@@ -117,5 +127,6 @@ export class DesktopGateway {
     if (this.#supervisor === undefined) return;
     if (leaveRunning) this.#supervisor.release();
     else await this.#supervisor.stop('stopped: the app quit');
+    this.#unpublish?.();
   }
 }

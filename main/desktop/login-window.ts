@@ -156,6 +156,24 @@ export function setupLoginWindow(deps: LoginWindowDeps): LoginWindowHandle {
       void win.loadURL(ownPage).catch(() => undefined);
     };
 
+    /**
+     * Every page the window loads may hang (the real gateway takes the login form's request and
+     * never answers while IBKR is out of reach): each navigation gets its own deadline, cancelled
+     * when a page loads or fails.
+     */
+    const armTimeout = (): void => {
+      cancelTimeout();
+      cancelTimeout = after(deps.loadTimeoutMs ?? LOGIN_LOAD_TIMEOUT_MS, () => {
+        if (win.isDestroyed()) return;
+        wc.stop();
+        showProblem(
+          `${policy.origin} accepted the connection but its login page did not answer within ` +
+            `${Math.round((deps.loadTimeoutMs ?? LOGIN_LOAD_TIMEOUT_MS) / 1000)} s: the gateway may not reach IBKR ` +
+            '(check this computer’s internet connection), or IBKR is restarting. Try again in a minute.',
+        );
+      });
+    };
+
     session.setCertificateVerifyProc((request, callback) => {
       const decision = policy.certificate({ hostname: request.hostname }, request.certificate);
       if (!decision.ok) refuse(decision.reason, true);
@@ -182,6 +200,12 @@ export function setupLoginWindow(deps: LoginWindowDeps): LoginWindowHandle {
       if (decision.ok) return;
       event.preventDefault();
       refuse(decision.reason, false);
+    });
+    // A submitted form, "Try again" on the problem page, a link: a new page, a new deadline.
+    wc.on('did-start-navigation', (details) => {
+      if (!details.isMainFrame || details.isSameDocument) return;
+      if (details.url === ownPage || details.url.startsWith('data:')) return;
+      armTimeout();
     });
     wc.on('will-redirect', (event) => {
       const decision = policy.request(event.url, 'redirect');
@@ -211,15 +235,7 @@ export function setupLoginWindow(deps: LoginWindowDeps): LoginWindowHandle {
     });
     if (!deps.devTools) win.removeMenu();
 
-    cancelTimeout = after(deps.loadTimeoutMs ?? LOGIN_LOAD_TIMEOUT_MS, () => {
-      if (win.isDestroyed()) return;
-      wc.stop();
-      showProblem(
-        `${policy.origin} accepted the connection but its login page did not answer within ` +
-          `${Math.round((deps.loadTimeoutMs ?? LOGIN_LOAD_TIMEOUT_MS) / 1000)} s: the gateway may not reach IBKR ` +
-          '(check this computer’s internet connection), or IBKR is restarting. Try again in a minute.',
-      );
-    });
+    armTimeout();
     void win.loadURL(policy.loginUrl).catch(() => undefined); // a failure arrives as did-fail-load
     deps.onActive?.();
     deps.log(`Login window: opened ${policy.loginUrl}, trusting only SHA-256 ${policy.fingerprint256}.`);

@@ -202,12 +202,24 @@ export function isCertificateError(error: unknown): boolean {
 export const IBKR_STOCK_CERTIFICATE =
   '13:DA:F8:9A:07:12:B9:62:C3:EC:AA:5E:DE:34:41:00:AE:E0:D3:B5:DE:C5:A7:9A:BD:76:02:A8:12:ED:A3:BE';
 
-/** What to tell a user whose gateway presents IBKR's stock certificate; undefined for any other. */
-export function publiclyKnownNotice(fingerprint256: string | undefined): string | undefined {
+/**
+ * What to tell a user whose gateway presents IBKR's stock certificate; undefined for any other.
+ * `gatewayDir`: the gateway's folder when known (`--gateway-dir`, the setting), named in the command.
+ */
+export function publiclyKnownNotice(
+  fingerprint256: string | undefined,
+  gatewayDir?: string | null,
+): string | undefined {
   if (fingerprint256 !== IBKR_STOCK_CERTIFICATE) return undefined;
+  const dir = gatewayDir ? shellWord(gatewayDir) : 'GATEWAY_FOLDER';
   return (
     'This is the certificate IBKR ships with every copy of the gateway: its private key is in every download, ' +
     'so it proves nothing against another program on this computer. ' +
-    'Give the gateway a certificate of its own: ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.'
+    `Give the gateway a certificate of its own: ibkr-keeper gateway certificate --dir ${dir}.`
   );
+}
+
+/** A folder as a shell takes it: as it is when plain, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

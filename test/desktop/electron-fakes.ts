@@ -25,6 +25,11 @@ export class FakeWebContents extends EventEmitter {
     this.emit(event, { url, preventDefault: () => void (prevented = true) }, url);
     return prevented;
   }
+  /** `did-start-navigation` as Electron 45 gives it: a page (or a frame, or a fragment) starts loading. */
+  startNavigation(url: string, options: { isMainFrame?: boolean; isSameDocument?: boolean } = {}): void {
+    const details = { url, isMainFrame: options.isMainFrame ?? true, isSameDocument: options.isSameDocument ?? false };
+    this.emit('did-start-navigation', details, url, details.isSameDocument, details.isMainFrame);
+  }
   send(channel: string, payload: unknown): void {
     this.sent.push([channel, payload]);
   }

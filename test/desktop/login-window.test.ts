@@ -238,4 +238,51 @@ describe('the login window', () => {
     r.windows()[1]!.webContents.emit('did-finish-load');
     assert.equal(r.timers[1]!.cancelled, true);
   });
+
+  test('every page the window starts gets its 30 s: "Try again", a submitted form that hangs', () => {
+    const r = rig();
+    r.handle.open(target());
+    const win = r.windows()[0]!;
+    const wc = win.webContents;
+    const live = () => r.timers.filter((timer) => !timer.cancelled);
+    r.timers[0]!.run();
+    assert.match(shown(win), /did not answer within 30 s/);
+    // The problem page itself has no deadline: it is the window's own.
+    wc.startNavigation(win.url);
+    wc.emit('did-finish-load');
+    assert.deepEqual([r.timers.length, live().length], [1, 0], 'only the one that already ran');
+    // "Try again": the login page is asked anew, and hangs anew.
+    assert.equal(wc.navigate('will-navigate', `${ORIGIN}/`), false);
+    wc.startNavigation(`${ORIGIN}/`);
+    const again = r.timers.at(-1)!;
+    assert.deepEqual([r.timers.length, again.ms, again.cancelled], [2, 30_000, false]);
+    win.url = `${ORIGIN}/`;
+    again.run();
+    assert.equal(wc.stopped, 2);
+    assert.match(shown(win), /did not answer within 30 s/, 'said again, not a window that waits forever');
+    // The login page loads; the person submits the form; the gateway never answers.
+    wc.startNavigation(`${ORIGIN}/`);
+    wc.emit('did-finish-load');
+    assert.equal(r.timers.at(-1)!.cancelled, true, 'loaded in time: nothing said');
+    const beforeFrames = r.timers.length;
+    wc.startNavigation(`${ORIGIN}/sso/images/frame.html`, { isMainFrame: false });
+    wc.startNavigation(`${ORIGIN}/#step2`, { isSameDocument: true });
+    assert.equal(r.timers.length, beforeFrames, 'a frame or a fragment is no new page');
+    win.url = `${ORIGIN}/sso/Authenticator`;
+    wc.startNavigation(`${ORIGIN}/sso/Authenticator`);
+    const submitted = r.timers.at(-1)!;
+    assert.equal(submitted.cancelled, false);
+    submitted.run();
+    assert.equal(wc.stopped, 3);
+    assert.match(shown(win), /did not answer within 30 s/);
+    // A newer page replaces the previous deadline rather than adding one.
+    wc.startNavigation(`${ORIGIN}/`);
+    wc.startNavigation(`${ORIGIN}/sso/Login`);
+    assert.deepEqual(
+      live().map((timer) => timer === r.timers.at(-1)),
+      [true],
+    );
+    r.handle.close();
+    assert.deepEqual(live(), [], 'closed: no deadline left');
+  });
 });

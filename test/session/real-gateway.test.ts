@@ -47,6 +47,19 @@ describe('the real gateway', () => {
     },
   );
 
+  test('with --gateway-dir, the note names that folder in the command to run, not GATEWAY_FOLDER', async (t) => {
+    const config = tempDir(t);
+    const args = ['status', '--gateway', gw.url, '--config-dir', config, '--timeout', '1'];
+    const given = await runCli([...args, '--gateway-dir', gw.dir, '--json']);
+    const command = `ibkr-keeper gateway certificate --dir ${gw.dir}.`;
+    assert.ok(given.stderr.includes(`Note: This is the certificate IBKR ships`), given.stderr);
+    assert.ok(given.stderr.includes(command), given.stderr);
+    assert.ok(JSON.parse(given.stdout).certificate.notice.endsWith(command));
+    assert.doesNotMatch(given.stderr + given.stdout, /GATEWAY_FOLDER/);
+    const unknown = await runCli([...args, '--json']);
+    assert.ok(JSON.parse(unknown.stdout).certificate.notice.endsWith('--dir GATEWAY_FOLDER.'));
+  });
+
   test('IBKR out of reach: gateway-down within the timeout, saying the gateway may not reach IBKR', async (t) => {
     const dir = tempDir(t);
     const started = Date.now();

@@ -9,7 +9,12 @@ import { parseGatewayUrl } from '../../main/session/gateway-client.ts';
 import { memoryLedger, Pacer, PACING } from '../../main/session/pacing.ts';
 import { redactBody, redactSessionId } from '../../main/session/redact.ts';
 import { STATE_INFO, SESSION_STATES } from '../../main/session/states.ts';
-import { isLoopbackHost, normalizeFingerprint } from '../../main/session/tls.ts';
+import {
+  IBKR_STOCK_CERTIFICATE,
+  isLoopbackHost,
+  normalizeFingerprint,
+  publiclyKnownNotice,
+} from '../../main/session/tls.ts';
 import { localTimestamp } from '../../main/session/time.ts';
 
 describe('gateway URLs', () => {
@@ -61,6 +66,15 @@ describe('fingerprints and hosts', () => {
       assert.equal(isLoopbackHost(host), true, host);
     for (const host of ['10.0.0.1', '192.168.1.5', 'gw.example.com', '128.0.0.1', '::2'])
       assert.equal(isLoopbackHost(host), false, host);
+  });
+
+  test("the stock certificate's note names the gateway's folder when it is known, ready to paste", () => {
+    const tail = (dir?: string | null) => publiclyKnownNotice(IBKR_STOCK_CERTIFICATE, dir)?.split(': ').at(-1);
+    assert.equal(tail(), 'ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.');
+    assert.equal(tail(null), 'ibkr-keeper gateway certificate --dir GATEWAY_FOLDER.');
+    assert.equal(tail('/opt/clientportal.gw'), 'ibkr-keeper gateway certificate --dir /opt/clientportal.gw.');
+    assert.equal(tail("/home/me/IBKR's gw"), "ibkr-keeper gateway certificate --dir '/home/me/IBKR'\\''s gw'.");
+    assert.equal(publiclyKnownNotice(canonical, '/opt/gw'), undefined, 'not the stock certificate: no note');
   });
 
   test('session ids are redacted wherever they sit', () => {

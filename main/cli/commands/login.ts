@@ -5,6 +5,7 @@
  * Passwords never pass through the keeper: the person logs in on the gateway's own page.
  */
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { parseGatewayUrl } from '../../session/gateway-client.ts';
 import { SettingsFile } from '../../session/settings.ts';
@@ -24,14 +25,37 @@ function opener(url: string, env: NodeJS.ProcessEnv = process.env): { command: s
   return { command: 'xdg-open', args: [url] };
 }
 
-function openUrl(url: string): Promise<string | undefined> {
+/** How long the opener may take to say whether it opened the page (xdg-open, open and rundll32 hand it off at once). */
+export const OPENER_WAIT_MS = 10_000;
+
+/** Exit code of `login` when no browser could be opened (the address is printed: open it yourself). */
+export const NOT_OPENED_EXIT_CODE = 11;
+
+/**
+ * Runs the opener and waits for its exit code: xdg-open exits 3 on a server with no browser, and
+ * a program that cannot open the page exits non-zero. One still running after `waitMs` is taken
+ * for a browser that stays open (it had the address). Resolves to why it failed, or undefined.
+ */
+export function openUrl(url: string, waitMs = OPENER_WAIT_MS): Promise<string | undefined> {
   const { command, args } = opener(url);
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'ignore', detached: true, windowsHide: true });
-    child.once('error', (error: NodeJS.ErrnoException) => resolve(`${command}: ${error.code ?? error.message}`));
-    child.once('spawn', () => {
+    const timer = setTimeout(() => {
+      child.removeAllListeners('exit');
       child.unref();
       resolve(undefined);
+    }, waitMs);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(`${command}: ${error.code ?? error.message}`);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(undefined);
+      const how = signal ? `was ended by ${signal}` : `exited with code ${code}`;
+      // xdg-open's code 3: "a required tool could not be found" (no browser, no desktop).
+      const why = code === 3 && path.basename(command) === 'xdg-open' ? ': no browser was found' : '';
+      resolve(`${command} ${how}${why}`);
     });
   });
 }
@@ -57,11 +81,11 @@ export async function runLogin(options: LoginOptions, gatewayGiven: boolean): Pr
         time: new Date().toISOString(),
         url,
         opened: options.open && failed === undefined,
-        ...(failed ? { error: failed } : {}),
+        ...(failed ? { error: `Could not open a browser (${failed}): open ${url} yourself.` } : {}),
         fingerprint256: pin?.fingerprint256,
       })}\n`,
     );
-    return 0;
+    return failed ? NOT_OPENED_EXIT_CODE : 0;
   }
   const lines = [`Log in to the gateway at ${url}`];
   if (pin)
@@ -69,10 +93,12 @@ export async function runLogin(options: LoginOptions, gatewayGiven: boolean): Pr
       `The browser warns about the gateway's certificate: the one ibkr-keeper trusts for it has ` +
         `SHA-256 ${pin.fingerprint256}; accept it only if the browser shows the same.`,
     );
-  if (options.open)
-    lines.push(
-      failed ? `Could not open a browser (${failed}): open the address yourself.` : 'Opened it in your browser.',
-    );
+  if (options.open && !failed) lines.push('Opened it in your browser.');
   process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  if (!failed) return 0;
+  process.stderr.write(
+    `ibkr-keeper: Could not open a browser (${failed}): open ${url} yourself in a browser ` +
+      '(--no-open only prints it).\n',
+  );
+  return NOT_OPENED_EXIT_CODE;
 }

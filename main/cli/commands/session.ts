@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkSession, validateOrRecall } from '../../session/check.ts';
+import { resolveConfigDir } from '../../session/config-dir.ts';
 import { classify, type Classification } from '../../session/classify.ts';
 import type { GatewayClient } from '../../session/gateway-client.ts';
 import type { Observation } from '../../session/observation.ts';
@@ -56,12 +57,18 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
       withClient(async (client, options) => {
         const result = await checkSession(client);
         const fingerprint256 = client.trustedFingerprint();
-        const notice = publiclyKnownNotice(fingerprint256);
+        const notice = publiclyKnownNotice(fingerprint256, options.gatewayDir);
         const certificate =
           fingerprint256 === undefined
             ? null
             : { fingerprint256, publiclyKnown: notice !== undefined, ...(notice ? { notice } : {}) };
-        return report(result, options, { certificate });
+        // The gateway ibkr-keeper runs with this config folder, if any: pid, since, restarts, build, logs.
+        const gatewayProcess = options.json
+          ? await (await import('../../gateway/process-facts.ts')).recordedGatewayFacts(
+              resolveConfigDir(options.configDir),
+            )
+          : null;
+        return report(result, options, { certificate, gatewayProcess });
       }),
     ),
   );

@@ -165,7 +165,7 @@ export function registerWatchCommand(program: Command): void {
     } catch {
       // A damaged trust.json: the keeper's first step shows it as keeper-error.
     }
-    const stockNotice = publiclyKnownNotice(pinned);
+    const stockNotice = publiclyKnownNotice(pinned, options.gatewayDir);
     if (stockNotice) keeper.once('status', () => warn(`Note: ${stockNotice}`));
     if (options.notify) {
       const { DesktopNotifier } = await import('../../session/notifier.ts');
@@ -185,8 +185,13 @@ export function registerWatchCommand(program: Command): void {
       on: (event, listener) => keeper.on(event, listener),
       off: (event, listener) => keeper.off(event, listener),
     };
+    // With --run-gateway, /status carries the gateway's process facts (`gatewayProcess`) once it is supervised.
+    let gatewayFacts: (() => unknown) | undefined;
+    const statusExtra = runGateway ? () => ({ gatewayProcess: gatewayFacts?.() ?? null }) : undefined;
     const health =
-      options.healthPort === undefined ? undefined : await HealthServer.start(source, options.healthPort, json);
+      options.healthPort === undefined
+        ? undefined
+        : await HealthServer.start(source, options.healthPort, json, statusExtra);
     if (health) warn(`Health: ${health.url}/livez, /readyz, /status, /events`);
     const gateway =
       runGateway &&
@@ -199,6 +204,7 @@ export function registerWatchCommand(program: Command): void {
           keeper.keeper.setGatewayProblem(problem);
           if (problem !== undefined) void keeper.keeper.checkNow();
         },
+        onSupervisor: (facts) => (gatewayFacts = facts),
       }));
     keeper.start();
     looping = true;
