@@ -86,6 +86,51 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     },
   );
 
+  const TWO = 'two gateways from one config folder (other folders, other ports): each started, shown and stopped alone';
+  test(TWO, async (t) => {
+    const note = reaper(t);
+    const config = tempDir(t);
+    note.pidFileIn(config);
+    const base = ['--config-dir', config];
+    const [portA, portB] = [await freePort(), await freePort()];
+    const [dirA, dirB] = [copyGateway(t, portA), copyGateway(t, portB)];
+    const startedA = await runCli(['gateway', 'start', '--dir', dirA, ...base, '--json'], { timeoutMs: 120_000 });
+    const a = json(startedA.stdout);
+    note(a.pid);
+    assert.equal(startedA.code, 0, startedA.stderr);
+    const startedB = await runCli(['gateway', 'start', '--dir', dirB, ...base, '--json'], { timeoutMs: 120_000 });
+    const b = json(startedB.stdout);
+    note(b.pid);
+    assert.equal(startedB.code, 0, startedB.stderr);
+    assert.equal(b.state, 'running', startedB.stderr);
+    assert.doesNotMatch(startedB.stderr, /stopped it/);
+    assert.ok(groupAlive(a.pid), 'the second start leaves the first gateway alone');
+    assert.ok(groupAlive(b.pid));
+
+    for (const [dir, pid, port] of [
+      [dirA, a.pid, portA],
+      [dirB, b.pid, portB],
+    ] as const) {
+      const status = await runCli(['gateway', 'status', '--dir', dir, ...base, '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const facts = json(status.stdout);
+      assert.deepEqual([facts.state, facts.pid, facts.port], ['running', pid, port]);
+    }
+    const which = await runCli(['gateway', 'status', ...base]);
+    assert.equal(which.code, 2);
+    assert.match(which.stderr, /^ibkr-keeper: 2 gateways run from this config folder \(.*\): say which with --dir/);
+
+    const stopA = await runCli(['gateway', 'stop', '--dir', dirA, ...base]);
+    assert.equal(stopA.code, 0, stopA.stderr);
+    assert.match(stopA.stdout, new RegExp(`^Stopped the gateway \\(pid ${a.pid}, `));
+    assert.ok(!groupAlive(a.pid));
+    assert.ok(groupAlive(b.pid), 'stopping one leaves the other running');
+    const stopB = await runCli(['gateway', 'stop', ...base]);
+    assert.equal(stopB.code, 0, stopB.stderr);
+    assert.match(stopB.stdout, new RegExp(`^Stopped the gateway \\(pid ${b.pid}, `), 'the one left running');
+    assert.ok(!groupAlive(b.pid));
+  });
+
   test('gateway start: no Java, no folder, a broken conf.yaml: one clear line, exit 2, nothing started', async (t) => {
     const dir = copyGateway(t, await freePort());
     const config = tempDir(t);

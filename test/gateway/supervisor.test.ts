@@ -81,7 +81,8 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
         /Open https:\/\/localhost:\d+ to login/,
         'its console is kept in the config folder',
       );
-      assert.equal(JSON.parse(readFileSync(recordFile(configDir), 'utf8')).pid, facts.pid, 'the pid file names it');
+      const record = JSON.parse(readFileSync(recordFile(configDir, port), 'utf8'));
+      assert.equal(record.pid, facts.pid, 'the pid file names it');
       assert.match(readFileSync(`/proc/${facts.pid}/cmdline`, 'latin1'), /^[^\0]*java\0/, 'the pid is the JVM itself');
 
       // A login in the gateway's log is reported at once (the front end checks the session then).
@@ -105,7 +106,7 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
       await sup.stop();
       assert.equal(sup.facts().state, 'stopped');
       assert.ok(!groupAlive(again.pid!), 'no process of its group is left');
-      assert.ok(!existsSync(recordFile(configDir)), 'the pid file is removed');
+      assert.ok(!existsSync(recordFile(configDir, port)), 'the pid file is removed');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
     },
