@@ -450,7 +450,14 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     this.#pid = undefined;
     if (stoppedElsewhere) {
       this.#watcher.stop();
-      return this.#set('stopped', 'stopped by ibkr-keeper gateway stop (not restarted)');
+      this.#owned = false;
+      if (!this.#o.keepAlive) return this.#set('stopped', 'stopped by ibkr-keeper gateway stop (not restarted)');
+      this.#set(
+        'stopped',
+        'stopped by ibkr-keeper gateway stop (not restarted); supervised again once ibkr-keeper gateway start or ' +
+          'restart starts it',
+      );
+      return this.#watchForStart(attempt);
     }
     const how = signal ? `signal ${signal}` : code === null ? 'code unknown' : `code ${code}`;
     const why = this.#failure ?? `${tellingLine(lines) ?? 'it printed nothing'}`;
@@ -470,6 +477,37 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       this.#restarts += 1;
       void this.#restartNow();
     });
+  }
+
+  /**
+   * After `gateway stop` from elsewhere: a gateway that `gateway start` or `restart` starts again
+   * from this folder with this config folder (its record, its port answering) is supervised again,
+   * so that `gateway restart` while `watch --run-gateway` runs keeps it supervised.
+   */
+  #watchForStart(attempt: number): void {
+    this.#after(1_000, () => void this.#startedElsewhere(attempt));
+  }
+
+  async #startedElsewhere(attempt: number): Promise<void> {
+    const current = (): boolean => attempt === this.#attempt && this.#state === 'stopped';
+    if (!current()) return;
+    const record = readRecord(this.#o.configDir, this.#port);
+    if (record !== undefined && recordOf(record, this.#o.dir) && isGatewayProcess(record.pid)) {
+      const port = await probePort(this.#port, 1_000);
+      if (!current()) return;
+      if (port === 'tls') {
+        this.#attempt += 1;
+        this.#adopt(record);
+        this.#watcher.start();
+        this.#set(
+          'running',
+          `the gateway that ibkr-keeper gateway start or restart started listens on ${this.#url}: supervised again`,
+        );
+        this.emit('log', `Gateway: ${this.#reason}.`);
+        return;
+      }
+    }
+    this.#watchForStart(attempt);
   }
 
   async #restartNow(): Promise<void> {

@@ -265,10 +265,36 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     assert.ok(!groupAlive(pid));
     assert.doesNotMatch(stderr, /Gateway restarting/);
 
+    // Started again from another terminal (start, then restart): watch supervises it again, each time.
+    const supervised =
+      /Gateway running: the gateway that ibkr-keeper gateway start or restart started .*: supervised again/g;
+    const started = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config, '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    note(json(started.stdout).pid);
+    await until('supervised again', () => (stderr.match(supervised) ?? []).length === 1);
+    const restarted = await runCli(['gateway', 'restart', '--dir', dir, '--config-dir', config, '--json']);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const newPid = json(restarted.stdout).pid as number;
+    note(newPid);
+    await until('supervised after the restart', () => (stderr.match(supervised) ?? []).length === 2);
+    assert.match(stderr, new RegExp(`supervised again \\(pid ${newPid}\\)`));
+    assert.doesNotMatch(stderr, /Gateway restarting/, 'a restart from elsewhere is not a crash');
+    // It is watch's again: a kill -9 is restarted.
+    process.kill(newPid, 'SIGKILL');
+    await waitFor(/Gateway restarting: the gateway exited/);
+    const after = await waitFor(
+      /Gateway running: the gateway listens on https:\/\/localhost:\d+ \(pid (\d+), 1 restart\)/,
+    );
+    const third = Number(after[1]);
+    note(third);
+    assert.notEqual(third, newPid);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.doesNotMatch(stderr, /Gateway starting: .*\n(?:.*\n)*.*Gateway starting/, 'started once');
+    assert.ok(!groupAlive(third), 'watch stops the gateway it supervises when it ends');
+    const stopped = await runCli(['gateway', 'stop', '--dir', dir, '--config-dir', config]);
+    assert.equal(stopped.stdout, 'No gateway started by ibkr-keeper is running.\n', stopped.stderr);
   });
 
   test(
