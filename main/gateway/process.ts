@@ -4,7 +4,7 @@
  * start finds one it left), and ending a process group (Windows: its process tree).
  * docs/gateway.md ("Running the gateway") holds the facts used here.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { readJsonObject, writeJsonFile } from '../session/json-store.ts';
@@ -175,15 +175,35 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * True when `pid` is alive and, where the system says (Linux's /proc), runs the gateway's main
- * class: a pid reused by another program since is not taken for the gateway.
+ * True when `pid` is alive and its command line runs the gateway's main class: a pid reused by
+ * another program since (a reboot, a stale record) is never taken for the gateway, and so never
+ * signalled. The command line comes from /proc (Linux), else `ps` (macOS), else (Windows) from
+ * PowerShell; a process whose command line cannot be read is not taken for the gateway.
  */
-export function isGatewayProcess(pid: number): boolean {
+export function isGatewayProcess(pid: number, options: { procfs?: boolean } = {}): boolean {
   if (!processAlive(pid)) return false;
+  return commandLine(pid, options.procfs ?? true)?.includes(GATEWAY_MAIN_CLASS) ?? false;
+}
+
+function commandLine(pid: number, procfs: boolean): string | undefined {
+  if (procfs) {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      // no /proc: ask the system
+    }
+  }
+  const [command, args] =
+    process.platform === 'win32'
+      ? [
+          'powershell.exe',
+          ['-NoProfile', '-Command', `(Get-CimInstance Win32_Process -Filter "ProcessId=${pid}").CommandLine`],
+        ]
+      : ['ps', ['-ww', '-o', 'args=', '-p', String(pid)]];
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(GATEWAY_MAIN_CLASS);
+    return execFileSync(command, args, { encoding: 'latin1', timeout: 5_000, windowsHide: true });
   } catch {
-    return true; // no /proc (macOS, Windows): alive is all we can tell
+    return undefined;
   }
 }
 

@@ -157,7 +157,9 @@ async function stopOnce(
       json: { stopped: true, pid: record.pid, how },
     };
   }
-  if (record !== undefined) removeRecord(configDir, record.port, record.pid); // it ended while nobody watched
+  // It ended while nobody watched, or its pid is another program's now (a reboot): never signalled.
+  if (record !== undefined) removeRecord(configDir, record.port, record.pid);
+  const stale = record === undefined ? '' : ` (its record named pid ${record.pid}, which is not the gateway: removed)`;
   const port = target?.port;
   if (port !== undefined && (await probePort(port)) === 'tls') {
     throw new UserError(
@@ -165,7 +167,7 @@ async function stopOnce(
         `(Ctrl+C in its terminal).`,
     );
   }
-  return { code: 0, line: 'No gateway started by ibkr-keeper is running.', json: { stopped: false } };
+  return { code: 0, line: `No gateway started by ibkr-keeper is running${stale}.`, json: { stopped: false } };
 }
 
 export function runGatewayStop(options: ProcessOptions): Promise<number> {
