@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readRecord } from '../main/gateway/process.ts';
+import { listRecords } from '../main/gateway/process.ts';
 import { probeCertificate } from '../main/session/tls.ts';
 import { ROOT } from './helpers.ts';
 
@@ -52,7 +52,7 @@ export class Scope implements Cleanup {
 
 /**
  * Kills, after the test, every process group whose pid it was given (a gateway a test had started),
- * and (`note.pidFileIn(configDir)`) the one a keeper's pid file names there when the test ends: a
+ * and (`note.pidFileIn(configDir)`) those the keeper's pid files name there when the test ends: a
  * gateway started by a spawned `watch --run-gateway`, ended even when the test failed before it
  * learnt the pid. Call it first in the test, so that it runs before the folders are removed.
  */
@@ -61,8 +61,7 @@ export function reaper(t: Cleanup): ((pid: number | undefined) => void) & { pidF
   const configDirs = new Set<string>();
   t.after(() => {
     for (const dir of configDirs) {
-      const recorded = readRecord(dir)?.pid;
-      if (recorded !== undefined) pids.add(recorded);
+      for (const record of listRecords(dir)) pids.add(record.pid);
     }
     for (const pid of pids) {
       try {

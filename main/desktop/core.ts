@@ -137,10 +137,14 @@ export class DesktopCore extends EventEmitter<CoreEvents> {
     void this.#gateway.apply(this.#settings, true);
   }
 
-  /** On quit: the keeper, and the gateway the app runs (unless "Leave it running when I quit"). */
+  /**
+   * On quit: the gateway the app runs (unless "Leave it running when I quit") and the keeper, at
+   * once and side by side: the gateway's SIGTERM goes out before anything is awaited, since a
+   * check under way may hang up to its timeout and a quit waits only QUIT_WITHIN_MS (startup.ts).
+   */
   async stop(): Promise<void> {
-    await this.#stopKeeper();
-    await this.#gateway.quit(this.#settings.leaveGatewayRunning);
+    const gateway = this.#gateway.quit(this.#settings.leaveGatewayRunning);
+    await Promise.all([this.#stopKeeper(), gateway]);
   }
 
   async #stopKeeper(): Promise<void> {

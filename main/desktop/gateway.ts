@@ -39,7 +39,7 @@ export class DesktopGateway {
   #problem: string | undefined;
   /** The app started the supervised gateway once already (a stopped one is not started again by itself). */
   #launched = false;
-  /** Removes supervised.json (what `ibkr-keeper status --json` reads of the app's gateway). */
+  /** Removes supervised-<port>.json (what `ibkr-keeper status --json` reads of the app's gateway). */
   #unpublish: (() => void) | undefined;
 
   constructor(deps: DesktopGatewayDeps) {

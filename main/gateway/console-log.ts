@@ -1,5 +1,5 @@
 /**
- * The gateway's console (its stdout and stderr) kept in `<config>/gateway/console.log`: the
+ * The gateway's console (its stdout and stderr) kept in `<config>/gateway/console-<port>.log`: the
  * gateway writes to the file itself (so it keeps a console when the keeper leaves it running),
  * the keeper rotates it (console.log.1, .2) past a size, reads what this run printed (the banner,
  * `Server listen failed`, a Java error) and keeps the last lines for an exit's reason.
@@ -23,8 +23,9 @@ export const CONSOLE_LOG_MAX_BYTES = 1_048_576;
 /** Rotated files kept beside it. */
 const KEPT = 2;
 
-export function consoleLogFile(configDir: string): string {
-  return path.join(configDir, 'gateway', 'console.log');
+/** `<config>/gateway/console-<port>.log`: one per gateway (several may run from one config folder). */
+export function consoleLogFile(configDir: string, port: number): string {
+  return path.join(configDir, 'gateway', `console-${port}.log`);
 }
 
 /** Shifts console.log to .1 (and .1 to .2); the oldest is dropped. */

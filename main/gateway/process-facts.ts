@@ -2,9 +2,10 @@
  * The gateway's process facts beside the session's state, as `gatewayProcess` in
  * `ibkr-keeper status --json` and in `watch --run-gateway`'s `/status`: pid, since, restarts, Java,
  * the gateway's build, where its logs are. A keeper that supervises the gateway (`watch
- * --run-gateway`, the app) keeps its supervisor's facts in `<config>/gateway/supervised.json`,
- * rewritten at every change; a one-shot command reads that while that keeper lives, else the
- * record of the gateway ibkr-keeper started (`gateway.json`, main/gateway/process.ts).
+ * --run-gateway`, the app) keeps its supervisor's facts in `<config>/gateway/supervised-<port>.json`,
+ * rewritten at every change; a one-shot command reads that of its gateway's port while that keeper
+ * lives, else the record of the gateway ibkr-keeper started on that port (`gateway-<port>.json`,
+ * main/gateway/process.ts). One config folder may run several gateways, one per port.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -27,9 +28,9 @@ export type GatewayProcessFacts = {
   readonly listening: boolean;
 };
 
-/** `<config>/gateway/supervised.json`: the facts of the supervisor of a keeper that runs now. */
-export function supervisedFile(configDir: string): string {
-  return path.join(configDir, 'gateway', 'supervised.json');
+/** `<config>/gateway/supervised-<port>.json`: the facts of the supervisor of a keeper that runs now. */
+export function supervisedFile(configDir: string, port: number): string {
+  return path.join(configDir, 'gateway', `supervised-${port}.json`);
 }
 
 /** The facts with `undefined` as null, and what only the caller knows. */
@@ -60,9 +61,11 @@ export function publishSupervision(
   supervisor: GatewaySupervisor,
   options: { configDir: string; program: string; warn: (line: string) => void },
 ): () => void {
-  const file = supervisedFile(options.configDir);
+  let file: string | undefined;
   let warned = false;
   const write = (facts: GatewayFacts): void => {
+    if (file !== undefined && file !== supervisedFile(options.configDir, facts.port)) rmSync(file, { force: true });
+    file = supervisedFile(options.configDir, facts.port);
     try {
       writeJsonFile(file, { program: options.program, pid: process.pid, facts }, { durable: false });
     } catch (error) {
@@ -73,15 +76,18 @@ export function publishSupervision(
   supervisor.on('state', write);
   return () => {
     supervisor.off('state', write);
-    rmSync(file, { force: true });
+    if (file !== undefined) rmSync(file, { force: true });
   };
 }
 
 /** What `supervised.json` holds, when the keeper that wrote it still runs. */
-function liveSupervision(configDir: string): { program: string; pid: number; facts: GatewayFacts } | undefined {
+function liveSupervision(
+  configDir: string,
+  port: number,
+): { program: string; pid: number; facts: GatewayFacts } | undefined {
   let value: Record<string, unknown> | undefined;
   try {
-    value = readJsonObject(supervisedFile(configDir));
+    value = readJsonObject(supervisedFile(configDir, port));
   } catch {
     return undefined;
   }
@@ -115,8 +121,8 @@ function lastBanner(consoleLog: string): ReturnType<typeof parseBanner> {
  * from the record of the gateway ibkr-keeper started (its pid alive or not, its port probed), else
  * null (ibkr-keeper runs no gateway with this config folder).
  */
-export async function recordedGatewayFacts(configDir: string): Promise<GatewayProcessFacts | null> {
-  const supervision = liveSupervision(configDir);
+export async function recordedGatewayFacts(configDir: string, port: number): Promise<GatewayProcessFacts | null> {
+  const supervision = liveSupervision(configDir, port);
   if (supervision !== undefined) {
     const { facts } = supervision;
     return processFacts(facts, {
@@ -125,11 +131,11 @@ export async function recordedGatewayFacts(configDir: string): Promise<GatewayPr
       listening: (await probePort(facts.port)) === 'tls',
     });
   }
-  const record = readRecord(configDir);
+  const record = readRecord(configDir, port);
   if (record === undefined) return null;
   const alive = isGatewayProcess(record.pid);
   const listening = (await probePort(record.port)) === 'tls';
-  const consoleLog = record.consoleLog ?? consoleLogFile(configDir);
+  const consoleLog = record.consoleLog ?? consoleLogFile(configDir, record.port);
   const banner = lastBanner(consoleLog);
   const state = alive ? (listening ? 'running' : 'starting') : 'stopped';
   const reason = alive

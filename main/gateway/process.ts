@@ -4,8 +4,8 @@
  * start finds one it left), and ending a process group (Windows: its process tree).
  * docs/gateway.md ("Running the gateway") holds the facts used here.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { readJsonObject, writeJsonFile } from '../session/json-store.ts';
 import type { GatewayFolder } from './folder.ts';
@@ -65,21 +65,49 @@ export interface GatewayRecord {
   readonly consoleLog: string;
 }
 
-/** `<config>/gateway/gateway.json`: the gateway this keeper started and has not stopped. */
-export function recordFile(configDir: string): string {
+/**
+ * `<config>/gateway/gateway-<port>.json`: the gateway this keeper started on that port and has not
+ * stopped. One per port, so that one config folder runs several gateways (other folders, other
+ * ports); `gateway/gateway.json`, the single record of earlier versions, is still read.
+ */
+export function recordFile(configDir: string, port: number): string {
+  return path.join(configDir, 'gateway', `gateway-${port}.json`);
+}
+
+/** The record earlier versions wrote, for whichever port. */
+function legacyRecordFile(configDir: string): string {
   return path.join(configDir, 'gateway', 'gateway.json');
 }
 
-export function writeRecord(configDir: string, record: GatewayRecord): void {
-  mkdirSync(path.dirname(recordFile(configDir)), { recursive: true, mode: 0o700 });
-  writeJsonFile(recordFile(configDir), record);
+/** `<config>/gateway/last.json`: the folder of the last gateway started with this config folder. */
+function lastFile(configDir: string): string {
+  return path.join(configDir, 'gateway', 'last.json');
 }
 
-/** The record, or undefined when there is none or it is not one the keeper wrote (it is then removed). */
-export function readRecord(configDir: string): GatewayRecord | undefined {
+export function writeRecord(configDir: string, record: GatewayRecord): void {
+  mkdirSync(path.dirname(recordFile(configDir, record.port)), { recursive: true, mode: 0o700 });
+  writeJsonFile(recordFile(configDir, record.port), record);
+  if (readFile(legacyRecordFile(configDir))?.port === record.port) rmSync(legacyRecordFile(configDir), { force: true });
+  writeJsonFile(lastFile(configDir), { dir: record.dir, port: record.port, startedAt: record.startedAt });
+}
+
+/** The folder of the last gateway started with this config folder (kept after it stopped), if any. */
+export function lastStarted(configDir: string): { dir: string; port: number } | undefined {
   let value: Record<string, unknown> | undefined;
   try {
-    value = readJsonObject(recordFile(configDir));
+    value = readJsonObject(lastFile(configDir));
+  } catch {
+    return undefined;
+  }
+  if (typeof value?.['dir'] !== 'string' || typeof value['port'] !== 'number') return undefined;
+  return { dir: value['dir'], port: value['port'] };
+}
+
+/** A record file's content when it is one the keeper wrote; a damaged one is removed. */
+function readFile(file: string): GatewayRecord | undefined {
+  let value: Record<string, unknown> | undefined;
+  try {
+    value = readJsonObject(file);
   } catch {
     value = undefined;
   }
@@ -89,16 +117,51 @@ export function readRecord(configDir: string): GatewayRecord | undefined {
     !Number.isInteger(value['pid']) ||
     value['pid'] <= 1 ||
     typeof value['port'] !== 'number' ||
+    typeof value['dir'] !== 'string' ||
     typeof value['startedAt'] !== 'string'
   ) {
-    removeRecord(configDir);
+    rmSync(file, { force: true });
     return undefined;
   }
   return value as unknown as GatewayRecord;
 }
 
-export function removeRecord(configDir: string): void {
-  rmSync(recordFile(configDir), { force: true });
+/** The record of the gateway started on `port`, or undefined when there is none. */
+export function readRecord(configDir: string, port: number): GatewayRecord | undefined {
+  const record = readFile(recordFile(configDir, port));
+  if (record !== undefined) return record;
+  const legacy = readFile(legacyRecordFile(configDir));
+  return legacy?.port === port ? legacy : undefined;
+}
+
+/** Every record in the config folder (one per port). */
+export function listRecords(configDir: string): GatewayRecord[] {
+  const folder = path.join(configDir, 'gateway');
+  let names: string[];
+  try {
+    names = readdirSync(folder).filter((n) => /^gateway-\d+\.json$/.test(n) || n === 'gateway.json');
+  } catch {
+    return [];
+  }
+  const records = names.map((n) => readFile(path.join(folder, n))).filter((r) => r !== undefined);
+  return records.filter((r, i) => records.findIndex((o) => o.port === r.port) === i);
+}
+
+/**
+ * Removes the record of the gateway on `port`; with `pid`, only while it still names that pid (a
+ * record written since by another start, `gateway start` from another terminal, is not touched).
+ */
+export function removeRecord(configDir: string, port: number, pid?: number): void {
+  for (const file of [recordFile(configDir, port), legacyRecordFile(configDir)]) {
+    const record = readFile(file);
+    if (record !== undefined && record.port === port && (pid === undefined || record.pid === pid))
+      rmSync(file, { force: true });
+  }
+}
+
+/** True when the record was written for the gateway in `dir` (a folder named the same way or not). */
+export function recordOf(record: GatewayRecord, dir: string): boolean {
+  return path.resolve(record.dir) === path.resolve(dir);
 }
 
 /** True while a process with this pid exists (one we may signal). */
@@ -112,15 +175,35 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * True when `pid` is alive and, where the system says (Linux's /proc), runs the gateway's main
- * class: a pid reused by another program since is not taken for the gateway.
+ * True when `pid` is alive and its command line runs the gateway's main class: a pid reused by
+ * another program since (a reboot, a stale record) is never taken for the gateway, and so never
+ * signalled. The command line comes from /proc (Linux), else `ps` (macOS), else (Windows) from
+ * PowerShell; a process whose command line cannot be read is not taken for the gateway.
  */
-export function isGatewayProcess(pid: number): boolean {
+export function isGatewayProcess(pid: number, options: { procfs?: boolean } = {}): boolean {
   if (!processAlive(pid)) return false;
+  return commandLine(pid, options.procfs ?? true)?.includes(GATEWAY_MAIN_CLASS) ?? false;
+}
+
+function commandLine(pid: number, procfs: boolean): string | undefined {
+  if (procfs) {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      // no /proc: ask the system
+    }
+  }
+  const [command, args] =
+    process.platform === 'win32'
+      ? [
+          'powershell.exe',
+          ['-NoProfile', '-Command', `(Get-CimInstance Win32_Process -Filter "ProcessId=${pid}").CommandLine`],
+        ]
+      : ['ps', ['-ww', '-o', 'args=', '-p', String(pid)]];
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(GATEWAY_MAIN_CLASS);
+    return execFileSync(command, args, { encoding: 'latin1', timeout: 5_000, windowsHide: true });
   } catch {
-    return true; // no /proc (macOS, Windows): alive is all we can tell
+    return undefined;
   }
 }
 

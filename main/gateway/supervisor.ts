@@ -31,6 +31,7 @@ import {
   launchCommand,
   processAlive,
   readRecord,
+  recordOf,
   removeRecord,
   writeRecord,
   type GatewayRecord,
@@ -149,6 +150,11 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       scheduler: options.scheduler,
       onEvent: (e) => this.emit('gatewayLog', e),
     });
+    try {
+      this.#port = openGatewayFolder(options.dir).conf.config.listenPort; // its console log's name, before start()
+    } catch {
+      // start() says what is wrong with the folder
+    }
   }
 
   facts(): GatewayFacts {
@@ -165,7 +171,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       javaVersion: this.#javaVersion,
       build: this.#banner?.build,
       buildDate: this.#banner?.buildDate,
-      consoleLog: consoleLogFile(this.#o.configDir),
+      consoleLog: consoleLogFile(this.#o.configDir, this.#port),
       gatewayLog: this.#watcher.file,
       lastExit: this.#lastExit,
     };
@@ -218,7 +224,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
           `port ${this.#port}: stopped it.`,
       );
       await endGroup(orphan.pid, { graceMs: this.#o.stopGraceMs, platform: this.#o.platform });
-      removeRecord(this.#o.configDir);
+      removeRecord(this.#o.configDir, this.#port, orphan.pid);
     }
     if (port !== 'free') {
       this.#watcher.stop();
@@ -256,7 +262,9 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     const pid = this.#owned ? this.#pid : undefined;
     this.#state = 'stopped'; // before the exit arrives: a stopped gateway is never restarted
     if (pid !== undefined) await endGroup(pid, { graceMs: this.#o.stopGraceMs, platform: this.#o.platform });
-    if (this.#owned) removeRecord(this.#o.configDir);
+    // Only the record of the gateway it stopped: one started since from elsewhere is not this one's.
+    if (pid !== undefined) removeRecord(this.#o.configDir, this.#port, pid);
+    this.#owned = false;
     this.#child = undefined;
     this.#pid = undefined;
     this.#set('stopped', reason);
@@ -305,12 +313,16 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     this.#timers.clear();
   }
 
+  /** The gateway this config folder started from this folder on this port, still running. */
   #findOrphan(): GatewayRecord | undefined {
-    const record = readRecord(this.#o.configDir);
+    const record = readRecord(this.#o.configDir, this.#port);
     if (record === undefined) return undefined;
-    if (isGatewayProcess(record.pid)) return record;
-    removeRecord(this.#o.configDir); // it ended while nobody watched
-    return undefined;
+    if (!isGatewayProcess(record.pid)) {
+      removeRecord(this.#o.configDir, this.#port, record.pid); // it ended while nobody watched
+      return undefined;
+    }
+    // Another folder's gateway on this port: not this one's to keep or stop (the port probe decides).
+    return recordOf(record, this.#o.dir) ? record : undefined;
   }
 
   /** Takes over a gateway this keeper started earlier: its pid is watched for an exit. */
@@ -334,7 +346,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
     const attempt = ++this.#attempt;
     // The folder as start() checked it: a conf.yaml edited since is the gateway's to read (and its error to show).
     const command = launchCommand(this.#folder!, java, this.#o.platform);
-    const file = consoleLogFile(this.#o.configDir);
+    const file = consoleLogFile(this.#o.configDir, this.#port);
     const now = new Date(this.#o.clock.wall()).toISOString();
     const { fd, start } = openConsoleLog(
       file,
@@ -380,7 +392,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
   /** Probes the port until it completes a TLS handshake; reads the console for a failure meanwhile. */
   async #waitReady(attempt: number): Promise<void> {
     const deadline = this.#o.clock.monotonic() + this.#o.readyTimeoutMs;
-    const file = consoleLogFile(this.#o.configDir);
+    const file = consoleLogFile(this.#o.configDir, this.#port);
     for (;;) {
       await new Promise<void>((resolve) => this.#after(250, resolve));
       if (attempt !== this.#attempt || this.#state !== 'starting') return;
@@ -415,7 +427,7 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
 
   #rotate(attempt: number): void {
     if (attempt !== this.#attempt) return;
-    if (rotateIfLarge(consoleLogFile(this.#o.configDir))) this.#consoleStart = 0;
+    if (rotateIfLarge(consoleLogFile(this.#o.configDir, this.#port))) this.#consoleStart = 0;
     this.#after(60_000, () => this.#rotate(attempt));
   }
 
@@ -429,16 +441,23 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
   #exited(attempt: number, code: number | null, signal: NodeJS.Signals | null): void {
     if (attempt !== this.#attempt || this.#state === 'stopped' || this.#state === 'left-running') return;
     // `ibkr-keeper gateway stop` removes the pid file before it ends the gateway: a stop, not a crash.
-    const stoppedElsewhere = this.#pid !== undefined && readRecord(this.#o.configDir)?.pid !== this.#pid;
-    removeRecord(this.#o.configDir);
-    const lines = lastLines(readFrom(consoleLogFile(this.#o.configDir), this.#consoleStart));
+    const stoppedElsewhere = this.#pid !== undefined && readRecord(this.#o.configDir, this.#port)?.pid !== this.#pid;
+    if (this.#pid !== undefined) removeRecord(this.#o.configDir, this.#port, this.#pid);
+    const lines = lastLines(readFrom(consoleLogFile(this.#o.configDir, this.#port), this.#consoleStart));
     const at = new Date(this.#o.clock.wall()).toISOString();
     this.#lastExit = { code, signal, at, lastLines: lines };
     this.#child = undefined;
     this.#pid = undefined;
     if (stoppedElsewhere) {
       this.#watcher.stop();
-      return this.#set('stopped', 'stopped by ibkr-keeper gateway stop (not restarted)');
+      this.#owned = false;
+      if (!this.#o.keepAlive) return this.#set('stopped', 'stopped by ibkr-keeper gateway stop (not restarted)');
+      this.#set(
+        'stopped',
+        'stopped by ibkr-keeper gateway stop (not restarted); supervised again once ibkr-keeper gateway start or ' +
+          'restart starts it',
+      );
+      return this.#watchForStart(attempt);
     }
     const how = signal ? `signal ${signal}` : code === null ? 'code unknown' : `code ${code}`;
     const why = this.#failure ?? `${tellingLine(lines) ?? 'it printed nothing'}`;
@@ -458,6 +477,37 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       this.#restarts += 1;
       void this.#restartNow();
     });
+  }
+
+  /**
+   * After `gateway stop` from elsewhere: a gateway that `gateway start` or `restart` starts again
+   * from this folder with this config folder (its record, its port answering) is supervised again,
+   * so that `gateway restart` while `watch --run-gateway` runs keeps it supervised.
+   */
+  #watchForStart(attempt: number): void {
+    this.#after(1_000, () => void this.#startedElsewhere(attempt));
+  }
+
+  async #startedElsewhere(attempt: number): Promise<void> {
+    const current = (): boolean => attempt === this.#attempt && this.#state === 'stopped';
+    if (!current()) return;
+    const record = readRecord(this.#o.configDir, this.#port);
+    if (record !== undefined && recordOf(record, this.#o.dir) && isGatewayProcess(record.pid)) {
+      const port = await probePort(this.#port, 1_000);
+      if (!current()) return;
+      if (port === 'tls') {
+        this.#attempt += 1;
+        this.#adopt(record);
+        this.#watcher.start();
+        this.#set(
+          'running',
+          `the gateway that ibkr-keeper gateway start or restart started listens on ${this.#url}: supervised again`,
+        );
+        this.emit('log', `Gateway: ${this.#reason}.`);
+        return;
+      }
+    }
+    this.#watchForStart(attempt);
   }
 
   async #restartNow(): Promise<void> {

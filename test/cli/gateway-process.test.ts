@@ -86,6 +86,51 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     },
   );
 
+  const TWO = 'two gateways from one config folder (other folders, other ports): each started, shown and stopped alone';
+  test(TWO, async (t) => {
+    const note = reaper(t);
+    const config = tempDir(t);
+    note.pidFileIn(config);
+    const base = ['--config-dir', config];
+    const [portA, portB] = [await freePort(), await freePort()];
+    const [dirA, dirB] = [copyGateway(t, portA), copyGateway(t, portB)];
+    const startedA = await runCli(['gateway', 'start', '--dir', dirA, ...base, '--json'], { timeoutMs: 120_000 });
+    const a = json(startedA.stdout);
+    note(a.pid);
+    assert.equal(startedA.code, 0, startedA.stderr);
+    const startedB = await runCli(['gateway', 'start', '--dir', dirB, ...base, '--json'], { timeoutMs: 120_000 });
+    const b = json(startedB.stdout);
+    note(b.pid);
+    assert.equal(startedB.code, 0, startedB.stderr);
+    assert.equal(b.state, 'running', startedB.stderr);
+    assert.doesNotMatch(startedB.stderr, /stopped it/);
+    assert.ok(groupAlive(a.pid), 'the second start leaves the first gateway alone');
+    assert.ok(groupAlive(b.pid));
+
+    for (const [dir, pid, port] of [
+      [dirA, a.pid, portA],
+      [dirB, b.pid, portB],
+    ] as const) {
+      const status = await runCli(['gateway', 'status', '--dir', dir, ...base, '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const facts = json(status.stdout);
+      assert.deepEqual([facts.state, facts.pid, facts.port], ['running', pid, port]);
+    }
+    const which = await runCli(['gateway', 'status', ...base]);
+    assert.equal(which.code, 2);
+    assert.match(which.stderr, /^ibkr-keeper: 2 gateways run from this config folder \(.*\): say which with --dir/);
+
+    const stopA = await runCli(['gateway', 'stop', '--dir', dirA, ...base]);
+    assert.equal(stopA.code, 0, stopA.stderr);
+    assert.match(stopA.stdout, new RegExp(`^Stopped the gateway \\(pid ${a.pid}, `));
+    assert.ok(!groupAlive(a.pid));
+    assert.ok(groupAlive(b.pid), 'stopping one leaves the other running');
+    const stopB = await runCli(['gateway', 'stop', ...base]);
+    assert.equal(stopB.code, 0, stopB.stderr);
+    assert.match(stopB.stdout, new RegExp(`^Stopped the gateway \\(pid ${b.pid}, `), 'the one left running');
+    assert.ok(!groupAlive(b.pid));
+  });
+
   test('gateway start: no Java, no folder, a broken conf.yaml: one clear line, exit 2, nothing started', async (t) => {
     const dir = copyGateway(t, await freePort());
     const config = tempDir(t);
@@ -220,10 +265,36 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     assert.ok(!groupAlive(pid));
     assert.doesNotMatch(stderr, /Gateway restarting/);
 
+    // Started again from another terminal (start, then restart): watch supervises it again, each time.
+    const supervised =
+      /Gateway running: the gateway that ibkr-keeper gateway start or restart started .*: supervised again/g;
+    const started = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config, '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    note(json(started.stdout).pid);
+    await until('supervised again', () => (stderr.match(supervised) ?? []).length === 1);
+    const restarted = await runCli(['gateway', 'restart', '--dir', dir, '--config-dir', config, '--json']);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const newPid = json(restarted.stdout).pid as number;
+    note(newPid);
+    await until('supervised after the restart', () => (stderr.match(supervised) ?? []).length === 2);
+    assert.match(stderr, new RegExp(`supervised again \\(pid ${newPid}\\)`));
+    assert.doesNotMatch(stderr, /Gateway restarting/, 'a restart from elsewhere is not a crash');
+    // It is watch's again: a kill -9 is restarted.
+    process.kill(newPid, 'SIGKILL');
+    await waitFor(/Gateway restarting: the gateway exited/);
+    const after = await waitFor(
+      /Gateway running: the gateway listens on https:\/\/localhost:\d+ \(pid (\d+), 1 restart\)/,
+    );
+    const third = Number(after[1]);
+    note(third);
+    assert.notEqual(third, newPid);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.doesNotMatch(stderr, /Gateway starting: .*\n(?:.*\n)*.*Gateway starting/, 'started once');
+    assert.ok(!groupAlive(third), 'watch stops the gateway it supervises when it ends');
+    const stopped = await runCli(['gateway', 'stop', '--dir', dir, '--config-dir', config]);
+    assert.equal(stopped.stdout, 'No gateway started by ibkr-keeper is running.\n', stopped.stderr);
   });
 
   test(

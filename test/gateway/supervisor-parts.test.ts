@@ -3,14 +3,23 @@
  * lines that say why it stopped, its banner, and the log watcher following the date (in virtual time).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { lastLines, parseBanner, tellingLine } from '../../main/gateway/console-log.ts';
 import { GatewayLogWatcher, gatewayLogFile, type GatewayLogEvent } from '../../main/gateway/log-watch.ts';
-import { launchCommand } from '../../main/gateway/process.ts';
+import {
+  GATEWAY_MAIN_CLASS,
+  isGatewayProcess,
+  launchCommand,
+  processAlive,
+  readRecord,
+  writeRecord,
+} from '../../main/gateway/process.ts';
 import { VirtualTime } from '../../main/simulator/virtual-time.ts';
-import { tempDir } from '../helpers.ts';
+import { runCli, tempDir } from '../helpers.ts';
+import { copyGateway, freePort } from '../real-gateway.ts';
 
 describe('supervisor parts', () => {
   test("the launch command is run.sh's java command (run.bat's on Windows), from the gateway's folder", () => {
@@ -97,4 +106,36 @@ describe('supervisor parts', () => {
       watcher.stop();
     },
   );
+});
+
+describe('a stale record (its pid reused by another program, as after a reboot)', () => {
+  test('is not taken for the gateway, with or without /proc; gateway stop signals nothing and says so', async (t) => {
+    const spawnAlive = (args: string[]): number => {
+      const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)', ...args], { stdio: 'ignore' });
+      t.after(() => child.kill('SIGKILL'));
+      return child.pid!;
+    };
+    const other = spawnAlive([]);
+    const gatewayLike = spawnAlive([GATEWAY_MAIN_CLASS]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const procfs of [true, false]) {
+      assert.equal(isGatewayProcess(other, { procfs }), false, `another program (procfs: ${procfs})`);
+      assert.equal(isGatewayProcess(gatewayLike, { procfs }), true, `the gateway's main class (procfs: ${procfs})`);
+    }
+
+    const port = await freePort();
+    const dir = copyGateway(t, port);
+    const config = tempDir(t);
+    const record = { pid: other, startedAt: new Date().toISOString(), dir, port, java: 'java', javaVersion: '17' };
+    writeRecord(config, { ...record, consoleLog: path.join(config, 'console.log') });
+    const stop = await runCli(['gateway', 'stop', '--dir', dir, '--config-dir', config]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(
+      stop.stdout,
+      `No gateway started by ibkr-keeper is running (its record named pid ${other}, which is not the gateway: ` +
+        'removed).\n',
+    );
+    assert.ok(processAlive(other), 'the other program was not signalled');
+    assert.equal(readRecord(config, port), undefined);
+  });
 });

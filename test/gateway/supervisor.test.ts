@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { once } from 'node:events';
@@ -23,7 +24,8 @@ import {
 } from '../../main/gateway/supervisor.ts';
 import { UserError } from '../../main/session/errors.ts';
 import { realClock, realScheduler, type Scheduler } from '../../main/session/time.ts';
-import { tempDir, pattern } from '../helpers.ts';
+import { generateCertificate } from '../../main/simulator/certificate.ts';
+import { pattern, runCli, startSim, tempDir } from '../helpers.ts';
 import { copyGateway, editConf, freePort, startGateway } from '../real-gateway.ts';
 
 /** Every pid a supervisor reported, killed by its group after the test whatever happened. */
@@ -81,7 +83,8 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
         /Open https:\/\/localhost:\d+ to login/,
         'its console is kept in the config folder',
       );
-      assert.equal(JSON.parse(readFileSync(recordFile(configDir), 'utf8')).pid, facts.pid, 'the pid file names it');
+      const record = JSON.parse(readFileSync(recordFile(configDir, port), 'utf8'));
+      assert.equal(record.pid, facts.pid, 'the pid file names it');
       assert.match(readFileSync(`/proc/${facts.pid}/cmdline`, 'latin1'), /^[^\0]*java\0/, 'the pid is the JVM itself');
 
       // A login in the gateway's log is reported at once (the front end checks the session then).
@@ -105,7 +108,7 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
       await sup.stop();
       assert.equal(sup.facts().state, 'stopped');
       assert.ok(!groupAlive(again.pid!), 'no process of its group is left');
-      assert.ok(!existsSync(recordFile(configDir)), 'the pid file is removed');
+      assert.ok(!existsSync(recordFile(configDir, port)), 'the pid file is removed');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(sup.facts().state, 'stopped', 'a gateway the user stopped is never restarted');
     },
@@ -199,7 +202,9 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
     },
   );
 
-  test('a port another program holds, and no Java on the PATH: a clear error, nothing started', async (t) => {
+  const TAKEN =
+    'a port another program holds (HTTP, or HTTPS but not a gateway), no Java: a clear error, nothing started';
+  test(TAKEN, async (t) => {
     const port = await freePort();
     const dir = copyGateway(t, port);
     const other = createServer((_req, res) => res.end('hello'));
@@ -216,6 +221,34 @@ describe('the gateway supervisor, with the real gateway', { timeout: 300_000 }, 
         ).test(e.message),
     );
     await new Promise((resolve) => other.close(resolve));
+
+    // A TLS server is not a gateway by its handshake alone: an HTTPS server with another certificate
+    // is named (exit 2 from the command line), nothing attached or started.
+    const tlsServer = await generateCertificate({ modern: true });
+    const https = createHttpsServer({ key: tlsServer.key, cert: tlsServer.cert }, (_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => https.listen(port, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => https.close(resolve)));
+    const notGateway = new RegExp(
+      `^Port ${port} is taken by another program \\(an HTTPS server, but not IBKR's gateway: GET / answered 200 ` +
+        'instead of a redirect to its login page\\), not a gateway: stop that program',
+    );
+    const config = tempDir(t);
+    const fooled = supervise(t, { dir, configDir: config });
+    await assert.rejects(fooled.start(), (e: Error) => e instanceof UserError && notGateway.test(e.message));
+    assert.equal(fooled.facts().state, 'stopped');
+    assert.equal(fooled.facts().pid, undefined);
+    const cli = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config]);
+    assert.equal(cli.code, 2, cli.stdout + cli.stderr);
+    assert.match(cli.stderr, /^ibkr-keeper: Port \d+ is taken by another program \(an HTTPS server, but not IBKR's/);
+    assert.doesNotMatch(cli.stdout + cli.stderr, /attached/);
+    https.closeAllConnections();
+    await new Promise((resolve) => https.close(resolve));
+
+    // The simulator answers as the gateway does, also while IBKR is unreachable: attached.
+    const sim = await startSim(t, { port, unreachable: true });
+    const attached = await supervise(t, { dir, configDir: tempDir(t) }).start();
+    assert.equal(attached.state, 'attached', attached.reason);
+    await sim.stop();
 
     const noJava = supervise(t, { dir, configDir: tempDir(t), env: { PATH: '/nonexistent' } });
     await assert.rejects(

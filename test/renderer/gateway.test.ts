@@ -236,7 +236,7 @@ describe('the gateway folder in the window', () => {
       await shot(w, `window-gateway-${scheme}`);
       await w.page.click('#show-gateway-log');
       await until(w.page, 'opened', 'message', /^Opened /);
-      assert.deepEqual(w.opened, [`path:${consoleLogFile(w.dir)}`]);
+      assert.deepEqual(w.opened, [`path:${consoleLogFile(w.dir, facts.port)}`]);
     });
   }
 });

@@ -13,7 +13,16 @@ import { gatewayUrl, openGatewayFolder } from '../../gateway/conf.ts';
 import { consoleLogFile, lastLines, parseBanner, readFrom } from '../../gateway/console-log.ts';
 import { gatewayLogFile } from '../../gateway/log-watch.ts';
 import { probePort } from '../../gateway/port.ts';
-import { endGroup, isGatewayProcess, readRecord, removeRecord } from '../../gateway/process.ts';
+import {
+  endGroup,
+  isGatewayProcess,
+  lastStarted,
+  listRecords,
+  readRecord,
+  recordOf,
+  removeRecord,
+  type GatewayRecord,
+} from '../../gateway/process.ts';
 import { GatewaySupervisor, type GatewayFacts } from '../../gateway/supervisor.ts';
 import { STATE_INFO } from '../../session/states.ts';
 
@@ -34,19 +43,44 @@ const out = (options: ProcessOptions, line: string, json: Record<string, unknown
   process.stdout.write(options.json ? `${JSON.stringify({ time: new Date().toISOString(), ...json })}\n` : `${line}\n`);
 };
 
-/** The folder: --dir, else the one the running gateway was started from, else the setting gatewayDir. */
-function folderOf(options: ProcessOptions, configDir: string, required: boolean): string | undefined {
-  if (options.dir !== undefined) return options.dir;
-  const record = readRecord(configDir);
-  if (record !== undefined) return record.dir;
+/** The gateway a command acts on: its folder, its port, and the record of it, when this config folder started it. */
+interface Target {
+  readonly dir: string;
+  readonly port: number;
+  readonly record: GatewayRecord | undefined;
+}
+
+/**
+ * The gateway: --dir's; else the one gateway this config folder runs (several: --dir says which);
+ * else the folder of the last gateway started with this config folder (said on stderr); else the
+ * setting gatewayDir. Undefined when there is none and `required` is false.
+ */
+function targetOf(options: ProcessOptions, configDir: string, required: boolean): Target | undefined {
+  const inFolder = (dir: string): Target => {
+    const port = openGatewayFolder(dir).conf.config.listenPort;
+    return { dir, port, record: readRecord(configDir, port) };
+  };
+  if (options.dir !== undefined) return inFolder(options.dir);
+  const running = listRecords(configDir).filter((r) => isGatewayProcess(r.pid));
+  if (running.length === 1) return { dir: running[0]!.dir, port: running[0]!.port, record: running[0] };
+  if (running.length > 1)
+    throw new UserError(
+      `${running.length} gateways run from this config folder ` +
+        `(${running.map((r) => `${r.dir} on port ${r.port}`).join('; ')}): say which with --dir GATEWAY_DIR.`,
+    );
+  const last = lastStarted(configDir);
+  if (last !== undefined) {
+    if (!options.json) process.stderr.write(`Gateway folder: ${last.dir} (the last one started; --dir for another).\n`);
+    return inFolder(last.dir);
+  }
   // A settings.json that cannot be read is named (exit 2), not taken for "no folder set".
   const setting = SettingsFile.open(configDir).read().settings.gatewayDir;
-  if (setting === null && required)
-    throw new UserError(
-      "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once " +
-        "in the app's settings (gatewayDir).",
-    );
-  return setting ?? undefined;
+  if (setting !== null) return inFolder(setting);
+  if (!required) return undefined;
+  throw new UserError(
+    "Give the gateway's folder: --dir GATEWAY_DIR (where bin/run.sh and root/conf.yaml are), or set it once " +
+      "in the app's settings (gatewayDir).",
+  );
 }
 
 /** Runs one command, printing a UserError as elsewhere (and in --json as `{error}`). */
@@ -74,7 +108,7 @@ function describeFacts(f: GatewayFacts): string {
 }
 
 async function startOnce(options: ProcessOptions, configDir: string): Promise<number> {
-  const dir = folderOf({ ...options }, configDir, true)!;
+  const { dir } = targetOf(options, configDir, true)!;
   const sup = new GatewaySupervisor({ dir, configDir, clock: realClock, scheduler: realScheduler, keepAlive: false });
   sup.on('log', (line) => !options.json && process.stderr.write(`${line}\n`));
   const facts = await sup.start();
@@ -102,10 +136,16 @@ async function stopOnce(
   options: ProcessOptions,
   configDir: string,
 ): Promise<{ code: number; line: string; json: Record<string, unknown> }> {
-  const record = readRecord(configDir);
+  const target = targetOf(options, configDir, false);
+  const record = target?.record;
   if (record !== undefined && isGatewayProcess(record.pid)) {
+    if (!recordOf(record, target!.dir))
+      throw new UserError(
+        `The gateway on port ${record.port} was started from ${record.dir}, not ${target!.dir}: ` +
+          `give --dir ${record.dir} to stop it.`,
+      );
     // The pid file first: a keeper supervising it (watch --run-gateway) then knows the exit is a stop.
-    removeRecord(configDir);
+    removeRecord(configDir, record.port, record.pid);
     const how = await endGroup(record.pid, { graceMs: 10_000 });
     return {
       code: 0,
@@ -117,16 +157,17 @@ async function stopOnce(
       json: { stopped: true, pid: record.pid, how },
     };
   }
-  if (record !== undefined) removeRecord(configDir);
-  const dir = folderOf(options, configDir, false);
-  const port = dir === undefined ? undefined : openGatewayFolder(dir).conf.config.listenPort;
+  // It ended while nobody watched, or its pid is another program's now (a reboot): never signalled.
+  if (record !== undefined) removeRecord(configDir, record.port, record.pid);
+  const stale = record === undefined ? '' : ` (its record named pid ${record.pid}, which is not the gateway: removed)`;
+  const port = target?.port;
   if (port !== undefined && (await probePort(port)) === 'tls') {
     throw new UserError(
       `A gateway listens on port ${port}, but ibkr-keeper did not start it: stop it where it was started ` +
         `(Ctrl+C in its terminal).`,
     );
   }
-  return { code: 0, line: 'No gateway started by ibkr-keeper is running.', json: { stopped: false } };
+  return { code: 0, line: `No gateway started by ibkr-keeper is running${stale}.`, json: { stopped: false } };
 }
 
 export function runGatewayStop(options: ProcessOptions): Promise<number> {
@@ -140,8 +181,8 @@ export function runGatewayStop(options: ProcessOptions): Promise<number> {
 export function runGatewayRestart(options: ProcessOptions): Promise<number> {
   return guarded(options, async () => {
     const configDir = resolveConfigDir(options.configDir);
-    const dir = folderOf(options, configDir, true);
-    const stopped = await stopOnce(options, configDir);
+    const { dir } = targetOf(options, configDir, true)!;
+    const stopped = await stopOnce({ ...options, dir }, configDir);
     process.stderr.write(`${stopped.line}\n`);
     return startOnce({ ...options, dir }, configDir);
   });
@@ -151,13 +192,11 @@ export function runGatewayRestart(options: ProcessOptions): Promise<number> {
 export function runGatewayStatus(options: ProcessOptions): Promise<number> {
   return guarded(options, async () => {
     const configDir = resolveConfigDir(options.configDir);
-    const dir = folderOf(options, configDir, true)!;
+    const { dir, port, record } = targetOf(options, configDir, true)!;
     const { conf } = openGatewayFolder(dir);
-    const port = conf.config.listenPort;
-    const record = readRecord(configDir);
-    const owned = record !== undefined && isGatewayProcess(record.pid);
+    const owned = record !== undefined && recordOf(record, dir) && isGatewayProcess(record.pid);
     const listening = await probePort(port);
-    const consoleLog = consoleLogFile(configDir);
+    const consoleLog = consoleLogFile(configDir, port);
     const banner = owned ? parseBanner(readFrom(consoleLog, 0)) : undefined;
     const state = listening === 'tls' ? (owned ? 'running' : 'attached') : owned ? 'not-listening' : 'stopped';
     const reason = {
@@ -205,9 +244,8 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
 export function runGatewayLogs(options: ProcessOptions): Promise<number> {
   return guarded(options, async () => {
     const configDir = resolveConfigDir(options.configDir);
-    const file = options.gatewayLog
-      ? gatewayLogFile(folderOf(options, configDir, true)!, Date.now())
-      : consoleLogFile(configDir);
+    const { dir, port } = targetOf(options, configDir, true)!;
+    const file = options.gatewayLog ? gatewayLogFile(dir, Date.now()) : consoleLogFile(configDir, port);
     if (!existsSync(file) && !options.follow) {
       throw new UserError(
         `${file} does not exist yet: ${

@@ -63,11 +63,13 @@ export function registerSessionCommands(program: Command, exit: (code: number) =
             ? null
             : { fingerprint256, publiclyKnown: notice !== undefined, ...(notice ? { notice } : {}) };
         // The gateway ibkr-keeper runs with this config folder, if any: pid, since, restarts, build, logs.
-        const gatewayProcess = options.json
-          ? await (await import('../../gateway/process-facts.ts')).recordedGatewayFacts(
-              resolveConfigDir(options.configDir),
-            )
-          : null;
+        const gatewayProcess =
+          options.json && client.address.loopback
+            ? await (await import('../../gateway/process-facts.ts')).recordedGatewayFacts(
+                resolveConfigDir(options.configDir),
+                client.address.port,
+              )
+            : null;
         return report(result, options, { certificate, gatewayProcess });
       }),
     ),
