@@ -58,7 +58,7 @@ describe('gatewayProcess: the gateway process facts beside the session', { timeo
       javaVersion: facts.javaVersion,
       build: 'a27ed42',
       buildDate: facts.buildDate,
-      consoleLog: path.join(config, 'gateway', 'console.log'),
+      consoleLog: path.join(config, 'gateway', `console-${port}.log`),
       gatewayLog: facts.gatewayLog,
       lastExit: null,
       supervisedBy: null,
@@ -127,7 +127,7 @@ describe('gatewayProcess: the gateway process facts beside the session', { timeo
     );
     assert.match(first.startedAt, /^\d{4}-\d\d-\d\dT/);
     assert.match(first.javaVersion, /^\d+/);
-    assert.equal(first.consoleLog, path.join(config, 'gateway', 'console.log'));
+    assert.equal(first.consoleLog, path.join(config, 'gateway', `console-${port}.log`));
     const other = await oneShot();
     assert.deepEqual((({ state, pid, restarts, supervisedBy }) => ({ state, pid, restarts, supervisedBy }))(other), {
       state: 'running',
