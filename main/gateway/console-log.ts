@@ -98,11 +98,17 @@ export function lastLines(text: string, n = 20): string[] {
 
 /**
  * The line that says why the gateway stopped: `Server listen failed ...`, an exception, a Java
- * error (`Error: Could not find or load main class`, `Unable to find property 'x'`), else the last line.
+ * error (`Error: Could not find or load main class`, `Unable to find property 'x'`), else the last line
+ * unless it is one of a normal start (the banner, `Open https://... to login`, `App demo is available
+ * ...`: docs/gateway.md, "Running the gateway"), which says nothing of why it ended.
  */
 export function tellingLine(lines: readonly string[]): string | undefined {
   const telling = /Server listen failed|Exception|Error:|^Error|Unable to|Could not|failed|Caused by/;
-  return [...lines].reverse().find((l) => telling.test(l) && !/^\s*at /.test(l)) ?? lines.at(-1);
+  const found = [...lines].reverse().find((l) => telling.test(l) && !/^\s*at /.test(l));
+  if (found !== undefined) return found;
+  const last = lines.at(-1);
+  const normalStart = /App demo is available|^Open https?:\/\/|^version: |^Java Version: |-> mount |^\s*[*=#-]{3,}\s*$/;
+  return last === undefined || normalStart.test(last.trim()) ? undefined : last;
 }
 
 /** The gateway's build from its banner: `version: a27ed42161ad... Mon, 24 Apr 2023 15:41:53 -0400`. */

@@ -460,7 +460,10 @@ export class GatewaySupervisor extends EventEmitter<SupervisorEvents> {
       return this.#watchForStart(attempt);
     }
     const how = signal ? `signal ${signal}` : code === null ? 'code unknown' : `code ${code}`;
-    const why = this.#failure ?? `${tellingLine(lines) ?? 'it printed nothing'}`;
+    const why =
+      this.#failure ??
+      tellingLine(lines) ??
+      (lines.length === 0 ? 'it printed nothing' : 'its console says nothing of why (was it killed?)');
     const now = this.#o.clock.monotonic();
     this.#exits = [...this.#exits.filter((t) => now - t < this.#o.exitWindowMs), now];
     this.#consecutive += 1;

@@ -160,6 +160,18 @@ describe('the gateway from the command line, with the real gateway', { timeout: 
     assert.doesNotMatch(doctor.stdout, /Fix: Fix/);
   });
 
+  test('gateway start beside a gateway it did not start: attached, said once, and no console of its own', async (t) => {
+    const sim = await startSim(t);
+    const dir = copyGateway(t, Number(new URL(sim.url).port));
+    const config = tempDir(t);
+    const start = await runCli(['gateway', 'start', '--dir', dir, '--config-dir', config]);
+    assert.equal(start.code, 0, start.stderr);
+    assert.match(start.stdout, /^attached: a gateway already listens on port \d+: attached to it/);
+    assert.doesNotMatch(start.stderr, /attached to it/, 'said once, on stdout');
+    assert.doesNotMatch(start.stdout, /console /, 'its console is wherever it was started');
+    assert.match(start.stdout, /\n {2}log in {6}https:\/\/localhost:\d+ /);
+  });
+
   const RUN_GATEWAY =
     'watch --run-gateway: /livez 200 while it starts, /readyz 503 until ready; the log: a failed login is the ' +
     'reason until a login, a login checks at once; gateway stop is not a crash, SIGTERM ends it';

@@ -61,6 +61,14 @@ describe('supervisor parts', () => {
       'Server listen failed Address already in use',
     );
     assert.equal(tellingLine(['just this']), 'just this');
+    // A gateway killed after a normal start: its last line is the start's, which says nothing of why.
+    assert.equal(
+      tellingLine([
+        'Open https://localhost:5000 to login',
+        'App demo is available after you login under: https://localhost:5000/demo#/',
+      ]),
+      undefined,
+    );
     assert.deepEqual(
       parseBanner('****\nversion: a27ed42161ad96c53e715ca5c5e3e3fa4cff5262 Mon, 24 Apr 2023 15:41:53 -0400\n****'),
       { build: 'a27ed42', buildDate: 'Mon, 24 Apr 2023 15:41:53 -0400' },

@@ -110,7 +110,12 @@ function describeFacts(f: GatewayFacts): string {
 async function startOnce(options: ProcessOptions, configDir: string): Promise<number> {
   const { dir } = targetOf(options, configDir, true)!;
   const sup = new GatewaySupervisor({ dir, configDir, clock: realClock, scheduler: realScheduler, keepAlive: false });
-  sup.on('log', (line) => !options.json && process.stderr.write(`${line}\n`));
+  sup.on('log', (line) => {
+    // The attach is the command's answer on stdout: not said twice.
+    const now = sup.facts();
+    if (options.json || (now.state === 'attached' && line === `Gateway: ${now.reason}.`)) return;
+    process.stderr.write(`${line}\n`);
+  });
   const facts = await sup.start();
   // The command ends here; the gateway goes on (its console still goes to the console log).
   const ok = facts.state === 'running' || facts.state === 'attached';
@@ -119,7 +124,8 @@ async function startOnce(options: ProcessOptions, configDir: string): Promise<nu
   if (ok)
     lines.push(
       `  log in      ${facts.url} (ibkr-keeper login opens it)`,
-      `  console     ${facts.consoleLog}`,
+      // An attached gateway's console is wherever it was started.
+      ...(facts.state === 'attached' ? [] : [`  console     ${facts.consoleLog}`]),
       `  its log     ${facts.gatewayLog}`,
     );
   else if (facts.lastExit) lines.push(...facts.lastExit.lastLines.slice(-5).map((l) => `  | ${l}`));
