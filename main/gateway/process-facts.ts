@@ -80,8 +80,8 @@ export function publishSupervision(
   };
 }
 
-/** What `supervised.json` holds, when the keeper that wrote it still runs. */
-function liveSupervision(
+/** What `supervised-<port>.json` holds, when the keeper that wrote it still runs. */
+export function liveSupervision(
   configDir: string,
   port: number,
 ): { program: string; pid: number; facts: GatewayFacts } | undefined {

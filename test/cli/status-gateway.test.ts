@@ -151,6 +151,15 @@ describe('gatewayProcess: the gateway process facts beside the session', { timeo
     assert.equal(second.lastExit.signal, 'SIGKILL');
     const after = await oneShot();
     assert.deepEqual([after.pid, after.restarts, after.alive], [second.pid, 1, true]);
+    // gateway status says the same of the folder's gateway: who restarts it, how often, its last exit.
+    const gatewayStatus = await runCli(['gateway', 'status', '--dir', dir, '--config-dir', config, '--json']);
+    const g = json(gatewayStatus.stdout);
+    assert.deepEqual(
+      [g.pid, g.restarts, g.supervisedBy, g.lastExit?.signal],
+      [second.pid, 1, after.supervisedBy, 'SIGKILL'],
+    );
+    const said = await runCli(['gateway', 'status', '--dir', dir, '--config-dir', config]);
+    assert.match(said.stdout, /, 1 restart by watch \(pid \d+\), build /);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

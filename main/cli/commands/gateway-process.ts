@@ -5,6 +5,7 @@
  * the gateway running when the command ends; `watch --run-gateway` keeps it alive instead.
  */
 import { createReadStream, existsSync, statSync, watchFile, unwatchFile } from 'node:fs';
+import path from 'node:path';
 import { resolveConfigDir } from '../../session/config-dir.ts';
 import { UserError } from '../../session/errors.ts';
 import { SettingsFile } from '../../session/settings.ts';
@@ -13,6 +14,7 @@ import { gatewayUrl, openGatewayFolder } from '../../gateway/conf.ts';
 import { consoleLogFile, lastLines, parseBanner, readFrom } from '../../gateway/console-log.ts';
 import { gatewayLogFile } from '../../gateway/log-watch.ts';
 import { probePort } from '../../gateway/port.ts';
+import { liveSupervision } from '../../gateway/process-facts.ts';
 import {
   endGroup,
   isGatewayProcess,
@@ -214,6 +216,9 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
           ? `no gateway runs on port ${port}`
           : `port ${port} is taken by another program (${listening})`,
     }[state];
+    // A keeper that supervises this gateway now (watch --run-gateway, the app) knows its restarts.
+    const supervision = liveSupervision(configDir, port);
+    const supervised = supervision !== undefined && path.resolve(supervision.facts.dir) === path.resolve(dir);
     const facts = {
       state,
       reason,
@@ -228,10 +233,16 @@ export function runGatewayStatus(options: ProcessOptions): Promise<number> {
       buildDate: banner?.buildDate,
       consoleLog,
       gatewayLog: gatewayLogFile(dir, Date.now()),
+      restarts: supervised ? supervision.facts.restarts : 0,
+      lastExit: supervised ? (supervision.facts.lastExit ?? null) : null,
+      supervisedBy: supervised ? { program: supervision.program, pid: supervision.pid } : null,
     };
     const details = [
       facts.pid && `pid ${facts.pid}`,
       facts.startedAt && `since ${localTimestamp(facts.startedAt)}`,
+      facts.supervisedBy &&
+        `${facts.restarts} restart${facts.restarts === 1 ? '' : 's'} by ${facts.supervisedBy.program} ` +
+          `(pid ${facts.supervisedBy.pid})`,
       facts.build && `build ${facts.build}`,
       facts.javaVersion && `Java ${facts.javaVersion}`,
     ];
