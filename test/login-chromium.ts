@@ -25,17 +25,10 @@ import type { BrowserWindow, BrowserWindowConstructorOptions, Session } from 'el
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { LoginWindowDeps } from '../main/desktop/login-window.ts';
 import { tempDir } from './helpers.ts';
-import { CHROMIUM } from './renderer-harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './renderer-harness.ts';
 
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
+/** Every host name but 127.0.0.1 resolves to nothing: nothing the page asks for leaves this computer. */
+const ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
 /** Base64 SHA-256 of a certificate's SubjectPublicKeyInfo: what Chromium's SPKI list names. */
 export function spkiHash(pem: string): string {

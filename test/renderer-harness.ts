@@ -28,7 +28,8 @@ import type { Settings } from '../main/session/settings.ts';
 import { ROOT, startSim, tempDir } from './helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+/** Debian's Chromium, headless, as these machines run it (no sandbox, GPU or background traffic). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
