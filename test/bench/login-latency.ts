@@ -8,35 +8,16 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GatewayLogWatcher, gatewayLogFile } from '../../main/gateway/log-watch.ts';
-import { GatewayClient } from '../../main/session/gateway-client.ts';
-import { Keeper } from '../../main/session/keeper.ts';
-import { memoryLedger } from '../../main/session/pacing.ts';
-import { memoryBudget, RecoveryBudget } from '../../main/session/policy.ts';
-import { TrustStore } from '../../main/session/trust-store.ts';
 import { Simulator } from '../../main/simulator/server.ts';
 import { VirtualTime } from '../../main/simulator/virtual-time.ts';
-import { seeded } from './rigs.ts';
+import { seeded, virtualKeeper } from './rigs.ts';
 
 export async function loginToReady(followLog: boolean, logins: number, intervalMs: number): Promise<number[]> {
   const sim = await Simulator.start({ loggedOut: true });
   const time = new VirtualTime(Date.now(), (ms) => sim.advanceClock(ms));
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
   mkdirSync(path.join(dir, 'logs'));
-  const client = new GatewayClient({
-    gateway: sim.url,
-    trust: new TrustStore(dir),
-    pacing: memoryLedger(),
-    now: () => time.wall(),
-    sleep: time.sleep,
-    timeoutMs: 5_000,
-  });
-  const keeper = new Keeper({
-    client,
-    clock: time,
-    scheduler: time,
-    budget: new RecoveryBudget(memoryBudget()),
-    intervalMs,
-  });
+  const { client, keeper } = virtualKeeper(sim, time, dir, { intervalMs });
   const readyAt: number[] = [];
   keeper.on('transition', (t) => t.state === 'ready' && readyAt.push(time.monotonic()));
   const watcher = new GatewayLogWatcher({

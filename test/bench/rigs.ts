@@ -19,6 +19,36 @@ import path from 'node:path';
 /** `push`: the keeper holding the gateway's WebSocket (main/session/push.ts); `keeper`: polling alone. */
 export type Kind = 'keeper' | 'push' | 'baseline';
 
+/**
+ * The keeper as the benchmark runs it against `sim` in virtual time: its pins in `dir`, pacing and
+ * recovery budget in memory, 5 s timeouts; with the gateway's WebSocket when `push`.
+ */
+export function virtualKeeper(
+  sim: Simulator,
+  time: VirtualTime,
+  dir: string,
+  options: { intervalMs: number; push?: boolean; random?: () => number },
+): { client: GatewayClient; keeper: Keeper; push: ReturnType<typeof pushFor> | undefined } {
+  const client = new GatewayClient({
+    gateway: sim.url,
+    trust: new TrustStore(dir),
+    pacing: memoryLedger(),
+    now: () => time.wall(),
+    sleep: time.sleep,
+    timeoutMs: 5_000,
+  });
+  const push = options.push ? pushFor(client, time, time, 5_000) : undefined;
+  const keeper = new Keeper({
+    client,
+    clock: time,
+    scheduler: time,
+    push,
+    budget: new RecoveryBudget(memoryBudget(), options.random),
+    intervalMs: options.intervalMs,
+  });
+  return { client, keeper, push };
+}
+
 export interface Rig {
   readonly sim: Simulator;
   readonly time: VirtualTime;
@@ -56,22 +86,10 @@ export async function startRig(
     };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'ibkr-keeper-bench-'));
-  const client = new GatewayClient({
-    gateway: sim.url,
-    trust: new TrustStore(dir),
-    pacing: memoryLedger(),
-    now: () => time.wall(),
-    sleep: time.sleep,
-    timeoutMs: 5_000,
-  });
-  const push = kind === 'push' ? pushFor(client, time, time, 5_000) : undefined;
-  const keeper = new Keeper({
-    client,
-    clock: time,
-    scheduler: time,
-    push,
-    budget: new RecoveryBudget(memoryBudget(), random),
+  const { client, keeper, push } = virtualKeeper(sim, time, dir, {
     intervalMs: 60_000,
+    push: kind === 'push',
+    random,
   });
   const detections: number[] = [];
   const detectionsReal: number[] = [];
